@@ -1,0 +1,137 @@
+"""
+Errors and warnings raised by sensorframe.
+
+Every error derives from :class:`SensorFrameError`, so ``except sf.SensorFrameError``
+catches anything the library raises on purpose. Errors that are also a kind of builtin
+error (a bad value, a missing key) inherit from that builtin too, so code written
+against ``ValueError`` or ``KeyError`` keeps working.
+
+The tree::
+
+    * SensorFrameError
+      x InvalidParameterError (also ValueError)
+        + ConfigError                  a config dataclass field is invalid
+      x SensorSchemaError (also ValueError)
+        + EmptyFrameError              data is required, the frame has no rows
+      x SourceError (also ValueError)  a path or object that cannot be read as a frame
+      x NotFittedError (also AttributeError)
+      x UnknownSensorError (also KeyError)
+      x UnknownFeatureError (also KeyError)
+      x VersioningError
+        + DatasetNotFoundError (also KeyError)
+        + VersionNotFoundError (also KeyError)
+        + TagNotFoundError (also KeyError)
+        + CommitConflictError
+        + IntegrityError               stored data does not match its recorded hash
+      x PipelineError
+    * SensorFrameWarning (UserWarning)
+      x ZeroScaleWarning               a normalizer met a constant sensor
+      x UnstableWarning                an API that may still change
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CommitConflictError",
+    "ConfigError",
+    "DatasetNotFoundError",
+    "EmptyFrameError",
+    "IntegrityError",
+    "InvalidParameterError",
+    "NotFittedError",
+    "PipelineError",
+    "SensorFrameError",
+    "SensorFrameWarning",
+    "SensorSchemaError",
+    "SourceError",
+    "TagNotFoundError",
+    "UnknownFeatureError",
+    "UnknownSensorError",
+    "UnstableWarning",
+    "VersionNotFoundError",
+    "VersioningError",
+    "ZeroScaleWarning",
+]
+
+
+class SensorFrameError(Exception):
+    """Base class for every error raised by sensorframe."""
+
+
+class _KeyMessage(KeyError):
+    """A ``KeyError`` whose ``str()`` is its message, not the quoted repr of it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidParameterError(SensorFrameError, ValueError):
+    """A parameter is outside its allowed range or set of values."""
+
+
+class ConfigError(InvalidParameterError):
+    """A field of a config dataclass (``QualityConfig``, ``FeatureConfig`` ...) is invalid."""
+
+
+class SensorSchemaError(SensorFrameError, ValueError):
+    """The input frame lacks a column, or a column has the wrong type or bad contents."""
+
+
+class EmptyFrameError(SensorSchemaError):
+    """The operation needs data and the frame (or the selected sensors) has no rows."""
+
+
+class SourceError(SensorFrameError, ValueError):
+    """A path does not exist, or an object cannot be read as a table of readings."""
+
+
+class NotFittedError(SensorFrameError, AttributeError):
+    """A fit/transform object was used before ``fit``."""
+
+
+class UnknownSensorError(SensorFrameError, _KeyMessage):
+    """A sensor id was asked for that the report or fitted object does not know."""
+
+
+class UnknownFeatureError(SensorFrameError, _KeyMessage):
+    """A feature name was asked for that the feature frame does not hold."""
+
+
+class VersioningError(SensorFrameError):
+    """Base class for errors of the Delta Lake dataset store."""
+
+
+class DatasetNotFoundError(VersioningError, _KeyMessage):
+    """The store has no dataset of that name."""
+
+
+class VersionNotFoundError(VersioningError, _KeyMessage):
+    """The dataset has no such version (or none at that time)."""
+
+
+class TagNotFoundError(VersioningError, _KeyMessage):
+    """The dataset has no such tag."""
+
+
+class CommitConflictError(VersioningError):
+    """A concurrent writer won the race for a commit and retries ran out."""
+
+
+class IntegrityError(VersioningError):
+    """Stored data no longer matches the content hash recorded when it was committed."""
+
+
+class PipelineError(SensorFrameError):
+    """A pipeline step failed for every selected sensor, or the run could not start."""
+
+
+class SensorFrameWarning(UserWarning):
+    """Base class for warnings issued by sensorframe."""
+
+
+class ZeroScaleWarning(SensorFrameWarning):
+    """A sensor has zero spread in its training data; its scale was set to 1."""
+
+
+class UnstableWarning(SensorFrameWarning):
+    """The API used is new and may change without a deprecation period."""
