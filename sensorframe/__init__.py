@@ -41,6 +41,7 @@ from sensorframe.errors import (
     ZeroScaleWarning,
 )
 from sensorframe.frame import Columns, melt_wide, scan
+from sensorframe.prepare import content_hash
 
 try:
     __version__ = _version("sensorframe")
@@ -52,6 +53,8 @@ __all__ = [
     "Columns",
     "melt_wide",
     "scan",
+    # preparation
+    "content_hash",
     # modules
     "datasets",
     "errors",
