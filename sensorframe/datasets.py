@@ -69,7 +69,7 @@ def synthetic(
     ========== ==================================================================
     fault      what is injected
     ========== ==================================================================
-    spike      3 single readings 8 standard deviations away from the mean
+    spike      3 single readings 10 standard deviations away from the mean
     flatline   15-40 readings stuck at one value
     gap        15-40 readings removed (a hole in the timestamps)
     missing    5-20 consecutive readings set to NaN
@@ -161,7 +161,7 @@ def _inject(
     if kind == "spike":
         rows = np.sort(rng.choice(np.arange(first, first + 40), size=3, replace=False))
         signs = rng.choice([-1.0, 1.0], size=3)
-        values[s, rows] = values[s].mean() + signs * 8.0 * std[s]
+        values[s, rows] = values[s].mean() + signs * 10.0 * std[s]
         return [(s, kind, int(r), int(r)) for r in rows]
     if kind == "flatline":
         n = int(rng.integers(15, 41))

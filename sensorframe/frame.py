@@ -303,12 +303,13 @@ def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyF
     is_uri = "://" in path and not path.startswith("file://")
     local = Path(path.removeprefix("file://"))
     suffix = Path(path).suffix.lower()
+    if not is_uri and not any(ch in path for ch in "*?[") and not local.exists():
+        msg = f"no such file or table: {path}"
+        raise SourceError(msg)
     try:
         if suffix in {".parquet", ".pq"}:
             return pl.scan_parquet(path, storage_options=storage_options)
         if suffix in {".csv", ".tsv", ".txt"}:
-            if not is_uri and not local.exists():
-                raise FileNotFoundError(path)
             return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",")
         if suffix in {".arrow", ".ipc", ".feather"}:
             return pl.scan_ipc(path, storage_options=storage_options)
@@ -316,11 +317,6 @@ def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyF
             return pl.scan_delta(path, storage_options=storage_options)
         if local.is_dir():
             return pl.scan_parquet(local / "**" / "*.parquet")
-        if not local.exists():
-            raise FileNotFoundError(path)
-    except FileNotFoundError as exc:
-        msg = f"no such file or table: {path}"
-        raise SourceError(msg) from exc
     except Exception as exc:  # deltalake and object-store errors have no common base
         msg = f"could not read {path}: {exc}"
         raise SourceError(msg) from exc
@@ -331,7 +327,7 @@ def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyF
 def _canonicalize(lf: pl.LazyFrame, cols: Columns, *, validate: bool) -> pl.LazyFrame:
     try:
         schema = lf.collect_schema()
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:
         msg = f"could not read the input's schema: {exc}"
         raise SourceError(msg) from exc
     wanted = {cols.sensor: SENSOR, cols.time: TIME, cols.value: VALUE}
@@ -359,7 +355,7 @@ def _canonicalize(lf: pl.LazyFrame, cols: Columns, *, validate: bool) -> pl.Lazy
 def _sensor_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.col(name).alias(SENSOR)
-    if isinstance(dtype, pl.Categorical | pl.Enum) or dtype.is_integer():
+    if isinstance(dtype, pl.Categorical | pl.Enum) or dtype.is_integer() or dtype == pl.Null:
         return pl.col(name).cast(pl.String).alias(SENSOR)
     msg = f"sensor column {name!r} must hold strings or integers, got {dtype}"
     raise SensorSchemaError(msg)
@@ -374,7 +370,7 @@ def _time_expr(name: str, dtype: pl.DataType) -> pl.Expr:
             else col.dt.convert_time_zone("UTC")
         )
         return col.dt.cast_time_unit("us").alias(TIME)
-    if dtype == pl.Date:
+    if dtype in (pl.Date, pl.Null):
         return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(TIME)
     if dtype == pl.String:
         # Offsets in the text ("+02:00", "Z") are honoured; text without one is UTC.
@@ -412,7 +408,7 @@ def _validate(raw: pl.LazyFrame, out: pl.LazyFrame, cols: Columns) -> None:
     )
     try:
         row = checks.collect().row(0, named=True)
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:
         msg = f"could not read the input: {exc}"
         raise SensorSchemaError(msg) from exc
     if row["null_sensor"]:

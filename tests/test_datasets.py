@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import sensorframe as sf
+from sensorframe.datasets import FAULTS, load_telemanom, synthetic
+
+
+def test_synthetic_is_reproducible_and_canonical() -> None:
+    a = synthetic(n_sensors=4, n_points=600, seed=3)
+    b = synthetic(n_sensors=4, n_points=600, seed=3)
+    assert a.frame.equals(b.frame)
+    assert a.labels.equals(b.labels)
+    assert sf.scan(a.frame).collect().equals(a.frame)
+    assert not a.frame.equals(synthetic(n_sensors=4, n_points=600, seed=4).frame)
+
+
+def test_synthetic_labels_match_the_injected_faults() -> None:
+    data = synthetic(n_sensors=6, n_points=1_000, seed=11, fault_fraction=0.5, freq="30s")
+    frame, labels = data.frame, data.labels
+    assert set(labels["sensor_id"]) == {"S000", "S001", "S002"}
+    assert set(labels["fault"]) == set(FAULTS)
+    healthy = frame.filter(pl.col("sensor_id") == "S005")
+    assert healthy.height == 1_000
+    assert healthy["value"].null_count() == 0
+    assert (healthy["timestamp"].diff().drop_nulls() == timedelta(seconds=30)).all()
+    for row in labels.iter_rows(named=True):
+        inside = frame.filter(
+            (pl.col("sensor_id") == row["sensor_id"])
+            & pl.col("timestamp").is_between(row["start"], row["end"])
+        )
+        if row["fault"] == "missing":
+            assert inside.height == row["rows"]
+            assert inside["value"].null_count() == row["rows"]
+        elif row["fault"] == "gap":
+            assert inside.height == 0
+        elif row["fault"] == "flatline":
+            assert inside["value"].n_unique() == 1
+            assert inside.height == row["rows"]
+        elif row["fault"] == "duplicate":
+            assert inside.height == 2
+        elif row["fault"] == "spike":
+            series = frame.filter(pl.col("sensor_id") == row["sensor_id"])["value"]
+            z = abs(inside["value"][0] - series.mean()) / series.std(ddof=0)  # type: ignore[operator]
+            assert z > 3
+
+
+def test_synthetic_level_shift() -> None:
+    data = synthetic(n_sensors=2, n_points=1_000, seed=5, faults=["level_shift"], shift_size=4.0)
+    label = data.labels.row(0, named=True)
+    assert label["fault"] == "level_shift"
+    assert label["rows"] == 500
+    s = data.frame.filter(pl.col("sensor_id") == "S000")["value"].to_numpy()
+    clean = synthetic(n_sensors=2, n_points=1_000, seed=5, faults=[])
+    c = clean.frame.filter(pl.col("sensor_id") == "S000")["value"].to_numpy()
+    assert np.allclose(s[:500], c[:500])
+    assert np.allclose(s[500:] - c[500:], 4.0 * c.std())
+
+
+def test_synthetic_validates() -> None:
+    with pytest.raises(sf.ConfigError, match="unknown fault"):
+        synthetic(faults=["meteor"])  # type: ignore[list-item]
+    with pytest.raises(sf.ConfigError, match="freq"):
+        synthetic(freq="fortnightly")
+    with pytest.raises(sf.ConfigError, match="n_points >= 400"):
+        synthetic(n_points=50)
+    assert synthetic(n_points=50, faults=()).frame.height == 500
+
+
+def _telemanom(root: Path) -> None:
+    rng = np.random.default_rng(0)
+    for part, n in (("train", 30), ("test", 40)):
+        (root / part).mkdir(parents=True)
+        for chan in ("P-1", "E-2"):
+            np.save(root / part / f"{chan}.npy", rng.normal(size=(n, 25)))
+    (root / "labeled_anomalies.csv").write_text(
+        "chan_id,spacecraft,anomaly_sequences,class,num_values\n"
+        'P-1,SMAP,"[[5, 9], [20, 30]]","[point, contextual]",40\n'
+        'E-2,SMAP,"[[0, 3]]",[point],40\n'
+        'M-9,MSL,"[[1, 2]]",[point],40\n'
+    )
+
+
+def test_load_telemanom(tmp_path: Path) -> None:
+    _telemanom(tmp_path)
+    data = load_telemanom(tmp_path, freq="1s")
+    assert data.frame.height == 2 * 70
+    p1 = data.frame.filter(pl.col("sensor_id") == "P-1")
+    parts = [np.load(tmp_path / part / "P-1.npy")[:, 0] for part in ("train", "test")]
+    expected = np.concatenate(parts)
+    assert np.allclose(p1["value"].to_numpy(), expected)
+    assert p1["split"].to_list() == ["train"] * 30 + ["test"] * 40
+    labels = data.labels.filter(pl.col("sensor_id") == "P-1").sort("start")
+    assert labels["rows"].to_list() == [5, 11]
+    first = p1.row(30 + 5, named=True)["timestamp"]
+    assert labels["start"][0] == first
+    assert set(data.labels["sensor_id"]) == {"P-1", "E-2"}
+    assert sf.scan(data.frame).collect().height == 140
+    only = load_telemanom(tmp_path, channels=["E-2"])
+    assert set(only.frame["sensor_id"]) == {"E-2"}
+
+
+def test_load_telemanom_errors(tmp_path: Path) -> None:
+    with pytest.raises(sf.SourceError, match="Telemanom layout"):
+        load_telemanom(tmp_path)
+    _telemanom(tmp_path)
+    with pytest.raises(sf.SourceError, match="channel file not found"):
+        load_telemanom(tmp_path, channels=["X-1"])
