@@ -13,10 +13,7 @@ Examples
 True
 """
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from importlib import metadata as _metadata
 
 from sensorframe import datasets, errors
 from sensorframe.errors import (
@@ -44,8 +41,8 @@ from sensorframe.frame import Columns, melt_wide, scan
 from sensorframe.prepare import content_hash
 
 try:
-    __version__ = _version("sensorframe")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("sensorframe")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [

@@ -1,0 +1,38 @@
+"""The public surface is exactly `sensorframe.__all__` (as httpx tests its exports)."""
+
+from __future__ import annotations
+
+import types
+
+import sensorframe as sf
+
+
+def test_all_names_resolve_and_nothing_else_is_public() -> None:
+    assert len(sf.__all__) == len(set(sf.__all__))
+    for name in sf.__all__:
+        assert hasattr(sf, name), name
+    public = {
+        name
+        for name in dir(sf)
+        if not name.startswith("_") and not isinstance(getattr(sf, name), types.ModuleType)
+    }
+    exported = {n for n in sf.__all__ if not isinstance(getattr(sf, n), types.ModuleType)}
+    assert public == exported - {"__version__"}
+
+
+def test_public_callables_have_docstring_examples() -> None:
+    missing = [
+        name
+        for name in sf.__all__
+        if callable(getattr(sf, name))
+        and not isinstance(getattr(sf, name), type)
+        and ">>>" not in (getattr(sf, name).__doc__ or "")
+    ]
+    assert missing == []
+
+
+def test_errors_share_one_root() -> None:
+    errors = [getattr(sf, n) for n in sf.errors.__all__ if n.endswith("Error")]
+    assert all(issubclass(e, sf.SensorFrameError) for e in errors)
+    warnings = [getattr(sf, n) for n in sf.errors.__all__ if n.endswith("Warning")]
+    assert all(issubclass(w, sf.SensorFrameWarning) for w in warnings)
