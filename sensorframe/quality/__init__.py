@@ -1,0 +1,57 @@
+"""
+Quality assessment: per-row flags, per-sensor reports, fault events and status grades.
+
+* :func:`assess_quality` runs every check on every sensor in one lazy query and returns
+  a :class:`QualityReport` (``.table``, ``report["P-1"]``, ``.events``).
+* :func:`flag_quality` returns the rows with one boolean flag column per check.
+* The checks themselves are public expressions (:func:`zscore_outlier`,
+  :func:`flatline`, :func:`noise_level` ...) for use in a user's own ``with_columns``,
+  ``over("sensor_id")`` or ``group_by().agg``.
+
+Definitions follow design.md section 4, "Quality"; thresholds live in
+:class:`QualityConfig` and are echoed in the report's issue texts.
+"""
+
+from __future__ import annotations
+
+from sensorframe.quality.checks import (
+    drift_ratio,
+    duplicate_timestamp,
+    flatline,
+    flatline_run_length,
+    gap,
+    mad_outlier,
+    missing,
+    noise_level,
+    out_of_order,
+    zscore_outlier,
+)
+from sensorframe.quality.config import QualityConfig, QualityStatus, StatusThresholds
+from sensorframe.quality.report import (
+    CHECKS,
+    QualityReport,
+    SensorQuality,
+    assess_quality,
+    flag_quality,
+)
+
+__all__ = [
+    "CHECKS",
+    "QualityConfig",
+    "QualityReport",
+    "QualityStatus",
+    "SensorQuality",
+    "StatusThresholds",
+    "assess_quality",
+    "drift_ratio",
+    "duplicate_timestamp",
+    "flag_quality",
+    "flatline",
+    "flatline_run_length",
+    "gap",
+    "mad_outlier",
+    "missing",
+    "noise_level",
+    "out_of_order",
+    "zscore_outlier",
+]

@@ -1,0 +1,461 @@
+"""
+Quality checks as Polars expressions, one function per check.
+
+Every function takes a column name or an expression and returns a ``pl.Expr`` over one
+series in time order. Apply it per sensor with ``.over("sensor_id")`` (row checks) or
+inside ``group_by("sensor_id").agg(...)`` (aggregates such as :func:`noise_level`), on a
+frame sorted by ``sensor_id`` and ``timestamp``. Missing readings are null (as
+:func:`sensorframe.scan` delivers them) and are skipped by the statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import timedelta
+
+import polars as pl
+
+from sensorframe._typing import IntoExpr
+from sensorframe._utils import parse_into_expr
+from sensorframe.errors import InvalidParameterError
+
+__all__ = [
+    "drift_ratio",
+    "duplicate_timestamp",
+    "flatline",
+    "flatline_run_length",
+    "gap",
+    "mad_outlier",
+    "missing",
+    "noise_level",
+    "out_of_order",
+    "zscore_outlier",
+]
+
+_MAD_NORMAL = 0.6745
+"""Median of |Z| for a standard normal Z: MAD / 0.6745 estimates the standard deviation."""
+
+
+def _require(ok: bool, msg: str) -> None:  # noqa: FBT001
+    if not ok:
+        raise InvalidParameterError(msg)
+
+
+def _named(result: pl.Expr, source: pl.Expr) -> pl.Expr:
+    """Give ``result`` the output name of ``source`` (a ``when`` chain would say 'literal')."""
+    name = source.meta.output_name(raise_if_undetermined=False)
+    return result if name is None else result.alias(name)
+
+
+def _check_threshold(name: str, value: float, *, allow_zero: bool = False) -> None:
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    _require(
+        is_number and math.isfinite(value) and (value > 0 or (allow_zero and value == 0)),
+        f"`{name}` must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}",
+    )
+
+
+def missing(value: IntoExpr) -> pl.Expr:
+    """
+    Flag missing readings: null, NaN or ±inf.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings.
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, None, float("nan")]})
+    >>> df.select(sf.quality.missing("value"))["value"].to_list()
+    [False, True, True]
+    """
+    x = parse_into_expr(value)
+    return (x.is_null() | ~x.is_finite()).fill_null(value=True)
+
+
+def zscore_outlier(value: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
+    """
+    Flag readings more than ``threshold`` population standard deviations from the mean.
+
+    ``|x - mean| / std > threshold`` with ``std`` the population (ddof=0) standard
+    deviation of the non-null readings. A series with zero spread has no outliers.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings.
+    threshold
+        The z-score a reading must exceed.
+
+    Returns
+    -------
+    Expr
+        Boolean; null where the reading is null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `threshold` is not a positive finite number.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"sensor_id": ["a"] * 5, "value": [1.0, 2.0, 1.0, 2.0, 50.0]})
+    >>> df.select(sf.quality.zscore_outlier("value", threshold=1.5).over("sensor_id"))[
+    ...     "value"
+    ... ].to_list()
+    [False, False, False, False, True]
+    """
+    _check_threshold("threshold", threshold)
+    x = parse_into_expr(value)
+    std = x.std(ddof=0)
+    return _named(
+        pl.when(x.is_null())
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .when(std > 0)
+        .then((x - x.mean()).abs() / std > threshold)
+        .otherwise(pl.lit(value=False)),
+        x,
+    )
+
+
+def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
+    """
+    Flag readings whose modified z-score exceeds ``threshold`` (Iglewicz and Hoaglin).
+
+    The modified z-score is ``0.6745 * |x - median| / MAD`` with
+    ``MAD = median(|x - median|)`` over the non-null readings. A series with a MAD of
+    zero (more than half the readings tied) has no outliers.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings.
+    threshold
+        The modified z-score a reading must exceed.
+
+    Returns
+    -------
+    Expr
+        Boolean; null where the reading is null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `threshold` is not a positive finite number.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 2.0, 3.0, 2.0, 40.0]})
+    >>> df.select(sf.quality.mad_outlier("value"))["value"].to_list()
+    [False, False, False, False, True]
+    """
+    _check_threshold("threshold", threshold)
+    x = parse_into_expr(value)
+    deviation = (x - x.median()).abs()
+    mad = deviation.median()
+    return _named(
+        pl.when(x.is_null())
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .when(mad > 0)
+        .then(_MAD_NORMAL * deviation / mad > threshold)
+        .otherwise(pl.lit(value=False)),
+        x,
+    )
+
+
+def _flat_links(x: pl.Expr, *, tolerance: float, ignore: Sequence[float]) -> pl.Expr:
+    """Flag readings that continue a flat stretch from the reading before it."""
+    ok = x.is_finite()
+    for v in ignore:
+        ok = ok & ((x - v).abs() >= tolerance)
+    ok = ok.fill_null(value=False)
+    close = ((x - x.shift(1)).abs() < tolerance).fill_null(value=False)
+    return ok & ok.shift(1).fill_null(value=False) & close
+
+
+def _check_flat_args(tolerance: float, min_length: int, ignore: Sequence[float]) -> None:
+    _check_threshold("tolerance", tolerance)
+    _require(
+        isinstance(min_length, int) and not isinstance(min_length, bool) and min_length >= 2,
+        f"`min_length` must be an integer >= 2, got {min_length!r}",
+    )
+    bad = [v for v in ignore if not isinstance(v, int | float) or not math.isfinite(v)]
+    _require(not bad, f"`ignore` must hold finite numbers, got {bad!r}")
+
+
+def flatline_run_length(
+    value: IntoExpr, *, tolerance: float = 1e-6, ignore: Sequence[float] = ()
+) -> pl.Expr:
+    """
+    Length of the flat stretch each reading belongs to (1 for a reading on its own).
+
+    A flat stretch is a maximal run of consecutive readings in which each differs from
+    the one before by less than ``tolerance``. A missing reading, or one within
+    ``tolerance`` of a value in ``ignore``, ends a stretch and has length 0.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings, in time order.
+    tolerance
+        Largest absolute difference (exclusive) that still counts as flat.
+    ignore
+        Values that never count as flat (a sensor resting at zero: ``(0.0,)``).
+
+    Returns
+    -------
+    Expr
+        Int64, never null.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 1.0, 1.0, None, 2.0]})
+    >>> df.select(sf.quality.flatline_run_length("value"))["value"].to_list()
+    [3, 3, 3, 0, 1]
+    """
+    _check_flat_args(tolerance, 2, ignore)
+    x = parse_into_expr(value)
+    linked = _flat_links(x, tolerance=tolerance, ignore=ignore)
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(~linked).then(idx).forward_fill()
+    ends = ~linked.shift(-1).fill_null(value=False)
+    end = pl.when(ends).then(idx).backward_fill()
+    valid = x.is_finite().fill_null(value=False)
+    for v in ignore:
+        valid = valid & ((x - v).abs() >= tolerance).fill_null(value=False)
+    return _named(pl.when(valid).then(end - start + 1).otherwise(0), x)
+
+
+def flatline(
+    value: IntoExpr,
+    *,
+    tolerance: float = 1e-6,
+    min_length: int = 5,
+    ignore: Sequence[float] = (),
+) -> pl.Expr:
+    """
+    Flag readings in a flat-line: at least ``min_length`` consecutive nearly equal values.
+
+    Consecutive readings are linked when ``|x[i] - x[i-1]| < tolerance``; a flat-line
+    is a chain of at least ``min_length`` linked readings (see
+    :func:`flatline_run_length`). A missing reading breaks a chain: it is counted as
+    missing, not as flat. Readings within ``tolerance`` of a value in ``ignore`` never
+    count (a pump that rests at zero is not stuck).
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings, in time order.
+    tolerance
+        Largest absolute difference (exclusive) that still counts as flat.
+    min_length
+        Fewest readings (>= 2) in a flat-line.
+    ignore
+        Values that never count as flat.
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `tolerance` is not positive, `min_length` < 2 or `ignore` holds a non-number.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [2.0, 2.0, 2.0, 0.0, 0.0]})
+    >>> df.select(sf.quality.flatline("value", min_length=3, ignore=[0.0]))[
+    ...     "value"
+    ... ].to_list()
+    [True, True, True, False, False]
+    """
+    _check_flat_args(tolerance, min_length, ignore)
+    length = flatline_run_length(value, tolerance=tolerance, ignore=ignore)
+    return length >= min_length
+
+
+def gap(timestamp: IntoExpr, *, factor: float = 3.0, expected: timedelta | None = None) -> pl.Expr:
+    """
+    Flag readings that follow a gap: a step longer than ``factor`` x the usual step.
+
+    The usual step is ``expected`` if given, else the median of the positive steps
+    between consecutive timestamps (zero steps from duplicates are left out). The
+    timestamps must be sorted.
+
+    Parameters
+    ----------
+    timestamp
+        Name of, or expression for, the reading times, sorted.
+    factor
+        How many usual steps make a gap.
+    expected
+        The sampling interval, overriding the median step.
+
+    Returns
+    -------
+    Expr
+        Boolean, never null; true on the first reading after each gap.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `factor` or `expected` is not positive.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> times = [datetime(2026, 1, 1, 0, m) for m in (0, 1, 2, 10, 11)]
+    >>> pl.DataFrame({"t": times}).select(sf.quality.gap("t"))["t"].to_list()
+    [False, False, False, True, False]
+    """
+    _check_threshold("factor", factor)
+    if expected is not None:
+        _require(
+            isinstance(expected, timedelta) and expected > timedelta(0),
+            f"`expected` must be a positive timedelta, got {expected!r}",
+        )
+    step = parse_into_expr(timestamp).diff().dt.total_microseconds()
+    usual = (
+        pl.lit(expected / timedelta(microseconds=1))
+        if expected is not None
+        else step.filter(step > 0).median()
+    )
+    return (step > factor * usual).fill_null(value=False)
+
+
+def duplicate_timestamp(timestamp: IntoExpr) -> pl.Expr:
+    """
+    Flag repeated timestamps: every reading whose time was already seen (not the first).
+
+    Parameters
+    ----------
+    timestamp
+        Name of, or expression for, the reading times (any order).
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"t": [1, 2, 2, 3, 2]})
+    >>> df.select(sf.quality.duplicate_timestamp("t"))["t"].to_list()
+    [False, False, True, False, True]
+    """
+    return ~parse_into_expr(timestamp).is_first_distinct()
+
+
+def out_of_order(timestamp: IntoExpr) -> pl.Expr:
+    """
+    Flag readings whose time is earlier than the reading before them, in input order.
+
+    Apply it before sorting: it describes the order the data arrived in.
+
+    Parameters
+    ----------
+    timestamp
+        Name of, or expression for, the reading times in input order.
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"t": [1, 3, 2, 4, 0]})
+    >>> df.select(sf.quality.out_of_order("t"))["t"].to_list()
+    [False, False, True, False, True]
+    """
+    t = parse_into_expr(timestamp)
+    return (t < t.shift(1)).fill_null(value=False)
+
+
+def noise_level(value: IntoExpr) -> pl.Expr:
+    """
+    Robust white-noise level: MAD of the first differences / (0.6745 * sqrt(2)).
+
+    For a smooth signal plus white noise of standard deviation sigma, the first
+    differences are dominated by noise with standard deviation ``sigma * sqrt(2)``, and
+    ``MAD / 0.6745`` estimates a standard deviation robustly. Missing readings are
+    dropped first. Null with fewer than two readings.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings, in time order.
+
+    Returns
+    -------
+    Expr
+        Float64 aggregate (one value per group).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"sensor_id": ["a"] * 5, "value": [0.0, 1.0, 0.0, 1.0, 0.0]})
+    >>> df.group_by("sensor_id").agg(sf.quality.noise_level("value").round(4))
+    shape: (1, 2)
+    ┌───────────┬────────┐
+    │ sensor_id ┆ value  │
+    │ ---       ┆ ---    │
+    │ str       ┆ f64    │
+    ╞═══════════╪════════╡
+    │ a         ┆ 1.0483 │
+    └───────────┴────────┘
+    """
+    d = parse_into_expr(value).drop_nulls().diff().drop_nulls()
+    return (d - d.median()).abs().median() / (_MAD_NORMAL * math.sqrt(2))
+
+
+def drift_ratio(value: IntoExpr) -> pl.Expr:
+    """
+    Within-series drift: |mean(second half) - mean(first half)| / std(first half).
+
+    The non-null readings, in time order, are cut into a first half of ``n // 2`` and
+    a second half of the rest; ``std`` is the population standard deviation of the
+    first half, used as the reference. (The whole-series std would include the shift
+    itself and cap the ratio of a mid-series step at 2.) Null when the first half has
+    fewer than two readings; infinite when a first half of zero spread is followed by
+    a different mean, 0 when nothing changes.
+
+    Parameters
+    ----------
+    value
+        Name of, or expression for, the readings, in time order.
+
+    Returns
+    -------
+    Expr
+        Float64 aggregate (one value per group).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 2.0, 1.0, 2.0, 9.0, 9.0]})
+    >>> df.select(sf.quality.drift_ratio("value"))["value"].round(3).to_list()
+    [11.314]
+    """
+    v = parse_into_expr(value).drop_nulls()
+    half = v.len() // 2
+    first, second = v.slice(0, half), v.slice(half)
+    shift = (second.mean() - first.mean()).abs()
+    std = first.std(ddof=0)
+    return _named(
+        pl.when(half < 2)
+        .then(pl.lit(None, dtype=pl.Float64))
+        .when(std > 0)
+        .then(shift / std)
+        .when(shift > 0)
+        .then(pl.lit(math.inf))
+        .otherwise(pl.lit(0.0)),
+        v,
+    )

@@ -1,0 +1,306 @@
+"""Per-row quality flags, the per-sensor quality report and its incident log (events)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from sensorframe._utils import preview
+from sensorframe.errors import UnknownSensorError
+from sensorframe.frame import SENSOR, TIME, scan
+from sensorframe.quality.config import QualityConfig, QualityStatus
+from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flagged_rows, sensor_table
+from sensorframe.quality.text import issue_exprs, recommendation_exprs
+
+__all__ = ["CHECKS", "QualityReport", "SensorQuality", "assess_quality", "flag_quality"]
+
+_EVENT_SCHEMA = pl.Schema(
+    [
+        (SENSOR, pl.String()),
+        ("check", pl.String()),
+        ("start", pl.Datetime("us", "UTC")),
+        ("end", pl.Datetime("us", "UTC")),
+        ("rows", pl.Int64()),
+    ]
+)
+
+
+def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFrame:
+    """
+    Flag every row: the input sorted by sensor and time, plus one flag per check.
+
+    Columns added: ``flag_missing``, ``flag_outlier``, ``flag_flatline``, ``flag_gap``
+    (the first reading after a gap), ``flag_duplicate`` (a repeat of an earlier
+    timestamp) and ``flag_any``. Flags are never null. Filter or mask rows with them,
+    e.g. ``.filter(~pl.col("flag_any"))``.
+
+    Parameters
+    ----------
+    frame
+        Anything :func:`sensorframe.scan` accepts.
+    config
+        Thresholds; the defaults of :class:`QualityConfig` if omitted.
+
+    Returns
+    -------
+    LazyFrame
+        The canonical columns, any extra input columns, then the flags.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> df = pl.DataFrame(
+    ...     {
+    ...         "sensor_id": ["a"] * 5,
+    ...         "timestamp": [datetime(2026, 1, 1, 0, m) for m in (0, 1, 1, 2, 9)],
+    ...         "value": [1.0, None, 2.0, 2.5, 1.5],
+    ...     }
+    ... )
+    >>> out = sf.quality.flag_quality(df).collect()
+    >>> out.select("value", "flag_missing", "flag_gap", "flag_duplicate", "flag_any")
+    shape: (5, 5)
+    ┌───────┬──────────────┬──────────┬────────────────┬──────────┐
+    │ value ┆ flag_missing ┆ flag_gap ┆ flag_duplicate ┆ flag_any │
+    │ ---   ┆ ---          ┆ ---      ┆ ---            ┆ ---      │
+    │ f64   ┆ bool         ┆ bool     ┆ bool           ┆ bool     │
+    ╞═══════╪══════════════╪══════════╪════════════════╪══════════╡
+    │ 1.0   ┆ false        ┆ false    ┆ false          ┆ false    │
+    │ null  ┆ true         ┆ false    ┆ false          ┆ true     │
+    │ 2.0   ┆ false        ┆ false    ┆ true           ┆ true     │
+    │ 2.5   ┆ false        ┆ false    ┆ false          ┆ false    │
+    │ 1.5   ┆ false        ┆ true     ┆ false          ┆ true     │
+    └───────┴──────────────┴──────────┴────────────────┴──────────┘
+    """
+    lf = scan(frame)
+    data = lf.collect_schema().names()
+    flagged = flagged_rows(lf, config or QualityConfig(), check_sorted=False)
+    return flagged.select(*data, *FLAGS, "flag_any")
+
+
+def _table(flagged: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+    valid = pl.col("rows") - pl.col("missing_count")
+
+    def pct_of_valid(col: str) -> pl.Expr:
+        return pl.when(valid > 0).then(100.0 * pl.col(col) / valid).otherwise(0.0)
+
+    table = (
+        sensor_table(flagged)
+        .with_columns(
+            missing_pct=100.0 * pl.col("missing_count") / pl.col("rows"),
+            outlier_pct=pct_of_valid("outlier_count"),
+            flat_pct=pct_of_valid("flat_points"),
+            drift_flag=(pl.col("drift_ratio") > cfg.drift_threshold).fill_null(value=False),
+        )
+        .with_columns(status=_status(cfg))
+        .with_columns(
+            issues=pl.concat_list(issue_exprs(cfg)).list.drop_nulls(),
+            recommendations=pl.concat_list(recommendation_exprs(cfg)).list.drop_nulls(),
+        )
+    )
+    return table.select(f.name for f in fields(SensorQuality)).sort(SENSOR)
+
+
+def _status(cfg: QualityConfig) -> pl.Expr:
+    ladders = cfg.status
+    grades = [
+        pl.when(pl.col("missing_count") == pl.col("rows")).then(4).otherwise(0),
+        pl.when(pl.col("drift_flag")).then(ladders.drift.severity).otherwise(0),
+    ]
+    for col, ladder in (
+        ("missing_pct", ladders.missing_pct),
+        ("outlier_pct", ladders.outlier_pct),
+        ("flat_pct", ladders.flat_pct),
+    ):
+        grades.extend(
+            pl.when(pl.col(col) > t).then(k + 1).otherwise(0)
+            for k, t in enumerate(ladder)
+            if t is not None
+        )
+    names = {s.severity: s.value for s in QualityStatus}
+    return pl.max_horizontal(grades).replace_strict(names, return_dtype=pl.String)
+
+
+def _events(flagged: pl.LazyFrame) -> pl.LazyFrame:
+    pos = "__sf_pos"
+    base = flagged.select(SENSOR, TIME, *FLAGS, FLAT_NEW).with_row_index(pos)
+    parts = []
+    for check in CHECKS:  # five checks, not a loop over sensors or rows
+        new = (pl.col(pos).diff() != 1) | (pl.col(SENSOR) != pl.col(SENSOR).shift(1))
+        if check == "flatline":  # two flat-lines can touch: a new run starts a new event
+            new = new | pl.col(FLAT_NEW)
+        parts.append(
+            base.filter(f"flag_{check}")
+            .with_columns(new.fill_null(value=True).cum_sum().alias("__sf_run"))
+            .group_by("__sf_run")
+            .agg(
+                pl.col(SENSOR).first(),
+                pl.lit(check).alias("check"),
+                pl.col(TIME).first().alias("start"),
+                pl.col(TIME).last().alias("end"),
+                pl.len().cast(pl.Int64).alias("rows"),
+            )
+            .drop("__sf_run")
+        )
+    return pl.concat(parts).sort(SENSOR, "start", "check").cast(_EVENT_SCHEMA)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SensorQuality:
+    """
+    The quality record of one sensor: one row of :attr:`QualityReport.table`.
+
+    Percentages are in percent (0-100): ``missing_pct`` of all rows, ``outlier_pct``
+    and ``flat_pct`` of the non-missing readings. ``pass_rate`` is the fraction of rows
+    that pass every row check.
+    """
+
+    sensor_id: str
+    status: QualityStatus
+    rows: int
+    missing_count: int
+    missing_pct: float
+    outlier_count: int
+    outlier_pct: float
+    flat_points: int
+    flat_pct: float
+    flat_runs: int
+    longest_flat_run: int
+    gap_count: int
+    largest_gap: timedelta | None
+    median_step: timedelta | None
+    duplicate_timestamps: int
+    out_of_order: int
+    noise_std: float | None
+    drift_ratio: float | None
+    drift_flag: bool
+    pass_rate: float
+    issues: tuple[str, ...]
+    recommendations: tuple[str, ...]
+
+
+class QualityReport:
+    """
+    Result of :func:`assess_quality`: a table with one row per sensor, and events.
+
+    Attributes
+    ----------
+    table : pl.DataFrame
+        One row per sensor, sorted by ``sensor_id``; the columns are the fields of
+        :class:`SensorQuality` (``status`` as text).
+    events : pl.DataFrame
+        One row per run of consecutive failing rows: ``sensor_id``, ``check``,
+        ``start``, ``end`` (inclusive) and ``rows``.
+    config : QualityConfig
+        The thresholds used.
+
+    Examples
+    --------
+    >>> data = sf.datasets.synthetic(n_sensors=2, n_points=500, seed=5)
+    >>> report = sf.quality.assess_quality(data.frame)
+    >>> report
+    QualityReport(2 sensors: 1 EXCELLENT, 1 POOR)
+    >>> report["S000"].status, report["S000"].missing_count
+    (<QualityStatus.EXCELLENT: 'EXCELLENT'>, 8)
+    >>> report["S001"].issues[0][:50]
+    'drift: the second-half mean is 3.09 first-half sta'
+
+    """
+
+    def __init__(self, table: pl.DataFrame, events: pl.DataFrame, config: QualityConfig) -> None:
+        self.table = table
+        self.events = events
+        self.config = config
+
+    @property
+    def sensors(self) -> list[str]:
+        """The sensor ids, sorted."""
+        return self.table[SENSOR].to_list()
+
+    @property
+    def statuses(self) -> dict[str, QualityStatus]:
+        """Each sensor's status."""
+        pairs = self.table.select(SENSOR, "status").iter_rows()
+        return {sid: QualityStatus(status) for sid, status in pairs}
+
+    def __getitem__(self, sensor_id: str) -> SensorQuality:
+        rows = self.table.filter(pl.col(SENSOR) == sensor_id)
+        if rows.height == 0:
+            msg = (
+                f"no sensor {sensor_id!r} in this quality report; "
+                f"known sensors: {preview(self.sensors)}"
+            )
+            raise UnknownSensorError(msg)
+        record = rows.row(0, named=True)
+        record["status"] = QualityStatus(record["status"])
+        record["issues"] = tuple(record["issues"])
+        record["recommendations"] = tuple(record["recommendations"])
+        return SensorQuality(**record)
+
+    def __contains__(self, sensor_id: object) -> bool:
+        return sensor_id in set(self.sensors)
+
+    def __iter__(self) -> Iterator[SensorQuality]:
+        return (self[sid] for sid in self.sensors)
+
+    def __len__(self) -> int:
+        return self.table.height
+
+    def __repr__(self) -> str:
+        counts = self.table["status"].value_counts()
+        order = sorted(counts.iter_rows(), key=lambda r: QualityStatus(r[0]).severity)
+        parts = ", ".join(f"{n} {status}" for status, n in order)
+        return f"QualityReport({len(self)} sensors{': ' + parts if parts else ''})"
+
+
+def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityReport:
+    """
+    Assess the quality of every sensor in one lazy query.
+
+    Runs the row checks of :func:`flag_quality` and the per-sensor statistics (noise,
+    within-series drift, out-of-order input) and grades each sensor on the status
+    ladder of ``config.status``: the status is the worst grade any check reaches.
+
+    Parameters
+    ----------
+    frame
+        Anything :func:`sensorframe.scan` accepts. Need not be sorted.
+    config
+        Thresholds; the defaults of :class:`QualityConfig` if omitted.
+
+    Returns
+    -------
+    QualityReport
+        ``.table`` (one row per sensor), ``.events`` and ``.config``. An empty input
+        gives an empty report.
+
+    Examples
+    --------
+    >>> values = [1.0, 2.0, None, 2.0, 1.0]
+    >>> df = pl.DataFrame(
+    ...     {"sensor_id": "a", "timestamp": pl.datetime_range(
+    ...         pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1, 0, 4), "1m", eager=True
+    ...     ), "value": values}
+    ... )
+    >>> report = sf.quality.assess_quality(df)
+    >>> report.table.select("sensor_id", "rows", "missing_count", "missing_pct", "status")
+    shape: (1, 5)
+    ┌───────────┬──────┬───────────────┬─────────────┬────────┐
+    │ sensor_id ┆ rows ┆ missing_count ┆ missing_pct ┆ status │
+    │ ---       ┆ ---  ┆ ---           ┆ ---         ┆ ---    │
+    │ str       ┆ i64  ┆ i64           ┆ f64         ┆ str    │
+    ╞═══════════╪══════╪═══════════════╪═════════════╪════════╡
+    │ a         ┆ 5    ┆ 1             ┆ 20.0        ┆ FAIR   │
+    └───────────┴──────┴───────────────┴─────────────┴────────┘
+    >>> report["a"].issues[0]
+    'missing: 1 of 5 readings (20.0%); grade thresholds 5.0/10.0/20.0/50.0%'
+    """
+    cfg = config or QualityConfig()
+    # Materialize the flagged rows once: the table and the events both read them, and
+    # collect_all does not share the sorted, flagged subplan between the two.
+    flagged = flagged_rows(scan(frame), cfg, check_sorted=True).collect().lazy()
+    table, events = pl.collect_all([_table(flagged, cfg), _events(flagged)])
+    return QualityReport(table, events, cfg)
