@@ -1,0 +1,50 @@
+"""
+Versioned datasets on Delta Lake: commits with metadata, time travel, tags, lineage.
+
+Layout under the store's root (a folder or an object-store URI)::
+
+    <dataset>/                  one Delta table per dataset; each commit is a version
+    _sensorframe/datasets       events: dataset names registered at creation
+    _sensorframe/tags           events: dataset, tag, version, at (newest wins)
+    _sensorframe/model_links    events: dataset, version, model_id, model_version, at
+    _sensorframe/vacuums        events: versions made unreadable and files deleted
+    _sensorframe/<name>         record tables written with ``append_records`` (runs ...)
+
+A version's metadata (content hash, rows, bytes, sensors, description, tags, parents,
+time, library version) is the custom metadata (``sensorframe.*`` keys) of the very
+Delta commit that wrote its data.
+
+Lessons from deltalake 1.6 that this package relies on (keep them when changing it):
+
+* Tables are created with ``delta.logRetentionDuration = "interval 36500 days"`` and
+  ``delta.enableExpiredLogCleanup = "false"`` (exact keys; a misspelled key is a
+  ``DeltaError``), else old commits and their metadata vanish at a checkpoint.
+  ``cleanup_metadata()`` is never called.
+* A blind append is silently moved to the next free version when another writer won
+  (even with ``max_commit_retries=1``; ``0`` makes every commit fail). Each commit
+  therefore carries a ``Transaction(app_id="sensorframe", version=n)``: a concurrent
+  winner with the same app id makes delta-rs raise ``CommitFailedError``, and the
+  store re-reads and retries (optimistic concurrency, exact hashes for appends).
+* ``write_deltalake(mode="error")`` on an existing table raises a plain
+  ``DeltaError`` ("A table already exists"): the loser of a creation race retries.
+* ``DeltaTable.restore`` refuses the current version; vacuum writes its own
+  ``VACUUM START/END`` commits (so versions are not contiguous) and lists the files
+  it already deleted again on every call (the store logs what it removed).
+* delta-rs panics on Categorical columns, wraps UInt32 into Int32 and cannot store
+  Duration; frames are cast to storable types before hashing and writing.
+* A corrupt data file can make Polars panic: ``PanicException`` is a
+  ``BaseException``, so ``verify`` catches that too.
+* S3 needs no locking provider and no ``AWS_S3_ALLOW_UNSAFE_RENAME``: deltalake 1.x
+  commits with conditional PUTs (moto supports them).
+* Some deltalake calls (``DeltaTable.history``) hold the GIL while waiting on HTTP,
+  so an S3 server running in a thread of the same process deadlocks them; the test
+  server runs in its own process. Processes are spawned: fork after deltalake was
+  used panics.
+"""
+
+from __future__ import annotations
+
+from sensorframe.store._model import DatasetVersion, VacuumReport, Verification
+from sensorframe.store._store import DatasetStore
+
+__all__ = ["DatasetStore", "DatasetVersion", "VacuumReport", "Verification"]

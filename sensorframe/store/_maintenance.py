@@ -1,0 +1,368 @@
+"""Integrity, restore, vacuum and record tables of the dataset store."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Transaction
+from deltalake.exceptions import CommitFailedError, DeltaError
+
+from sensorframe.errors import (
+    CommitConflictError,
+    DatasetNotFoundError,
+    InvalidParameterError,
+    VersionNotFoundError,
+)
+from sensorframe.prepare import content_hash
+from sensorframe.store._catalog import CATALOG_RETRIES, open_table
+from sensorframe.store._model import (
+    APP_ID,
+    CATALOG,
+    RESERVED_RECORDS,
+    DatasetVersion,
+    VacuumReport,
+    Verification,
+    check_name,
+    encode_metadata,
+)
+
+__all__ = ["MaintenanceMixin"]
+
+_TS = pl.Datetime("us", "UTC")
+VACUUM_SCHEMA = pl.Schema(
+    {"dataset": pl.String(), "version": pl.Int64(), "path": pl.String(), "at": _TS}
+)
+
+
+class MaintenanceMixin:
+    """Verify, restore, vacuum and record-table methods of :class:`DatasetStore`."""
+
+    root: str
+    storage_options: dict[str, str] | None
+    max_commit_retries: int
+
+    if TYPE_CHECKING:
+
+        def _history(self, dataset: str) -> list[DatasetVersion]: ...
+        def _events(self, name: str) -> pl.DataFrame | None: ...
+        def _append_event(self, name: str, rows: pl.DataFrame) -> int: ...
+        def _open(self, dataset: str, version: int | None = None) -> DeltaTable | None: ...
+        def _latest(self, dataset: str) -> DeltaTable | None: ...
+        def _uri(self, dataset: str) -> str: ...
+        def _catalog_uri(self, name: str) -> str: ...
+        def _vacuumed(self, dataset: str) -> pl.DataFrame: ...
+        def _write(
+            self,
+            uri: str,
+            dt: DeltaTable | None,
+            batch: pl.DataFrame,
+            version: DatasetVersion,
+            mode: str,
+        ) -> int: ...
+        def datasets(self) -> list[str]: ...
+        def tags(self, dataset: str | None = None) -> pl.DataFrame: ...
+        def version(self, dataset: str, n: int) -> DatasetVersion: ...
+        def resolve(self, dataset: str, *, version: int | None = None) -> int: ...
+        def read(self, dataset: str, *, version: int | None = None) -> pl.LazyFrame: ...
+
+    # ------------------------------------------------------------------ integrity
+    def verify(self, dataset: str, version: int | None = None) -> Verification:
+        """
+        Re-hash a version's data and compare it with the hash recorded at commit.
+
+        Returns
+        -------
+        Verification
+            True in a boolean context when the data is intact. Data that cannot
+            be read at all (a corrupt or missing file) is reported, not raised.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> _ = store.commit("raw", df)
+        >>> bool(store.verify("raw", 0))
+        True
+        """
+        n = self.resolve(dataset, version=version)
+        recorded = self.version(dataset, n)
+        try:
+            actual: str | None = content_hash(self.read(dataset, version=n).collect())
+            error = None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            # A corrupt file can make polars panic: pyo3's PanicException is a
+            # BaseException, not an Exception.
+            actual, error = None, f"{type(exc).__name__}: {exc}"
+        return Verification(
+            dataset=dataset,
+            version=n,
+            ok=actual == recorded.data_hash,
+            expected=recorded.data_hash,
+            actual=actual,
+            error=error,
+        )
+
+    def restore(self, dataset: str, version: int, *, description: str = "") -> DatasetVersion:
+        """
+        Make an old version's content the latest again, as a new commit.
+
+        The new version records the restored one as its parent, and its hash is the
+        restored version's hash (Delta re-adds the old files; no data is copied).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> v0 = store.commit("raw", df)
+        >>> _ = store.commit("raw", df.with_columns(value=pl.lit(2.0)))
+        >>> r = store.restore("raw", 0)
+        >>> (r.version, r.data_hash == v0.data_hash, r.parents)
+        (2, True, (('raw', 0),))
+        """
+        n = self.resolve(dataset, version=version)
+        old = self.version(dataset, n)
+        last_error: Exception | None = None
+        for attempt in range(self.max_commit_retries + 1):
+            if attempt:
+                time.sleep(random.uniform(0.0, 0.02 * min(attempt, 10)))
+            dt = self._latest(dataset)
+            if dt is None:  # pragma: no cover - resolve() found it a moment ago
+                msg = f"dataset {dataset!r} disappeared"
+                raise DatasetNotFoundError(msg)
+            current = int(dt.version())
+            new = replace(
+                old,
+                version=current + 1,
+                created_at=_now(),
+                tags=(),
+                description=description or f"restore of version {n}",
+                parents=((dataset, n),),
+                operation="restore",
+                batch_hash=old.data_hash,
+                batch_rows=old.rows,
+            )
+            if current == n:  # delta-rs cannot restore the current version: rewrite it
+                frame = self.read(dataset, version=n).collect()
+                done = self._write(self._uri(dataset), dt, frame, new, "overwrite")
+                return replace(new, version=done)
+            props = CommitProperties(
+                custom_metadata=encode_metadata(new),
+                max_commit_retries=CATALOG_RETRIES,
+                app_transactions=[Transaction(app_id=APP_ID, version=new.version)],
+            )
+            try:
+                dt.restore(n, commit_properties=props)
+            except CommitFailedError as exc:
+                last_error = exc
+                continue
+            except DeltaError as exc:
+                msg = f"cannot restore version {n} of {dataset!r}: {exc}"
+                raise VersionNotFoundError(msg) from exc
+            return replace(new, version=int(dt.version()))
+        msg = f"could not restore {dataset!r}: concurrent writers kept winning"
+        raise CommitConflictError(msg) from last_error
+
+    def vacuum(
+        self,
+        dataset: str | None = None,
+        *,
+        retention_hours: float = 168,
+        keep: Sequence[int] = (),
+        dry_run: bool = False,
+    ) -> VacuumReport:
+        """
+        Delete data files no longer needed, keeping tagged and model-linked versions.
+
+        Delta's vacuum breaks time travel to every version whose files it deletes.
+        This one always keeps the latest version, every tagged and every
+        model-linked version (and ``keep``), and reports the versions it made
+        unreadable; reading them afterwards raises ``VersionNotFoundError``.
+
+        Parameters
+        ----------
+        dataset
+            One dataset, or None for all of them.
+        retention_hours
+            Only files removed from the table at least this long ago are deleted.
+        keep
+            More version numbers to keep (only with a single ``dataset``).
+        dry_run
+            Report what would be deleted without deleting it.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> for i in range(3):
+        ...     _ = store.commit("raw", df.with_columns(value=pl.lit(float(i))))
+        >>> store.tag("raw", 0, "baseline")
+        >>> report = store.vacuum(retention_hours=0)
+        >>> report.lost_versions["version"].to_list(), report.files.height
+        ([1], 1)
+        """
+        if keep and dataset is None:
+            msg = "`keep` needs a single `dataset`"
+            raise InvalidParameterError(msg)
+        names = [dataset] if dataset is not None else self.datasets()
+        tags = self.tags()
+        links = self._events("model_links")
+        files: list[dict[str, Any]] = []
+        lost: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        for name in names:
+            history = self._history(name)
+            dt = self._open(name)
+            if dt is None or not history:
+                continue
+            reasons: dict[int, str] = {history[-1].version: "latest"}
+            reasons |= dict.fromkeys(_versions_of(links, name), "model")
+            reasons |= dict.fromkeys(_versions_of(tags, name), "tag")
+            reasons |= {int(n): "keep" for n in keep}
+
+            # delta-rs lists files it already deleted again (tombstones stay in the
+            # log), so the store remembers what it removed.
+            gone = self._vacuumed(name)
+            listed = self._vacuum_files(dt, sorted(reasons), retention_hours, dry=True)
+            doomed = set(listed) - set(gone.get_column("path").drop_nulls().to_list())
+            already = set(gone.get_column("version").drop_nulls().to_list())
+            broken = [
+                v.version
+                for v in history
+                if v.version not in reasons
+                and v.version not in already
+                and doomed & self._files(name, v.version)
+            ]
+            if not dry_run and doomed:
+                self._vacuum_files(dt, sorted(reasons), retention_hours, dry=False)
+                events = pl.DataFrame(
+                    {
+                        "dataset": name,
+                        "version": [*broken, *([None] * len(doomed))],
+                        "path": [*([None] * len(broken)), *sorted(doomed)],
+                        "at": _now(),
+                    },
+                    schema=VACUUM_SCHEMA,
+                )
+                self._append_event("vacuums", events)
+            files += [{"dataset": name, "path": p} for p in sorted(doomed)]
+            lost += [{"dataset": name, "version": n} for n in broken]
+            kept += [
+                {"dataset": name, "version": n, "reason": r} for n, r in sorted(reasons.items())
+            ]
+        base = VacuumReport()
+        return VacuumReport(
+            files=pl.DataFrame(files, schema=base.files.schema),
+            lost_versions=pl.DataFrame(lost, schema=base.lost_versions.schema),
+            kept_versions=pl.DataFrame(kept, schema=base.kept_versions.schema),
+            dry_run=dry_run,
+        )
+
+    @staticmethod
+    def _vacuum_files(
+        dt: DeltaTable, keep: list[int], retention_hours: float, *, dry: bool
+    ) -> list[str]:
+        return list(
+            dt.vacuum(
+                retention_hours=int(retention_hours),
+                dry_run=dry,
+                enforce_retention_duration=False,
+                keep_versions=keep,
+            )
+        )
+
+    def _files(self, dataset: str, version: int) -> set[str]:
+        dt = self._open(dataset, version)
+        if dt is None:  # pragma: no cover
+            return set()
+        actions = pl.DataFrame(dt.get_add_actions(flatten=True))
+        return set(actions.get_column("path").to_list()) if actions.height else set()
+
+    # ------------------------------------------------------------------ records
+    def append_records(self, name: str, records: pl.DataFrame | pl.LazyFrame) -> int:
+        """
+        Append rows to the record table ``<root>/_sensorframe/<name>``, creating it.
+
+        Record tables are append-only Delta tables for run logs and other events:
+        concurrent appends never conflict, new columns are merged into the schema.
+
+        Parameters
+        ----------
+        name
+            Table name (same rules as dataset names); ``tags``, ``model_links``,
+            ``datasets`` and ``vacuums`` are reserved for the store.
+        records
+            A ``pl.DataFrame`` or ``pl.LazyFrame``.
+
+        Returns
+        -------
+        int
+            The Delta version of the append.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> store.append_records("runs", pl.DataFrame({"run": [1], "status": ["ok"]}))
+        0
+        >>> store.records("runs").collect().rows()
+        [(1, 'ok')]
+        """
+        check_name(name, "record table")
+        if name in RESERVED_RECORDS:
+            msg = (
+                f"record table {name!r} is reserved for the store; "
+                f"reserved: {sorted(RESERVED_RECORDS)}"
+            )
+            raise InvalidParameterError(msg)
+        if isinstance(records, pl.LazyFrame):
+            records = records.collect()
+        if not isinstance(records, pl.DataFrame):
+            msg = f"`records` must be a polars DataFrame or LazyFrame, got {type(records).__name__}"
+            raise TypeError(msg)
+        return self._append_event(name, records)
+
+    def records(self, name: str) -> pl.LazyFrame:
+        """
+        Read a record table (also ``tags``, ``model_links``: the raw event logs).
+
+        Raises
+        ------
+        DatasetNotFoundError
+            If nothing was ever appended to it (no empty frame: its schema is unknown).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> store.records("runs")
+        Traceback (most recent call last):
+        ...
+        sensorframe.errors.DatasetNotFoundError: no record table 'runs' in ...
+        """
+        check_name(name, "record table")
+        dt = open_table(self._catalog_uri(name), self.storage_options)
+        if dt is None:
+            msg = f"no record table {name!r} in {self.root}/{CATALOG}"
+            raise DatasetNotFoundError(msg)
+        return pl.scan_delta(dt, storage_options=self.storage_options)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _versions_of(events: pl.DataFrame | None, dataset: str) -> list[int]:
+    if events is None or events.height == 0:
+        return []
+    return events.filter(pl.col("dataset") == dataset).get_column("version").unique().to_list()

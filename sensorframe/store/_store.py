@@ -1,0 +1,575 @@
+"""The dataset store: every dataset a Delta table, every version a Delta commit."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
+
+from sensorframe._utils import preview
+from sensorframe.errors import (
+    CommitConflictError,
+    DatasetNotFoundError,
+    InvalidParameterError,
+    SensorSchemaError,
+    VersioningError,
+    VersionNotFoundError,
+)
+from sensorframe.frame import SENSOR, scan
+from sensorframe.prepare import content_hash
+from sensorframe.store._catalog import CATALOG_RETRIES, append_rows, open_table, read_table
+from sensorframe.store._maintenance import MaintenanceMixin
+from sensorframe.store._model import (
+    APP_ID,
+    CATALOG,
+    TABLE_CONFIG,
+    DatasetVersion,
+    check_name,
+    decode_metadata,
+    encode_metadata,
+    storable,
+    to_utc,
+    versions_frame,
+)
+from sensorframe.store._refs import RefsMixin
+
+__all__ = ["DatasetStore"]
+
+ParentRef = DatasetVersion | tuple[str, int]
+
+
+class DatasetStore(RefsMixin, MaintenanceMixin):
+    """
+    Versioned sensor datasets on Delta Lake, with tags, lineage and model links.
+
+    Each dataset is a Delta table under ``root``; each :meth:`commit` is one Delta
+    commit whose custom metadata (keys ``sensorframe.*``) holds the version's content
+    hash, size, sensors, description, tags, parents and time, so data and metadata
+    cannot disagree after a crash. Tags, model links and pipeline records live in
+    append-only Delta tables under ``<root>/_sensorframe/``; their current state is
+    derived when read, so concurrent writers never conflict on them.
+
+    Parameters
+    ----------
+    root
+        A local folder (created on first write) or an object-store URI such as
+        ``s3://bucket/prefix``.
+    storage_options
+        Passed to deltalake and Polars for URIs (``AWS_ENDPOINT_URL``,
+        ``AWS_ALLOW_HTTP``, ``AWS_ACCESS_KEY_ID`` ...).
+    max_commit_retries
+        How often a commit is re-tried after losing a race to a concurrent writer
+        before :class:`~sensorframe.errors.CommitConflictError` is raised.
+
+    Notes
+    -----
+    Concurrency: two sensorframe commits on one dataset are serialized optimistically.
+    Each commit carries a Delta application transaction (``txn``) for the app id
+    ``"sensorframe"``, so delta-rs refuses a commit if another sensorframe commit
+    landed since it read the table, instead of silently moving it to the next
+    version. The store then re-reads the table and tries again. That keeps the
+    recorded hash of an append (the whole table's) exact. Commits by other Delta
+    writers do not take part in this and are not listed as versions. Use one store
+    object per thread (or process); it caches open table handles.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+    >>> df = pl.DataFrame(
+    ...     {"sensor_id": ["a", "a"], "timestamp": ["2026-01-01", "2026-01-02"], "value": [1, 2]}
+    ... )
+    >>> v0 = store.commit("raw", df, description="first pull", tags=["stable"])
+    >>> v1 = store.commit("raw", df.with_columns(value=pl.col("value") * 10))
+    >>> store.read("raw", tag="stable").collect()["value"].to_list()
+    [1.0, 2.0]
+    >>> store.verify("raw", 1).ok
+    True
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        storage_options: dict[str, str] | None = None,
+        max_commit_retries: int = 50,
+    ) -> None:
+        text = os.fspath(root)
+        if not text:
+            msg = "`root` must be a folder or an object-store URI, got ''"
+            raise InvalidParameterError(msg)
+        if isinstance(max_commit_retries, bool) or max_commit_retries < 0:
+            msg = f"`max_commit_retries` must be an int >= 0, got {max_commit_retries!r}"
+            raise InvalidParameterError(msg)
+        self.is_local = "://" not in text or text.startswith("file://")
+        if self.is_local:
+            text = str(Path(text.removeprefix("file://")).expanduser().resolve())
+        self.root = text.rstrip("/")
+        self.storage_options = dict(storage_options) if storage_options else None
+        self.max_commit_retries = max_commit_retries
+        self._handles: dict[str, DeltaTable] = {}
+
+    def __repr__(self) -> str:
+        return f"DatasetStore({self.root!r})"
+
+    # ------------------------------------------------------------------ paths
+    def _uri(self, dataset: str) -> str:
+        return f"{self.root}/{check_name(dataset)}"
+
+    def _catalog_uri(self, name: str) -> str:
+        return f"{self.root}/{CATALOG}/{name}"
+
+    def _open(self, dataset: str, version: int | None = None) -> DeltaTable | None:
+        return open_table(self._uri(dataset), self.storage_options, version)
+
+    def _latest(self, dataset: str) -> DeltaTable | None:
+        """Return the table at its newest version, reusing (and catching up) a handle."""
+        dt = self._handles.get(dataset)
+        if dt is not None:
+            try:
+                dt.update_incremental()  # reads only the commits added since
+            except DeltaError:
+                self._handles.pop(dataset, None)
+            else:
+                return dt
+        dt = self._open(dataset)
+        if dt is not None:
+            self._handles[dataset] = dt
+        return dt
+
+    def _events(self, name: str) -> pl.DataFrame | None:
+        return read_table(self._catalog_uri(name), self.storage_options)
+
+    def _append_event(self, name: str, rows: pl.DataFrame) -> int:
+        return append_rows(self._catalog_uri(name), rows, self.storage_options)
+
+    # ------------------------------------------------------------------ commit
+    def commit(
+        self,
+        dataset: str,
+        frame: Any,
+        *,
+        description: str = "",
+        tags: Iterable[str] = (),
+        parents: Iterable[ParentRef] = (),
+        mode: Literal["overwrite", "append"] = "overwrite",
+    ) -> DatasetVersion:
+        """
+        Write a new version of a dataset as one Delta commit.
+
+        Parameters
+        ----------
+        dataset
+            Dataset name: letters, digits, ``.``, ``_``, ``-``; not starting with ``_``.
+        frame
+            Anything :func:`sensorframe.scan` accepts; extra columns (features ...)
+            are kept.
+        description
+            Free text stored with the version.
+        tags
+            Tags to put on this version (moved here if they were on another one).
+        parents
+            The versions this one was derived from: :class:`DatasetVersion` objects or
+            ``(dataset, version)`` pairs. They must exist.
+        mode
+            ``"overwrite"`` replaces the content (the schema may change);
+            ``"append"`` adds rows (the schema must match).
+
+        Returns
+        -------
+        DatasetVersion
+            ``data_hash`` is the content hash of the whole table after the commit.
+            For an append that means re-reading the previous version once (cost
+            grows with the table); ``batch_hash`` is the hash of the appended rows.
+
+        Raises
+        ------
+        InvalidParameterError
+            For a bad dataset name, mode or tag.
+        VersionNotFoundError, DatasetNotFoundError
+            If a parent does not exist.
+        SensorSchemaError
+            If the frame is not a sensor frame, or an append changes the schema.
+        CommitConflictError
+            If concurrent writers kept winning for ``max_commit_retries`` attempts.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> raw = store.commit("raw", df)
+        >>> more = store.commit("raw", df.with_columns(sensor_id=pl.lit("b")), mode="append")
+        >>> (more.version, more.rows, more.sensors)
+        (1, 2, ('a', 'b'))
+        >>> store.commit("clean", df, parents=[more]).parents
+        (('raw', 1),)
+        """
+        uri = self._uri(dataset)
+        if mode not in ("overwrite", "append"):
+            msg = f"`mode` must be 'overwrite' or 'append', got {mode!r}"
+            raise InvalidParameterError(msg)
+        tag_list = self._check_tags(tags)
+        refs = self._check_parents(parents)
+        batch = storable(scan(frame).collect())
+        batch_hash = content_hash(batch)
+        last_error: Exception | None = None
+        for attempt in range(self.max_commit_retries + 1):
+            if attempt:
+                time.sleep(random.uniform(0.0, 0.02 * min(attempt, 10)))
+            dt = self._latest(dataset)
+            if dt is None and attempt == 0:
+                self._append_event("datasets", pl.DataFrame({"dataset": [dataset], "at": [_now()]}))
+            read_version = -1 if dt is None else int(dt.version())
+            content = batch
+            if mode == "append" and dt is not None:
+                content = self._appended(dataset, dt, batch)
+            version = DatasetVersion(
+                dataset=dataset,
+                version=read_version + 1,
+                data_hash=batch_hash if content is batch else content_hash(content),
+                rows=content.height,
+                bytes=int(content.estimated_size()),
+                sensors=tuple(content.get_column(SENSOR).unique().sort().to_list()),
+                created_at=_now(),
+                tags=tag_list,
+                description=description,
+                parents=refs,
+                operation=mode,
+                batch_hash=batch_hash,
+                batch_rows=batch.height,
+            )
+            try:
+                done = self._write(uri, dt, batch, version, mode)
+            except CommitFailedError as exc:
+                last_error = exc
+                continue
+            except DeltaError as exc:
+                if dt is None and self._open(dataset) is not None:
+                    last_error = exc  # lost the race to create the table
+                    continue
+                msg = f"could not commit to dataset {dataset!r}: {exc}"
+                raise VersioningError(msg) from exc
+            return replace(version, version=done)
+        msg = (
+            f"could not commit to dataset {dataset!r}: concurrent writers won "
+            f"{self.max_commit_retries + 1} times in a row"
+        )
+        raise CommitConflictError(msg) from last_error
+
+    def _write(
+        self,
+        uri: str,
+        dt: DeltaTable | None,
+        batch: pl.DataFrame,
+        version: DatasetVersion,
+        mode: str,
+    ) -> int:
+        props = CommitProperties(
+            custom_metadata=encode_metadata(version),
+            max_commit_retries=CATALOG_RETRIES,
+            app_transactions=[Transaction(app_id=APP_ID, version=version.version)],
+        )
+        try:
+            if dt is None:
+                write_deltalake(
+                    uri,
+                    batch,
+                    mode="error",
+                    configuration=TABLE_CONFIG,
+                    storage_options=self.storage_options,
+                    commit_properties=props,
+                )
+                return 0
+            write_deltalake(
+                dt,
+                batch,
+                mode="overwrite" if mode == "overwrite" else "append",
+                schema_mode="overwrite" if mode == "overwrite" else None,
+                commit_properties=props,
+            )
+        except SchemaMismatchError as exc:
+            msg = f"cannot append to {version.dataset!r}: {exc}"
+            raise SensorSchemaError(msg) from exc
+        return int(dt.version())
+
+    def _appended(self, dataset: str, dt: DeltaTable, batch: pl.DataFrame) -> pl.DataFrame:
+        previous = pl.scan_delta(dt, storage_options=self.storage_options).collect()
+        if previous.schema != batch.schema:
+            msg = (
+                f"cannot append to {dataset!r}: its schema is {dict(previous.schema)}, "
+                f"the new rows have {dict(batch.schema)}; commit with mode='overwrite' "
+                "to change the schema"
+            )
+            raise SensorSchemaError(msg)
+        return pl.concat([previous, batch], how="vertical")
+
+    def _check_tags(self, tags: Iterable[str]) -> tuple[str, ...]:
+        items = (tags,) if isinstance(tags, str) else tuple(tags)
+        for tag in items:
+            if not isinstance(tag, str) or not tag.strip():
+                msg = f"tags must be non-empty strings, got {tag!r}"
+                raise InvalidParameterError(msg)
+        return tuple(dict.fromkeys(items))
+
+    def _check_parents(self, parents: Iterable[ParentRef]) -> tuple[tuple[str, int], ...]:
+        refs: list[tuple[str, int]] = []
+        for parent in parents:
+            if isinstance(parent, DatasetVersion):
+                ref = (parent.dataset, parent.version)
+            elif (
+                isinstance(parent, tuple)
+                and len(parent) == 2
+                and isinstance(parent[0], str)
+                and isinstance(parent[1], int)
+            ):
+                ref = (parent[0], int(parent[1]))
+            else:
+                msg = (
+                    "a parent must be a DatasetVersion or a (dataset, version) pair, "
+                    f"got {parent!r}"
+                )
+                raise InvalidParameterError(msg)
+            self.version(*ref)  # raises if it does not exist
+            refs.append(ref)
+        return tuple(dict.fromkeys(refs))
+
+    # ------------------------------------------------------------------ metadata
+    def _history(self, dataset: str) -> list[DatasetVersion]:
+        dt = self._latest(dataset)
+        if dt is None:
+            msg = f"no dataset {dataset!r} in {self.root}; datasets: {preview(self.datasets())}"
+            raise DatasetNotFoundError(msg)
+        found = (decode_metadata(dataset, commit) for commit in dt.history())
+        return sorted((v for v in found if v is not None), key=lambda v: v.version)
+
+    def versions(self, dataset: str) -> pl.DataFrame:
+        """
+        List the versions of a dataset, oldest first, with their metadata.
+
+        Returns
+        -------
+        DataFrame
+            One row per version: dataset, version, created_at, operation, rows,
+            bytes, n_sensors, sensors, data_hash, batch_rows, batch_hash, tags
+            (given at commit time), description, parents, library_version.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> _ = store.commit("raw", df, description="first")
+        >>> store.versions("raw").select("version", "rows", "description").rows()
+        [(0, 1, 'first')]
+        """
+        return versions_frame(self._history(dataset))
+
+    def version(self, dataset: str, n: int) -> DatasetVersion:
+        """
+        Return the metadata of one version.
+
+        Raises
+        ------
+        DatasetNotFoundError, VersionNotFoundError
+            Listing what exists.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> v = store.commit("raw", df, description="first")
+        >>> store.version("raw", 0).description
+        'first'
+        >>> store.version("raw", 5)
+        Traceback (most recent call last):
+        ...
+        sensorframe.errors.VersionNotFoundError: dataset 'raw' has no version 5; versions: [0]
+        """
+        history = self._history(dataset)
+        for v in history:
+            if v.version == n:
+                return v
+        msg = (
+            f"dataset {dataset!r} has no version {n!r}; "
+            f"versions: {preview([v.version for v in history])}"
+        )
+        raise VersionNotFoundError(msg)
+
+    def latest(self, dataset: str) -> DatasetVersion:
+        """
+        Return the newest version of a dataset.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> store.commit("raw", df) == store.latest("raw")
+        True
+        """
+        history = self._history(dataset)
+        if not history:
+            msg = f"dataset {dataset!r} has no sensorframe versions yet"
+            raise VersionNotFoundError(msg)
+        return history[-1]
+
+    def datasets(self) -> list[str]:
+        """
+        Names of the datasets in the store, sorted.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> _ = store.commit("raw", df)
+        >>> store.datasets()
+        ['raw']
+        """
+        names: set[str] = set()
+        events = self._events("datasets")
+        if events is not None:
+            names.update(events.get_column("dataset").to_list())
+        if self.is_local and Path(self.root).is_dir():
+            names.update(
+                p.name
+                for p in Path(self.root).iterdir()
+                if not p.name.startswith("_") and (p / "_delta_log").is_dir()
+            )
+        return sorted(
+            n
+            for n in names
+            if DeltaTable.is_deltatable(f"{self.root}/{n}", storage_options=self.storage_options)
+        )
+
+    # ------------------------------------------------------------------ reading
+    def read(
+        self,
+        dataset: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        tag: str | None = None,
+    ) -> pl.LazyFrame:
+        """
+        Read a dataset at its latest version, or at a version, a time or a tag.
+
+        Parameters
+        ----------
+        dataset
+            Dataset name.
+        version
+            Version number.
+        as_of
+            The version current at that time: the last one whose recorded
+            ``created_at`` is at or before it (naive datetimes are UTC). Resolved from
+            the commit metadata, not from file modification times.
+        tag
+            A tag name (see :meth:`tag`).
+
+        Returns
+        -------
+        LazyFrame
+            The stored rows (canonical columns first, then any extra columns).
+
+        Raises
+        ------
+        InvalidParameterError
+            If more than one of ``version``, ``as_of``, ``tag`` is given.
+        DatasetNotFoundError, VersionNotFoundError, TagNotFoundError
+            Listing what exists; ``as_of`` before the first version is a
+            ``VersionNotFoundError``; so is a version whose files were vacuumed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from datetime import UTC, datetime
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> v0 = store.commit("raw", df)
+        >>> _ = store.commit("raw", df, mode="append")
+        >>> store.read("raw").collect().height, store.read("raw", version=0).collect().height
+        (2, 1)
+        >>> store.read("raw", as_of=v0.created_at).collect().height
+        1
+        """
+        n = self.resolve(dataset, version=version, as_of=as_of, tag=tag)
+        return pl.scan_delta(self._uri(dataset), version=n, storage_options=self.storage_options)
+
+    def resolve(
+        self,
+        dataset: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        tag: str | None = None,
+    ) -> int:
+        """
+        Turn a version, time or tag (or nothing: the latest) into a version number.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
+        >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
+        >>> _ = store.commit("raw", df, tags=["v1"])
+        >>> store.resolve("raw", tag="v1")
+        0
+        """
+        given = sum(x is not None for x in (version, as_of, tag))
+        if given > 1:
+            msg = "give at most one of `version`, `as_of` and `tag`"
+            raise InvalidParameterError(msg)
+        history = self._history(dataset)
+        numbers = [v.version for v in history]
+        if tag is not None:
+            n = self._tag_version(dataset, tag)
+        elif as_of is not None:
+            when = to_utc(as_of)
+            before = [v.version for v in history if v.created_at <= when]
+            if not before:
+                first = f"; the first is version {numbers[0]} at {history[0].created_at}"
+                msg = f"dataset {dataset!r} has no version at or before {when}" + (
+                    first if history else ""
+                )
+                raise VersionNotFoundError(msg)
+            n = before[-1]
+        elif version is not None:
+            if isinstance(version, bool) or not isinstance(version, int):
+                msg = f"`version` must be an int, got {version!r}"
+                raise TypeError(msg)
+            n = version
+        elif numbers:
+            n = numbers[-1]
+        else:
+            msg = f"dataset {dataset!r} has no sensorframe versions yet"
+            raise VersionNotFoundError(msg)
+        if n not in numbers:
+            msg = f"dataset {dataset!r} has no version {n}; versions: {preview(numbers)}"
+            raise VersionNotFoundError(msg)
+        if n in self._vacuumed(dataset).get_column("version").to_list():
+            msg = f"version {n} of dataset {dataset!r} was removed by vacuum"
+            raise VersionNotFoundError(msg)
+        return n
+
+    def _vacuumed(self, dataset: str) -> pl.DataFrame:
+        """Versions (``version``) and files (``path``) that vacuum removed."""
+        events = self._events("vacuums")
+        if events is None:
+            return pl.DataFrame(schema={"version": pl.Int64, "path": pl.String})
+        return events.filter(pl.col("dataset") == dataset).select("version", "path")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
