@@ -1,0 +1,29 @@
+"""
+Training-data preparation: chronological splits, per-sensor normalization, content hash.
+
+* :func:`split` cuts every sensor's readings in time order into train / validation /
+  test parts, by ratios or at explicit timestamps.
+* :class:`Normalizer` learns per-sensor scaling parameters (z-score, min-max, robust)
+  in one query and applies them as a lazy join; it saves and loads readable JSON.
+* :func:`content_hash` is a SHA-256 of a frame's content that does not depend on row
+  order or chunking.
+* :func:`prepare_training_data` does all of it (plus a quality report) in one call.
+
+Definitions follow design.md section 4, "Normalization".
+"""
+
+from sensorframe.prepare._hash import content_hash
+from sensorframe.prepare._normalizer import Normalizer, UnknownPolicy
+from sensorframe.prepare._split import Split, TimeLike, split
+from sensorframe.prepare._training import TrainingData, prepare_training_data
+
+__all__ = [
+    "Normalizer",
+    "Split",
+    "TimeLike",
+    "TrainingData",
+    "UnknownPolicy",
+    "content_hash",
+    "prepare_training_data",
+    "split",
+]

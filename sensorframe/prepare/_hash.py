@@ -1,0 +1,191 @@
+"""An order- and chunk-independent SHA-256 of a frame's content."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sensorframe.frame import KEYS, SENSOR, TIME, scan
+
+__all__ = ["content_hash", "hash_and_sort"]
+
+
+def content_hash(frame: Any) -> str:
+    """
+    SHA-256 of a frame's content, independent of row order and of chunking.
+
+    The frame is made canonical (as :func:`sensorframe.scan` does), put in a
+    canonical row order (below), and each column's Arrow-style buffers are hashed: a
+    validity bitmap and the raw values for numbers and times, run lengths and bytes for
+    text. Extra columns are included, in name order.
+    Any change of a value, timestamp, sensor id, column name or type changes the hash.
+
+    Parameters
+    ----------
+    frame
+        Any input :func:`sensorframe.scan` accepts.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters.
+
+    Notes
+    -----
+    Rows are ordered by sensor id, then timestamp (one integer sort key packing the
+    sensor's rank among the sorted ids with the time offset, when both fit in 64 bits;
+    no sort at all when the input is already in that order);
+    only rows that tie on both are ordered further, by the bit patterns of their
+    values and then the other columns, so even ``0.0`` and ``-0.0`` order the same
+    way every time. Columns of nested type are hashed but not used for ordering.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame(
+    ...     {"sensor_id": ["a", "b"], "timestamp": ["2026-01-01", "2026-01-01"], "value": [1, 2]}
+    ... )
+    >>> sf.content_hash(df) == sf.content_hash(df.reverse())
+    True
+    >>> sf.content_hash(df) == sf.content_hash(df.with_columns(value=pl.lit(1.0)))
+    False
+    """
+    return hash_and_sort(scan(frame).collect(), keep_frame=False)[0]
+
+
+def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl.DataFrame]:
+    """
+    Return the content hash of a canonical frame and the frame in canonical row order.
+
+    The order is the one hashed: by sensor id, timestamp, then (for tied rows only)
+    the bits of the other columns. Columns keep their order. Without ``keep_frame``
+    the frame returned is an internal one (sensor codes, not ids), not for use.
+    """
+    extras = sorted(c for c in df.columns if c not in KEYS)
+    order = [*KEYS, *extras]
+    ordered, ids = _canonical_sort(df.select(order), tie_columns=order[2:])
+    digest = hashlib.sha256()
+    digest.update(repr([(c, str(df.schema[c])) for c in order]).encode())
+    digest.update(df.height.to_bytes(8, "little"))
+    # The sensor column from its sorted integer codes: its runs and their ids.
+    digest.update(SENSOR.encode())
+    codes = ordered.get_column(_CODE)
+    runs = codes.rle()
+    no_nulls = np.zeros((df.height + 7) // 8, dtype=np.uint8)  # scan rejects null ids
+    for chunk in _text_bytes(
+        no_nulls, runs.struct.field("len"), ids.gather(runs.struct.field("value"))
+    ):
+        digest.update(chunk)
+    for name in order[1:]:
+        digest.update(name.encode())
+        for chunk in _column_bytes(ordered.get_column(name).rechunk()):
+            digest.update(chunk)
+    if not keep_frame:
+        return digest.hexdigest(), ordered
+    sensors = ids.gather(codes).alias(SENSOR)
+    return digest.hexdigest(), ordered.with_columns(sensors).select(df.columns)
+
+
+_CODE = "__sf_code"
+_KEY = "__sf_key"
+
+
+def _canonical_sort(df: pl.DataFrame, *, tie_columns: list[str]) -> tuple[pl.DataFrame, pl.Series]:
+    """
+    Sort by (sensor id, timestamp), then by the bits of the other columns where tied.
+
+    Returns the sorted frame, with the sensor ids replaced by their integer code
+    (``_CODE``, the rank among the sorted unique ids), and those unique ids.
+    """
+    sensors = df.get_column(SENSOR)
+    if sensors.is_sorted():  # in sensor order already: a code is the run number
+        ids = sensors.rle().struct.field("value")
+        codes = sensors.rle_id().cast(pl.UInt64)
+    else:
+        ids = sensors.unique().sort()
+        codes = sensors.cast(pl.Enum(ids)).to_physical().cast(pl.UInt64)
+    times = df.get_column(TIME).to_physical()
+    rest = df.drop(SENSOR, TIME)
+    if df.height == 0:
+        return rest.with_columns(codes.alias(_CODE), df.get_column(TIME)), ids
+    t_min, t_max = int(times.min()), int(times.max())  # type: ignore[arg-type]
+    t_bits = (t_max - t_min).bit_length()
+    if t_bits + (len(ids) - 1).bit_length() <= 63:
+        # One integer key: code in the high bits, time offset in the low ones.
+        step = pl.lit(1 << t_bits, dtype=pl.UInt64)
+        key = codes * (1 << t_bits) + (times - t_min).cast(pl.UInt64)
+        keys = [_KEY]
+        ordered = rest.with_columns(key.alias(_KEY))
+        if not key.is_sorted():  # input already in (sensor, time) order: no sort
+            ordered = ordered.sort(_KEY)
+        ordered = ordered.with_columns(
+            (pl.col(_KEY) // step).alias(_CODE),
+            (pl.col(_KEY) % step).cast(pl.Int64).add(t_min).alias(TIME),
+        )
+    else:
+        keys = [_CODE, TIME]
+        ordered = rest.with_columns(codes.alias(_CODE), times.alias(TIME)).sort(keys)
+    if tie_columns:
+        ordered = _break_ties(ordered, keys, tie_columns)
+    ordered = ordered.with_columns(pl.col(TIME).cast(df.schema[TIME]))
+    return ordered, ids
+
+
+def _break_ties(ordered: pl.DataFrame, keys: list[str], tie_columns: list[str]) -> pl.DataFrame:
+    """Order rows with equal sort keys by the other columns (only those rows are touched)."""
+    same_as_next = pl.all_horizontal(pl.col(k) == pl.col(k).shift(-1) for k in keys)
+    same_as_next = same_as_next.fill_null(False)
+    tied = ordered.select(same_as_next | same_as_next.shift(1).fill_null(False)).to_series()
+    if not tied.any():
+        return ordered
+    where = tied.arg_true()
+    schema = ordered.schema
+    sub = ordered.select(
+        *keys, *(_tie_key(c, schema[c]) for c in tie_columns if _sortable(schema[c]))
+    ).select(pl.all().gather(where))
+    sub_order = sub.select(pl.arg_sort_by(sub.columns, nulls_last=True)).to_series()
+    permutation = pl.int_range(ordered.height, dtype=pl.UInt32, eager=True)
+    return ordered[permutation.scatter(where, where.gather(sub_order))]
+
+
+def _sortable(dtype: pl.DataType) -> bool:
+    return not dtype.is_nested() and dtype != pl.Object
+
+
+def _tie_key(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Float64:
+        return col.reinterpret(dtype=pl.Int64).alias(name)
+    if dtype == pl.Float32:
+        return col.reinterpret(dtype=pl.Int32).alias(name)
+    if isinstance(dtype, pl.Categorical):  # physical codes depend on the string cache
+        return col.cast(pl.String).alias(name)
+    return col
+
+
+def _column_bytes(series: pl.Series) -> list[bytes]:
+    """Return the bytes that identify a column's content: validity, then values."""
+    validity = np.packbits(series.is_null().to_numpy())
+    dtype = series.dtype
+    if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+        physical = series.to_physical().fill_null(0)
+        values = physical.cast(pl.UInt8) if dtype == pl.Boolean else physical
+        return [validity.tobytes(), np.ascontiguousarray(values.to_numpy()).tobytes()]
+    if dtype in (pl.String, pl.Binary, pl.Categorical):
+        text = series.cast(pl.String) if dtype == pl.Categorical else series
+        runs = text.rle()
+        return _text_bytes(validity, runs.struct.field("len"), runs.struct.field("value"))
+    buffer = io.BytesIO()
+    series.to_frame().write_ipc(buffer, compression="uncompressed")
+    return [validity.tobytes(), buffer.getvalue()]
+
+
+def _text_bytes(validity: np.ndarray, lengths: pl.Series, values: pl.Series) -> list[bytes]:
+    """Bytes of a run-length encoded text column: validity, run lengths, sizes, data."""
+    binary = values.cast(pl.Binary)
+    sizes = binary.bin.size().fill_null(0).to_numpy()
+    data = b"".join(binary.fill_null(b"").to_list())
+    return [validity.tobytes(), lengths.to_numpy().tobytes(), sizes.tobytes(), data]
