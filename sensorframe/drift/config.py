@@ -1,0 +1,158 @@
+"""Drift configuration: thresholds, tests and the severity ladder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal, TypeAlias, get_args
+
+from sensorframe._utils import check_positive, check_probability
+from sensorframe.errors import ConfigError
+
+__all__ = ["Correction", "DriftConfig", "DriftSeverity", "KSMethod"]
+
+KSMethod: TypeAlias = Literal["auto", "exact", "asymp"]
+Correction: TypeAlias = Literal["bh", "none"]
+
+
+class DriftSeverity(IntEnum):
+    """
+    How large a drift is, from its effect size; ordered, so levels compare with ``<``.
+
+    Examples
+    --------
+    >>> sf.drift.DriftSeverity.HIGH > sf.drift.DriftSeverity.LOW
+    True
+    >>> sf.drift.DriftSeverity["MODERATE"].name
+    'MODERATE'
+    """
+
+    NONE = 0
+    LOW = 1
+    MODERATE = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+Ladder: TypeAlias = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DriftConfig:
+    """
+    Settings of drift detection; every threshold is echoed in the report.
+
+    Parameters
+    ----------
+    n_bins
+        Number of bins, with edges at reference quantiles (outer edges ±inf), for PSI,
+        Jensen-Shannon and the chi-square test.
+    epsilon
+        Bin proportions below this are clipped to it in PSI (as polars-ds does).
+    alpha
+        Significance level for ``drift_detected``, after the multiple-testing correction.
+    correction
+        ``"bh"``: Benjamini-Hochberg across the sensors of one call; ``"none"`` or
+        ``None``: raw p-values.
+    ks_method
+        KS p-value: ``"exact"`` and ``"asymp"`` reproduce ``scipy.stats.ks_2samp``;
+        ``"auto"`` is exact when ``n*m <= 10_000`` and otherwise the Kolmogorov limit
+        with Stephens' correction (vectorized).
+    psi_thresholds, js_thresholds, mean_shift_thresholds, log_std_ratio_thresholds
+        The severity ladder: the value at which each metric reaches LOW, MODERATE,
+        HIGH and CRITICAL. PSI and JS are compared after subtracting their expected
+        value under no drift, ``(bins - 1)(1/n + 1/m)`` (JS: that over ``8 ln 2``), so
+        small windows do not cry wolf. ``js_thresholds`` are in bits; mean shift is in
+        reference standard deviations.
+    correlation_thresholds
+        With a target: the ladder for the change in value-target correlation
+        (concept drift).
+    min_samples
+        Finite readings needed in each window; fewer gives status
+        ``"insufficient_data"``.
+    batch_cells
+        Memory knob: sensors are processed in batches of about this many readings.
+
+    Raises
+    ------
+    ConfigError
+        If a field is out of range.
+
+    Notes
+    -----
+    The severity is the highest level any metric reaches on its ladder (default
+    thresholds for LOW / MODERATE / HIGH / CRITICAL):
+
+    ====================  ===============================  ==========================
+    metric                ladder                           why
+    ====================  ===============================  ==========================
+    PSI (excess)          0.05 / 0.1 / 0.25 / 1.0          the usual 0.1 / 0.25 bands
+    JS divergence, bits   0.01 / 0.02 / 0.05 / 0.2         ~ PSI / 5.5 for small shifts
+    mean shift, std_R     0.1 / 0.5 / 1.0 / 2.0            Cohen-like effect sizes
+    abs(log std ratio)    0.1 / 0.25 / 0.5 / 1.0           ratio 1.1 / 1.3 / 1.6 / 2.7
+    ====================  ===============================  ==========================
+
+    Calibration on ``sf.datasets.synthetic(n_sensors=50, n_points=4000, faults=())``,
+    reference = even rows, current = odd rows moved by ``k`` reference standard
+    deviations: k = 0 gives NONE everywhere and no detection; 0.1 mostly NONE or LOW
+    (2/3 detected); 0.2 LOW to HIGH (all detected); 0.5 mostly HIGH; 1 and more
+    CRITICAL. Scaling the current window by 1.1 gives mostly NONE or LOW, by 1.5 HIGH,
+    by 3 CRITICAL.
+    (Synthetic signals are sine-like, so PSI reacts faster than for normal data: a
+    0.2 sd shift of a normal sample is LOW.) ``drift_detected`` needs severity LOW or
+    more and ``min(1, 3 * min(p_KS, p_MW, p_chi2))`` below ``alpha`` after the
+    correction.
+
+    Examples
+    --------
+    >>> sf.drift.DriftConfig(n_bins=20).alpha
+    0.05
+    >>> sf.drift.DriftConfig(n_bins=1)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.ConfigError: `n_bins` must be an integer >= 2, got 1
+    """
+
+    n_bins: int = 10
+    epsilon: float = 1e-4
+    alpha: float = 0.05
+    correction: Correction | None = "bh"
+    ks_method: KSMethod = "auto"
+    psi_thresholds: Ladder = (0.05, 0.1, 0.25, 1.0)
+    js_thresholds: Ladder = (0.01, 0.02, 0.05, 0.2)
+    mean_shift_thresholds: Ladder = (0.1, 0.5, 1.0, 2.0)
+    log_std_ratio_thresholds: Ladder = (0.1, 0.25, 0.5, 1.0)
+    correlation_thresholds: Ladder = (0.05, 0.1, 0.2, 0.4)
+    min_samples: int = 20
+    batch_cells: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        for name, low in (("n_bins", 2), ("min_samples", 1), ("batch_cells", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                msg = f"`{name}` must be an integer >= {low}, got {value!r}"
+                raise ConfigError(msg)
+        check_probability("epsilon", self.epsilon)
+        check_probability("alpha", self.alpha)
+        if self.correction is not None and self.correction not in get_args(Correction):
+            msg = f"`correction` must be one of {get_args(Correction)}, got {self.correction!r}"
+            raise ConfigError(msg)
+        if self.ks_method not in get_args(KSMethod):
+            msg = f"`ks_method` must be one of {get_args(KSMethod)}, got {self.ks_method!r}"
+            raise ConfigError(msg)
+        for name in (
+            "psi_thresholds",
+            "js_thresholds",
+            "mean_shift_thresholds",
+            "log_std_ratio_thresholds",
+            "correlation_thresholds",
+        ):
+            ladder = getattr(self, name)
+            if not isinstance(ladder, tuple) or len(ladder) != 4:
+                msg = f"`{name}` must be a tuple of 4 numbers (LOW..CRITICAL), got {ladder!r}"
+                raise ConfigError(msg)
+            for value in ladder:
+                check_positive(name, value)
+            if list(ladder) != sorted(ladder):
+                msg = f"`{name}` must be non-decreasing, got {ladder!r}"
+                raise ConfigError(msg)

@@ -1,0 +1,277 @@
+"""Per-sensor sample profiles: sorted finite readings, bins, moments, missing counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from sensorframe.drift.statistics import (
+    QUANTILES,
+    Samples,
+    batches,
+    quantiles_sorted,
+    searchsorted_rows,
+)
+from sensorframe.errors import SensorSchemaError
+from sensorframe.frame import SENSOR, VALUE, scan
+
+__all__ = [
+    "Groups",
+    "Side",
+    "collect_groups",
+    "side_from_groups",
+    "side_from_profile",
+    "side_to_columns",
+]
+
+_COUNTS = ("n_rows", "n_missing", "t_n_missing", "n_pairs")
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """One window read once: per-sensor counts and moments, and the finite readings."""
+
+    meta: pl.DataFrame
+    """``sensor_id``, ``n_rows``, ``n_missing``, ``mean``, ``std`` (``t_*`` for a target)."""
+    values: Samples
+    target: Samples | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One column (readings or target) of one window, for every sensor in order."""
+
+    samples: Samples
+    n_rows: np.ndarray
+    n_missing: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    edges: np.ndarray | None = None
+    """Interior bin edges ``(sensors, n_bins - 1)`` (reference only)."""
+    le_edges: np.ndarray | None = None
+    """Readings <= each edge ``(sensors, n_bins - 1)`` (reference only)."""
+    quantiles: np.ndarray | None = None
+
+    @property
+    def n(self) -> np.ndarray:
+        """Finite readings per sensor."""
+        return self.samples.lengths
+
+
+def _finite(expr: pl.Expr) -> pl.Expr:
+    expr = expr.cast(pl.Float64)
+    return pl.when(expr.is_finite()).then(expr)
+
+
+def collect_groups(frame: Any, *, target: str | None, sensors: pl.Series | None) -> Groups:
+    """
+    Read a window once: per-sensor counts, moments and finite readings (and target).
+
+    Without ``sensors`` the sensors are sorted by id; with it, they follow that order
+    (sensors absent from the frame get no readings) and the frame's other sensors are
+    appended, sorted.
+    """
+    lf = scan(frame)
+    schema = lf.collect_schema()
+    if target is not None:
+        if target not in schema:
+            msg = f"target column {target!r} not found; columns are {schema.names()}"
+            raise SensorSchemaError(msg)
+        if not (schema[target].is_numeric() or schema[target] == pl.Boolean):
+            msg = f"target column {target!r} must be numeric, got {schema[target]}"
+            raise SensorSchemaError(msg)
+    if target is None:
+        df = lf.select(SENSOR, VALUE).collect()
+        found = _contiguous_groups(df)
+        groups = found if found is not None else _hash_groups(df.lazy(), None)
+    else:
+        groups = _hash_groups(lf, target)
+    meta = groups.meta.with_row_index("__pos")
+    if sensors is None:
+        out = meta.sort(SENSOR)
+    else:
+        order = pl.DataFrame({SENSOR: sensors}).with_row_index("__order")
+        out = (
+            order.join(meta, on=SENSOR, how="full", coalesce=True)
+            .sort(pl.col("__order"), pl.col(SENSOR), nulls_last=True)
+            .drop("__order")
+        )
+    pos = out["__pos"].fill_null(-1).cast(pl.Int64).to_numpy()
+    fill = [pl.col(c).fill_null(0) for c in _COUNTS if c in out.columns]
+    return Groups(
+        meta=out.drop("__pos").with_columns(fill),
+        values=groups.values.take(pos),
+        target=None if groups.target is None else groups.target.take(pos),
+    )
+
+
+def _flat(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    lengths = column.list.len().fill_null(0).to_numpy().astype(np.int64)
+    values = column.explode(empty_as_null=False, keep_nulls=False).cast(pl.Float64)
+    return values.to_numpy(), lengths
+
+
+def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
+    value = pl.col(VALUE)
+    aggs = [
+        pl.len().alias("n_rows"),
+        value.null_count().alias("n_missing"),
+        value.mean().alias("mean"),
+        value.std().alias("std"),
+        value.drop_nulls().alias("values"),
+    ]
+    if target is not None:
+        t = pl.col("__target")
+        both = value.is_not_null() & t.is_not_null()
+        aggs += [
+            t.null_count().alias("t_n_missing"),
+            t.mean().alias("t_mean"),
+            t.std().alias("t_std"),
+            t.drop_nulls().alias("t_values"),
+            pl.corr(value.filter(both), t.filter(both)).alias("correlation"),
+            both.sum().alias("n_pairs"),
+        ]
+        lf = lf.with_columns(_finite(pl.col(target)).alias("__target"))
+    grouped = lf.group_by(SENSOR).agg(aggs).collect()
+    values = Samples.concatenated(*_flat(grouped["values"]))
+    tvalues = None if target is None else Samples.concatenated(*_flat(grouped["t_values"]))
+    return Groups(grouped.drop("values", "t_values", strict=False), values, tvalues)
+
+
+def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
+    """
+    Group a frame whose rows are already grouped by sensor, without hashing.
+
+    Stored telemetry is usually sorted by sensor; then one run-length pass finds the
+    groups and NumPy the moments. Returns ``None`` for other frames.
+    """
+    runs = df.select(pl.col(SENSOR).rle()).unnest(SENSOR)
+    if runs.height != runs["value"].n_unique():
+        return None
+    n_rows = runs["len"].cast(pl.Int64).to_numpy()
+    column = df[VALUE]
+    if column.null_count():
+        present = column.is_not_null().cum_sum().cast(pl.Int64).to_numpy()
+        n = np.diff(present[np.cumsum(n_rows) - 1], prepend=0)  # runs are never empty
+        vals = column.drop_nulls().to_numpy()
+    else:
+        n = n_rows.copy()
+        vals = column.to_numpy()
+    n = n.astype(np.int64)
+    starts = np.cumsum(n) - n
+    full = n > 0
+    sums = np.zeros(len(n))
+    sq = np.zeros(len(n))
+    if vals.size:
+        sums[full] = np.add.reduceat(vals, starts[full])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = sums / n
+        if vals.size:
+            dev = vals - np.repeat(mean[full], n[full])
+            sq[full] = np.add.reduceat(dev * dev, starts[full])
+        std = np.sqrt(sq / (n - 1))
+    std[n < 2] = np.nan
+    meta = pl.DataFrame(
+        {
+            SENSOR: runs["value"],
+            "n_rows": pl.Series(n_rows, dtype=pl.UInt32),
+            "n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
+            "mean": pl.Series(mean).fill_nan(None),
+            "std": pl.Series(std).fill_nan(None),
+        }
+    )
+    return Groups(meta, Samples(vals, n, starts))
+
+
+def side_from_groups(groups: Groups, *, target: bool, n_bins: int | None, batch_cells: int) -> Side:
+    """
+    One side of a comparison; with ``n_bins`` (a reference) sorted and binned.
+
+    A reference is sorted once here; a current window is sorted batch by batch when
+    it is compared.
+    """
+    prefix = "t_" if target else ""
+    samples = groups.target if target else groups.values
+    assert samples is not None
+    meta = groups.meta
+    n_rows = meta["n_rows"].to_numpy().astype(np.int64)
+    n_missing = meta[f"{prefix}n_missing"].to_numpy().astype(np.int64)
+    mean = meta[f"{prefix}mean"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    std = meta[f"{prefix}std"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    if n_bins is None:
+        return Side(samples, n_rows, n_missing, mean, std)
+    samples = Samples.from_unsorted(samples.concatenate(), samples.lengths, batch_cells=batch_cells)
+    edges, le, quant = _reference_bins(samples, n_bins)
+    return Side(samples, n_rows, n_missing, mean, std, edges, le, quant)
+
+
+def _reference_bins(samples: Samples, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n_sensors = len(samples.lengths)
+    probs = np.arange(1, n_bins) / n_bins
+    edges = np.full((n_sensors, n_bins - 1), np.nan)
+    le = np.zeros((n_sensors, n_bins - 1), dtype=np.int64)
+    quant = np.full((n_sensors, len(QUANTILES)), np.nan)
+    rows = np.flatnonzero(samples.lengths > 0)
+    for sub in batches(samples.lengths[rows], 4_000_000):
+        idx = rows[sub]
+        lens = samples.lengths[idx]
+        padded = samples.padded(idx, int(lens.max()))
+        edges[idx] = quantiles_sorted(padded, lens, probs)
+        le[idx] = searchsorted_rows(padded, edges[idx], side="right")
+        quant[idx] = quantiles_sorted(padded, lens, np.asarray(QUANTILES))
+    return edges, le, quant
+
+
+def _list_column(flat: np.ndarray, lengths: np.ndarray) -> pl.Series:
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    arr = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, type=pa.float64()))
+    series = pl.from_arrow(arr)
+    assert isinstance(series, pl.Series)
+    return series
+
+
+def _rows_column(matrix: np.ndarray) -> pl.Series:
+    n, k = matrix.shape
+    return _list_column(matrix.ravel().astype(np.float64), np.full(n, k, dtype=np.int64))
+
+
+def side_to_columns(side: Side, prefix: str) -> dict[str, pl.Series]:
+    """Return the profile columns of a reference side (lists: samples, edges, counts)."""
+    assert side.edges is not None
+    assert side.le_edges is not None
+    assert side.quantiles is not None
+    return {
+        f"{prefix}n_missing": pl.Series(side.n_missing),
+        f"{prefix}mean": pl.Series(side.mean).fill_nan(None),
+        f"{prefix}std": pl.Series(side.std).fill_nan(None),
+        f"{prefix}values": _list_column(side.samples.concatenate(), side.samples.lengths),
+        f"{prefix}bin_edges": _rows_column(side.edges),
+        f"{prefix}bin_le_counts": _rows_column(side.le_edges),
+        f"{prefix}quantiles": _rows_column(side.quantiles),
+    }
+
+
+def _matrix(column: pl.Series, width: int) -> np.ndarray:
+    flat, lengths = _flat(column)
+    if np.any(lengths != width):
+        msg = f"profile column {column.name!r} must hold lists of length {width}"
+        raise SensorSchemaError(msg)
+    return flat.reshape(len(lengths), width)
+
+
+def side_from_profile(profile: pl.DataFrame, *, prefix: str, n_bins: int) -> Side:
+    """Rebuild a reference side from :func:`side_to_columns` output."""
+    return Side(
+        samples=Samples.concatenated(*_flat(profile[f"{prefix}values"])),
+        n_rows=profile["n_rows"].to_numpy().astype(np.int64),
+        n_missing=profile[f"{prefix}n_missing"].to_numpy().astype(np.int64),
+        mean=profile[f"{prefix}mean"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        std=profile[f"{prefix}std"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        edges=_matrix(profile[f"{prefix}bin_edges"], n_bins - 1),
+        le_edges=_matrix(profile[f"{prefix}bin_le_counts"], n_bins - 1).astype(np.int64),
+        quantiles=_matrix(profile[f"{prefix}quantiles"], len(QUANTILES)),
+    )

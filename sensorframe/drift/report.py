@@ -1,0 +1,147 @@
+"""The drift report: one table row per sensor, and one record per sensor on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from sensorframe._utils import preview
+from sensorframe.drift.config import DriftConfig, DriftSeverity
+from sensorframe.errors import UnknownSensorError
+from sensorframe.frame import SENSOR
+
+__all__ = ["DriftReport", "SensorDrift"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SensorDrift:
+    """
+    Drift of one sensor: the tests, the effect sizes and the verdict.
+
+    ``severity`` and ``drift_detected`` are ``None`` when ``status`` says the sensor
+    could not be assessed (``"insufficient_data"``, ``"all_missing"``,
+    ``"no_reference"``).
+    """
+
+    sensor_id: str
+    status: str
+    severity: DriftSeverity | None
+    drift_detected: bool | None
+    drift_score: float | None
+    drift_types: list[str]
+    recommendations: list[str]
+    statistical_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _test(row: dict[str, Any], stat: str, pvalue: str) -> dict[str, float | None]:
+    return {"statistic": row[stat], "p_value": row[pvalue]}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DriftReport:
+    """
+    Result of :func:`sensorframe.drift.detect_drift` or ``DriftDetector.detect``.
+
+    Attributes
+    ----------
+    table
+        One row per sensor: sample sizes, test statistics and p-values, effect sizes,
+        ``drift_score``, ``severity``, ``drift_detected``, ``drift_types``,
+        ``recommendations`` and ``status``.
+    config
+        The configuration used, thresholds included.
+    target
+        The target column, if prior and concept drift were assessed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 2), "1m", eager=True)
+    >>> ref = sf.scan(rng.normal(size=500), timestamps=t[:500], sensor_id="P-1")
+    >>> cur = sf.scan(rng.normal(2, 1, size=500), timestamps=t[:500], sensor_id="P-1")
+    >>> report = sf.drift.detect_drift(ref, cur)
+    >>> report["P-1"].severity, report.drifted
+    (<DriftSeverity.CRITICAL: 4>, ['P-1'])
+    """
+
+    table: pl.DataFrame
+    config: DriftConfig
+    target: str | None = None
+
+    @property
+    def sensors(self) -> list[str]:
+        """Sensor ids in table order."""
+        return self.table[SENSOR].to_list()
+
+    @property
+    def drifted(self) -> list[str]:
+        """Ids of the sensors where drift was detected."""
+        return self.table.filter(pl.col("drift_detected"))[SENSOR].to_list()
+
+    def __len__(self) -> int:
+        return self.table.height
+
+    def __contains__(self, sensor_id: object) -> bool:
+        return sensor_id in set(self.sensors)
+
+    def __getitem__(self, sensor_id: str) -> SensorDrift:
+        rows = self.table.filter(pl.col(SENSOR) == sensor_id)
+        if rows.height == 0:
+            msg = (
+                f"sensor {sensor_id!r} is not in the drift report; sensors: {preview(self.sensors)}"
+            )
+            raise UnknownSensorError(msg)
+        row = rows.row(0, named=True)
+        tests = {
+            "ks_test": _test(row, "ks_statistic", "ks_pvalue"),
+            "mann_whitney": _test(row, "mw_statistic", "mw_pvalue"),
+            "chi_square": _test(row, "chi2_statistic", "chi2_pvalue"),
+            "psi_test": _test(row, "psi", "psi_pvalue"),
+        }
+        metrics: dict[str, Any] = {
+            name: row[name]
+            for name in (
+                "n_ref",
+                "n_cur",
+                "psi",
+                "js_divergence",
+                "js_distance",
+                "mean_shift",
+                "std_ratio",
+                "missing_rate_change",
+                "drift_pvalue",
+                "drift_pvalue_adjusted",
+            )
+        }
+        metrics["quantile_shifts"] = {
+            q: row[f"{q}_shift"] for q in ("q05", "q25", "q50", "q75", "q95")
+        }
+        if self.target is not None:
+            tests["target_ks_test"] = _test(row, "target_ks_statistic", "target_ks_pvalue")
+            tests["correlation_fisher_z"] = _test(row, "correlation_z", "concept_pvalue")
+            metrics.update(
+                {
+                    name: row[name]
+                    for name in (
+                        "target_psi",
+                        "target_mean_shift",
+                        "correlation_ref",
+                        "correlation_cur",
+                    )
+                }
+            )
+        severity = row["severity"]
+        return SensorDrift(
+            sensor_id=sensor_id,
+            status=row["status"],
+            severity=None if severity is None else DriftSeverity[severity],
+            drift_detected=row["drift_detected"],
+            drift_score=row["drift_score"],
+            drift_types=list(row["drift_types"] or []),
+            recommendations=list(row["recommendations"] or []),
+            statistical_tests=tests,
+            metrics=metrics,
+        )
