@@ -9,13 +9,14 @@ Examples
 --------
 >>> import sensorframe as sf
 >>> data = sf.datasets.synthetic(n_sensors=2, n_points=500, seed=1)
->>> sf.scan(data.frame).collect().height > 0
-True
+>>> sf.assess_quality(data.frame).table.height
+2
 """
 
 from importlib import metadata as _metadata
 
-from sensorframe import datasets, errors
+from sensorframe import datasets, drift, errors, features, prepare, quality, store
+from sensorframe.drift import DriftConfig, DriftDetector, DriftReport, DriftSeverity, detect_drift
 from sensorframe.errors import (
     CommitConflictError,
     ConfigError,
@@ -37,8 +38,33 @@ from sensorframe.errors import (
     VersionNotFoundError,
     ZeroScaleWarning,
 )
+from sensorframe.features import (
+    FeatureConfig,
+    engineer_features,
+    feature_matrix,
+    feature_names,
+    spectral_summary,
+)
 from sensorframe.frame import Columns, melt_wide, scan
-from sensorframe.prepare import content_hash
+from sensorframe.pipeline import BatchRun, Pipeline, PipelineConfig, PipelineRun
+from sensorframe.prepare import (
+    Normalizer,
+    Split,
+    TrainingData,
+    content_hash,
+    prepare_training_data,
+    split,
+)
+from sensorframe.quality import (
+    QualityConfig,
+    QualityReport,
+    QualityStatus,
+    SensorQuality,
+    StatusThresholds,
+    assess_quality,
+    flag_quality,
+)
+from sensorframe.store import DatasetStore, DatasetVersion, VacuumReport, Verification
 
 try:
     __version__ = _metadata.version("sensorframe")
@@ -50,11 +76,51 @@ __all__ = [
     "Columns",
     "melt_wide",
     "scan",
+    # quality
+    "QualityConfig",
+    "QualityReport",
+    "QualityStatus",
+    "SensorQuality",
+    "StatusThresholds",
+    "assess_quality",
+    "flag_quality",
     # preparation
+    "Normalizer",
+    "Split",
+    "TrainingData",
     "content_hash",
+    "prepare_training_data",
+    "split",
+    # features
+    "FeatureConfig",
+    "engineer_features",
+    "feature_matrix",
+    "feature_names",
+    "spectral_summary",
+    # drift
+    "DriftConfig",
+    "DriftDetector",
+    "DriftReport",
+    "DriftSeverity",
+    "detect_drift",
+    # versioning
+    "DatasetStore",
+    "DatasetVersion",
+    "VacuumReport",
+    "Verification",
+    # pipelines
+    "BatchRun",
+    "Pipeline",
+    "PipelineConfig",
+    "PipelineRun",
     # modules
     "datasets",
+    "drift",
     "errors",
+    "features",
+    "prepare",
+    "quality",
+    "store",
     # errors and warnings
     "CommitConflictError",
     "ConfigError",

@@ -1,0 +1,58 @@
+"""
+Feature engineering for many sensors at once, with trailing windows only.
+
+Rolling, lag, difference, EWM, expanding, volatility, spectral and calendar features.
+
+:func:`engineer_features` builds every feature of a :class:`FeatureConfig` in one lazy
+query; each feature is also a plain expression function for users' own queries (apply
+``.over("sensor_id")`` on a frame sorted by sensor and time).
+"""
+
+from __future__ import annotations
+
+from sensorframe.features.calendar import calendar_features, cyclical_features
+from sensorframe.features.config import FeatureConfig, RollingStat, feature_names
+from sensorframe.features.engine import engineer_features
+from sensorframe.features.matrix import feature_matrix
+from sensorframe.features.rolling import rolling_stat
+from sensorframe.features.spectral import (
+    spectral_features,
+    spectral_summary,
+    spectral_window_features,
+)
+from sensorframe.features.temporal import (
+    acceleration,
+    diff,
+    ewm_mean,
+    ewm_std,
+    expanding_mean,
+    expanding_std,
+    lag,
+    pct_change,
+    rate_of_change,
+    volatility,
+)
+
+__all__ = [
+    "FeatureConfig",
+    "RollingStat",
+    "acceleration",
+    "calendar_features",
+    "cyclical_features",
+    "diff",
+    "engineer_features",
+    "ewm_mean",
+    "ewm_std",
+    "expanding_mean",
+    "expanding_std",
+    "feature_matrix",
+    "feature_names",
+    "lag",
+    "pct_change",
+    "rate_of_change",
+    "rolling_stat",
+    "spectral_features",
+    "spectral_summary",
+    "spectral_window_features",
+    "volatility",
+]

@@ -1,0 +1,138 @@
+"""
+Rolling-window statistics over the trailing window of each row, as expressions.
+
+``rolling_stat(column, window=12, stat="mean")`` is the last 12 rows including the
+current one; ``window="1h"`` is the readings in ``(t - 1h, t]`` by the time column, which
+suits irregular sampling. Apply ``.over("sensor_id")`` on a frame sorted by
+(sensor, time) to compute them per sensor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, get_args
+
+import polars as pl
+
+from sensorframe._utils import parse_into_expr
+from sensorframe.errors import InvalidParameterError
+from sensorframe.features.config import RollingStat, parse_duration_us
+from sensorframe.frame import TIME
+
+if TYPE_CHECKING:
+    from sensorframe._typing import IntoExpr
+
+__all__ = ["rolling_stat"]
+
+
+def _count_stat(x: pl.Expr, stat: RollingStat, window: int, min_samples: int) -> pl.Expr:
+    if stat == "mean":
+        return x.rolling_mean(window, min_samples=min_samples)
+    if stat == "std":
+        return x.rolling_std(window, min_samples=min_samples, ddof=1)
+    if stat == "min":
+        return x.rolling_min(window, min_samples=min_samples)
+    if stat == "max":
+        return x.rolling_max(window, min_samples=min_samples)
+    if stat == "median":
+        return x.rolling_median(window, min_samples=min_samples)
+    return x.rolling_max(window, min_samples=min_samples) - x.rolling_min(
+        window, min_samples=min_samples
+    )
+
+
+def _duration_stat(
+    x: pl.Expr, stat: RollingStat, by: pl.Expr, window: str, min_samples: int
+) -> pl.Expr:
+    kw = {"min_samples": min_samples, "closed": "right"}
+    if stat == "mean":
+        return x.rolling_mean_by(by, window, **kw)  # type: ignore[arg-type]
+    if stat == "std":
+        return x.rolling_std_by(by, window, ddof=1, **kw)  # type: ignore[arg-type]
+    if stat == "min":
+        return x.rolling_min_by(by, window, **kw)  # type: ignore[arg-type]
+    if stat == "max":
+        return x.rolling_max_by(by, window, **kw)  # type: ignore[arg-type]
+    if stat == "median":
+        return x.rolling_median_by(by, window, **kw)  # type: ignore[arg-type]
+    return x.rolling_max_by(by, window, **kw) - x.rolling_min_by(by, window, **kw)  # type: ignore[arg-type]
+
+
+def rolling_stat(
+    column: IntoExpr,
+    *,
+    window: int | str,
+    stat: RollingStat,
+    min_periods: int | None = None,
+    by: IntoExpr = TIME,
+) -> pl.Expr:
+    """
+    Compute a statistic of the trailing window ending at each row.
+
+    Null readings are skipped; a window needs `min_periods` non-null readings, by
+    default all of them (a count window is then null until it is full and whenever it
+    holds a null). A duration window with the default `min_periods` is null until the
+    history spans the whole duration (``t - first time >= window``) and needs at least
+    one reading (two for ``std``).
+
+    Parameters
+    ----------
+    column
+        Name of, or expression for, the readings.
+    window
+        Row count (>= 1) or a fixed duration string such as ``"30m"`` or ``"1h"``.
+    stat : {'mean', 'std', 'min', 'max', 'median', 'range'}
+        The statistic; ``std`` uses ddof=1 and ``range`` is max - min.
+    min_periods
+        Fewest non-null readings in the window for a result.
+    by
+        Time column of a duration window (sorted within each group).
+
+    Returns
+    -------
+    Expr
+        Float expression, null where the window lacks readings.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `stat` is unknown or `window` / `min_periods` is not valid.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"sensor_id": ["a", "a", "a", "b"], "value": [1.0, 2.0, 4.0, 5.0]})
+    >>> mean_2 = sf.features.rolling_stat("value", window=2, stat="mean")
+    >>> df.with_columns(m=mean_2.over("sensor_id"))
+    shape: (4, 3)
+    ┌───────────┬───────┬──────┐
+    │ sensor_id ┆ value ┆ m    │
+    │ ---       ┆ ---   ┆ ---  │
+    │ str       ┆ f64   ┆ f64  │
+    ╞═══════════╪═══════╪══════╡
+    │ a         ┆ 1.0   ┆ null │
+    │ a         ┆ 2.0   ┆ 1.5  │
+    │ a         ┆ 4.0   ┆ 3.0  │
+    │ b         ┆ 5.0   ┆ null │
+    └───────────┴───────┴──────┘
+    """
+    if stat not in get_args(RollingStat):
+        msg = f"`stat` must be one of {get_args(RollingStat)}, got {stat!r}"
+        raise InvalidParameterError(msg)
+    if min_periods is not None and (
+        isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 1
+    ):
+        msg = f"`min_periods` must be an int >= 1 or None, got {min_periods!r}"
+        raise InvalidParameterError(msg)
+    x = parse_into_expr(column)
+    if isinstance(window, str):
+        span_us = parse_duration_us(window)
+        time = parse_into_expr(by)
+        out = _duration_stat(x, stat, time, window, min_periods or 1)
+        if min_periods is None:
+            covered = (time - time.min()).dt.total_microseconds() >= span_us
+            out = pl.when(covered).then(out)
+        return out
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        msg = f"`window` must be a row count >= 1 or a duration string, got {window!r}"
+        raise InvalidParameterError(msg)
+    min_samples = window if min_periods is None else min(min_periods, window)
+    return _count_stat(x, stat, window, min_samples)

@@ -1,0 +1,317 @@
+"""
+Spectral features: dominant frequencies, amplitudes, energy and entropy.
+
+For a window of W readings ``x`` (mean removed), ``X = rfft(x)`` and the power of bin k
+is ``p_k = |X_k|^2`` for k = 1 .. W // 2 (the DC bin is dropped). Reported:
+
+* ``fft_freq_{i}``: frequency of the i-th strongest bin, ``k / W`` in cycles per row
+  (bins whose powers agree to 1e-9 of the largest are ties, won by the lower
+  frequency); null for a flat window;
+* ``fft_amp_{i}``: amplitude of a sinusoid at that bin, ``2 |X_k| / W``
+  (``|X_k| / W`` at the Nyquist bin of an even W), so ``A sin(...)`` gives ``A``;
+* ``spectral_energy = sum(p) / W``;
+* ``spectral_entropy = -sum(q ln q) / ln(W // 2)`` with ``q = p / sum(p)``: 0 for a
+  flat window (and for W < 4, where there is a single bin), 1 for white noise.
+
+The trailing-window version is computed in batches: the windows of all rows of all
+sensors are cut from one sorted column with ``sliding_window_view`` and transformed
+``chunk_rows`` at a time, so memory stays bounded and no Python code runs per row or per
+sensor. A window that reaches back past the sensor's first reading, or holds a null
+reading, gives null features.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import scipy.fft
+import scipy.special
+from numpy.lib.stride_tricks import sliding_window_view
+
+from sensorframe._utils import parse_into_expr
+from sensorframe.errors import InvalidParameterError
+from sensorframe.features.config import spectral_names
+from sensorframe.frame import SENSOR, TIME, VALUE, scan
+
+if TYPE_CHECKING:
+    from sensorframe._typing import FrameInput, IntoExpr
+
+__all__ = ["spectral_features", "spectral_summary", "spectral_window_features"]
+
+_CHUNK_ROWS = 1 << 16
+_REGULAR_TOLERANCE = 0.01
+
+
+def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
+    """Spectral features of each row of a 2-D block of finite windows."""
+    rows, width = windows.shape
+    n_bins = width // 2
+    centred = windows - windows.mean(axis=1, keepdims=True)
+    magnitude = np.abs(scipy.fft.rfft(centred, axis=-1, workers=-1)[:, 1 : n_bins + 1])
+    power = magnitude * magnitude
+    total = power.sum(axis=1)
+    flat = (np.ptp(windows, axis=1) == 0) | (total == 0)
+    # Bins whose powers agree to 1e-9 of the window's largest count as tied, so that
+    # rounding noise never reorders them; the lower frequency ranks first.
+    # Adding the reversed bin index makes every key distinct, so a partial sort of the
+    # top K (argpartition, then sorting K columns) gives the same order as a full sort.
+    peak = power.max(axis=1, keepdims=True)
+    key = np.round(power / np.where(peak > 0, peak, 1.0) * 1e9).astype(np.int64)
+    key = key * n_bins + np.arange(n_bins - 1, -1, -1)
+    k_used = min(top_k, n_bins)
+    if k_used < n_bins:
+        top = np.argpartition(-key, k_used - 1, axis=1)[:, :k_used]
+    else:
+        top = np.broadcast_to(np.arange(n_bins), key.shape)
+    ranks = np.argsort(-np.take_along_axis(key, top, axis=1), axis=1)
+    order = np.take_along_axis(top, ranks, axis=1)
+    out: dict[str, np.ndarray] = {}
+    scale = np.full(n_bins, 2.0 / width)
+    if width % 2 == 0:
+        scale[-1] = 1.0 / width
+    for i in range(top_k):
+        if i < n_bins:
+            k = order[:, i]
+            freq = (k + 1) / width
+            amp = np.take_along_axis(magnitude, k[:, None], axis=1)[:, 0] * scale[k]
+            out[f"fft_freq_{i + 1}"] = np.where(flat, np.nan, freq)
+            out[f"fft_amp_{i + 1}"] = np.where(flat, 0.0, amp)
+        else:
+            out[f"fft_freq_{i + 1}"] = np.full(rows, np.nan)
+            out[f"fft_amp_{i + 1}"] = np.full(rows, np.nan)
+    out["spectral_energy"] = np.where(flat, 0.0, total / width)
+    if n_bins > 1:
+        # -sum(q ln q) with q = p / S equals ln S - sum(p ln p) / S (0 ln 0 = 0)
+        safe = np.where(flat, 1.0, total)
+        entropy = (np.log(safe) - scipy.special.xlogy(power, power).sum(axis=1) / safe) / np.log(
+            n_bins
+        )
+        out["spectral_entropy"] = np.where(flat, 0.0, np.clip(entropy, 0.0, 1.0))
+    else:
+        out["spectral_entropy"] = np.zeros(rows)
+    return out
+
+
+def spectral_window_features(
+    values: np.ndarray,
+    row_in_sensor: np.ndarray,
+    *,
+    window: int = 64,
+    top_k: int = 3,
+    step: int = 1,
+    chunk_rows: int = _CHUNK_ROWS,
+) -> dict[str, np.ndarray]:
+    """
+    Trailing-window spectral features of every row of a sorted column of many sensors.
+
+    Parameters
+    ----------
+    values
+        Readings sorted by (sensor, time), NaN where missing.
+    row_in_sensor
+        Position of each row within its sensor (0 at a sensor's first row).
+    window
+        Rows per window, W.
+    top_k
+        Number of dominant bins reported.
+    step
+        Compute every `step`-th row of a sensor (counting from its first full window)
+        and carry the result forward to the rows in between.
+    chunk_rows
+        Windows transformed per batch; bounds memory at about ``chunk_rows * W * 40``
+        bytes.
+
+    Returns
+    -------
+    dict of str to ndarray
+        One float array per feature name, NaN where the feature is absent.
+
+    Examples
+    --------
+    >>> from sensorframe.features.spectral import spectral_window_features
+    >>> x = np.sin(2 * np.pi * np.arange(6) / 4)
+    >>> out = spectral_window_features(x, np.arange(6), window=4, top_k=1)
+    >>> out["fft_freq_1"].tolist()
+    [nan, nan, nan, 0.25, 0.25, 0.25]
+    """
+    for name, value in (("window", window), ("top_k", top_k), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            msg = f"`{name}` must be an int >= 1, got {value!r}"
+            raise InvalidParameterError(msg)
+    if window < 2:
+        msg = f"`window` must be >= 2, got {window}"
+        raise InvalidParameterError(msg)
+    values = np.asarray(values, dtype=np.float64)
+    rn = np.asarray(row_in_sensor, dtype=np.int64)
+    n = values.shape[0]
+    names = spectral_names(top_k)
+    out = {name: np.full(n, np.nan) for name in names}
+    if n < window:
+        return out
+    full = rn >= window - 1
+    since = rn - (window - 1)
+    computed = np.flatnonzero(full & (since % step == 0))
+    views = sliding_window_view(values, window)  # views[i - W + 1] ends at row i
+    for start in range(0, computed.size, chunk_rows):
+        rows = computed[start : start + chunk_rows]
+        block = views[rows - (window - 1)]
+        ok = ~np.isnan(block).any(axis=1)
+        if not ok.any():
+            continue
+        feats = _spectrum(block[ok], top_k)
+        for name in names:
+            out[name][rows[ok]] = feats[name]
+    if step > 1:
+        source = np.flatnonzero(full)
+        origin = source - since[source] % step
+        for name in names:
+            out[name][source] = out[name][origin]
+    return out
+
+
+def _struct_dtype(top_k: int) -> pl.Struct:
+    return pl.Struct(dict.fromkeys(spectral_names(top_k), pl.Float64))
+
+
+def spectral_block(
+    values: pl.Series, row_in_sensor: pl.Series, *, window: int, top_k: int, step: int
+) -> pl.Series:
+    """Run :func:`spectral_window_features` on Series and return a struct Series."""
+    feats = spectral_window_features(
+        values.to_numpy(allow_copy=True).astype(np.float64, copy=False),
+        row_in_sensor.to_numpy(allow_copy=True),
+        window=window,
+        top_k=top_k,
+        step=step,
+    )
+    frame = pl.DataFrame({k: pl.Series(k, v, nan_to_null=True) for k, v in feats.items()})
+    return frame.to_struct("spectral")
+
+
+def spectral_features(
+    column: IntoExpr, *, window: int = 64, top_k: int = 3, step: int = 1
+) -> pl.Expr:
+    """
+    Trailing-window spectral features of a column in row order, as one struct expression.
+
+    Use ``.over("sensor_id")`` on a frame sorted by (sensor, time) for many sensors and
+    ``.struct.unnest()`` to get the columns (see the module docstring for definitions).
+    :func:`engineer_features` computes the same without a Python call per sensor.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [0.0, 1.0, 0.0, -1.0, 0.0]})
+    >>> out = df.select(sf.features.spectral_features("value", window=4, top_k=1).struct.unnest())
+    >>> out["fft_freq_1"].to_list(), out["fft_amp_1"].round(6).to_list()
+    ([None, None, None, 0.25, 0.25], [None, None, None, 1.0, 1.0])
+    """
+    x = parse_into_expr(column).cast(pl.Float64)
+
+    def run(s: pl.Series) -> pl.Series:
+        values = s.struct.field("x")
+        return spectral_block(
+            values,
+            pl.Series(np.arange(len(values))),
+            window=window,
+            top_k=top_k,
+            step=step,
+        )
+
+    return pl.struct(x.alias("x")).map_batches(run, return_dtype=_struct_dtype(top_k))
+
+
+def spectral_summary(frame: FrameInput, *, top_k: int = 3) -> pl.DataFrame:
+    """
+    Whole-series spectrum of each sensor: dominant frequencies, amplitudes, energy, entropy.
+
+    The non-null readings of a sensor, in time order, form one window (W = their
+    count) and get the same features as the trailing-window version. Where a sensor is
+    sampled regularly (every step within 1 % of the median step) its frequencies are
+    also given in Hz.
+
+    Parameters
+    ----------
+    frame
+        Anything :func:`sensorframe.scan` accepts.
+    top_k
+        Number of dominant bins reported; null where a sensor has fewer bins.
+
+    Returns
+    -------
+    DataFrame
+        One row per sensor: ``sensor_id``, ``n_points``, ``sample_interval_s`` (null if
+        irregular), then per rank i ``fft_freq_{i}`` (cycles per sample),
+        ``fft_freq_hz_{i}`` (null if irregular) and ``fft_amp_{i}``, then
+        ``spectral_energy`` and ``spectral_entropy`` (null for fewer than 2 readings).
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta
+    >>> t = [datetime(2026, 1, 1) + timedelta(seconds=s) for s in range(4)]
+    >>> df = pl.DataFrame({"sensor_id": "a", "timestamp": t, "value": [1.0, -1.0, 1.0, -1.0]})
+    >>> sf.features.spectral_summary(df, top_k=1).select("fft_freq_hz_1", "fft_amp_1").row(0)
+    (0.5, 1.0)
+    """
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        msg = f"`top_k` must be an int >= 1, got {top_k!r}"
+        raise InvalidParameterError(msg)
+    data = (
+        scan(frame)
+        .select(SENSOR, TIME, VALUE)
+        .filter(pl.col(VALUE).is_not_null())
+        .sort(SENSOR, TIME, maintain_order=True)
+        .collect()
+    )
+    per_sensor = (
+        data.lazy()
+        .group_by(SENSOR, maintain_order=True)
+        .agg(
+            n_points=pl.len(),
+            _step=pl.col(TIME).diff().dt.total_microseconds().drop_nulls(),
+        )
+        .with_columns(
+            _median=pl.col("_step").list.median(),
+            _dev=(
+                pl.col("_step")
+                .list.eval(pl.element() - pl.element().median())
+                .list.eval(pl.element().abs())
+            ).list.max(),
+        )
+        .with_columns(
+            sample_interval_s=pl.when(
+                (pl.col("_median") > 0) & (pl.col("_dev") <= _REGULAR_TOLERANCE * pl.col("_median"))
+            ).then(pl.col("_median") / 1e6)
+        )
+        .drop("_step", "_median", "_dev")
+        .collect()
+    )
+    feats = _whole_series(data[VALUE].to_numpy(), per_sensor["n_points"].to_numpy(), top_k)
+    out = per_sensor.with_columns(
+        pl.Series(name, values, nan_to_null=True) for name, values in feats.items()
+    )
+    hz = [
+        (pl.col(f"fft_freq_{i}") / pl.col("sample_interval_s")).alias(f"fft_freq_hz_{i}")
+        for i in range(1, top_k + 1)
+    ]
+    order: list[Any] = [SENSOR, "n_points", "sample_interval_s"]
+    for i in range(1, top_k + 1):
+        order += [f"fft_freq_{i}", f"fft_freq_hz_{i}", f"fft_amp_{i}"]
+    return out.with_columns(hz).select(*order, "spectral_energy", "spectral_entropy")
+
+
+def _whole_series(values: np.ndarray, lengths: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
+    """Spectra of consecutive series of the given lengths, batched by length."""
+    names = spectral_names(top_k)
+    out = {name: np.full(lengths.size, np.nan) for name in names}
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    for length in np.unique(lengths):
+        if length < 2:
+            continue
+        sensors = np.flatnonzero(lengths == length)
+        block = values[starts[sensors][:, None] + np.arange(length)[None, :]]
+        feats = _spectrum(block, top_k)
+        for name in names:
+            out[name][sensors] = feats[name]
+    return out

@@ -1,0 +1,14 @@
+"""
+Pipelines: load, assess, normalize, engineer, detect drift, version and record a run.
+
+See :class:`Pipeline`; settings in :class:`PipelineConfig`, results in
+:class:`PipelineRun` and :class:`BatchRun`.
+"""
+
+from __future__ import annotations
+
+from sensorframe.pipeline.config import STEPS, PipelineConfig, Step
+from sensorframe.pipeline.result import BatchRun, PipelineRun
+from sensorframe.pipeline.runner import Pipeline
+
+__all__ = ["STEPS", "BatchRun", "Pipeline", "PipelineConfig", "PipelineRun", "Step"]

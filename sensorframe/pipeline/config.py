@@ -1,0 +1,89 @@
+"""Pipeline settings: which steps run, and with which configs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import timedelta
+from typing import Any, Literal, TypeAlias, get_args
+
+from sensorframe._typing import NormalizeMethod
+from sensorframe.drift import DriftConfig
+from sensorframe.errors import ConfigError
+from sensorframe.features import FeatureConfig
+from sensorframe.quality import QualityConfig
+
+__all__ = ["STEPS", "PipelineConfig", "Step"]
+
+Step: TypeAlias = Literal["quality", "normalize", "features", "drift", "version"]
+STEPS: tuple[Step, ...] = get_args(Step)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PipelineConfig:
+    """
+    What a :class:`Pipeline` run does, and with which settings.
+
+    Parameters
+    ----------
+    steps
+        Steps to run, in their fixed order; loading always happens.
+    normalize
+        Normalization method, fitted on the training split of each run.
+    ratios
+        Train / validation / test ratios; the normalizer sees only the train part.
+    window
+        Only readings newer than ``newest reading - window`` are used (``None``: all).
+    min_readings
+        A sensor with fewer finite readings in the window fails with a clear error.
+    quality, features, drift
+        Configs of the quality, feature and drift steps.
+    raw_dataset, processed_dataset
+        Names of the datasets a run commits to the store.
+
+    Examples
+    --------
+    >>> cfg = sf.PipelineConfig(steps=("quality", "version"), window=None)
+    >>> cfg.normalize
+    'zscore'
+    """
+
+    steps: tuple[Step, ...] = STEPS
+    normalize: NormalizeMethod = "zscore"
+    ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    window: timedelta | None = timedelta(hours=168)
+    min_readings: int = 10
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    drift: DriftConfig = field(default_factory=DriftConfig)
+    raw_dataset: str = "raw"
+    processed_dataset: str = "processed"
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.steps if s not in STEPS]
+        if unknown:
+            msg = f"unknown step(s) {unknown}; choose from {STEPS}"
+            raise ConfigError(msg)
+        if self.window is not None and self.window <= timedelta(0):
+            msg = f"`window` must be positive, got {self.window}"
+            raise ConfigError(msg)
+        if self.min_readings < 1:
+            msg = f"`min_readings` must be >= 1, got {self.min_readings}"
+            raise ConfigError(msg)
+        if self.raw_dataset == self.processed_dataset:
+            msg = "`raw_dataset` and `processed_dataset` must differ"
+            raise ConfigError(msg)
+
+    def to_json(self) -> str:
+        """Return the settings as JSON, as stored with every run record."""
+        return json.dumps(_plain(self), sort_keys=True, default=str)
+
+
+def _plain(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _plain(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, tuple | list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, timedelta):
+        return obj.total_seconds()
+    return obj
