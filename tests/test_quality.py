@@ -223,6 +223,36 @@ def test_out_of_order_uses_input_order_per_sensor() -> None:
     assert report["b"].out_of_order == 0
 
 
+def test_sensors_in_any_order_give_the_same_report() -> None:
+    a = _frame([1.0, 2.0, 9.0, 2.0, 2.0, 2.0], sensor="a")
+    b = _frame([None, 5.0, 5.0, 5.0, 1.0, 5.0], sensor="b", step_s=30)
+    sorted_report = assess_quality(pl.concat([a, b]))
+    for frame in (pl.concat([b, a]), pl.concat([a, b]).reverse()):
+        report = assess_quality(frame)
+        texts = ["out_of_order", "issues", "recommendations"]  # the input order shows there
+        assert report.table.drop(texts).equals(sorted_report.table.drop(texts))
+        assert report.events.equals(sorted_report.events)
+
+
+def test_unsorted_input_with_a_huge_time_span_sorts_on_the_columns() -> None:
+    # 20 sensors x (year 1 .. 9999) overflows the one-key sort: the fallback sorts
+    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC), T0]
+    frame = pl.DataFrame(
+        {
+            "sensor_id": [f"s{k:02}" for k in range(20) for _ in times],
+            "timestamp": times * 20,
+            "value": [1.0, 2.0, 3.0] * 20,
+        },
+        schema={"sensor_id": pl.String, "timestamp": pl.Datetime("us", "UTC"), "value": pl.Float64},
+    )
+    report = assess_quality(frame.reverse())
+    assert report.table["out_of_order"].to_list() == [1] * 20  # 2026, 9999, then 1
+    flags = flag_quality(frame.reverse()).collect()
+    assert flags.select("sensor_id", "timestamp").equals(
+        frame.sort("sensor_id", "timestamp").select("sensor_id", "timestamp")
+    )
+
+
 def test_gap_and_events() -> None:
     frame = _frame([1.0, 2.0, 3.0, 2.0, 1.0, 2.0])
     frame = frame.with_columns(

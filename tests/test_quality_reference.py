@@ -101,14 +101,10 @@ def reference_sensor(t: np.ndarray, x: np.ndarray, cfg: QualityConfig) -> dict[s
 
 def reference_frame(frame: pl.DataFrame, cfg: QualityConfig) -> dict[str, dict[str, Any]]:
     """Run :func:`reference_sensor` for each sensor of a canonical frame (input order kept)."""
-    ids = frame["sensor_id"].to_numpy()
-    t = frame["timestamp"].dt.epoch("us").to_numpy()
-    x = frame["value"].fill_null(np.nan).to_numpy()
-    names, codes = np.unique(ids, return_inverse=True)
-    by_sensor = np.argsort(codes, kind="stable")  # input order kept within each sensor
-    bounds = np.searchsorted(codes[by_sensor], np.arange(len(names) + 1))
+    parts = frame.partition_by("sensor_id", maintain_order=True, as_dict=True)
     result = {}
-    for k, sid in enumerate(names):  # the per-sensor loop this reference stands for
-        rows = by_sensor[bounds[k] : bounds[k + 1]]
-        result[str(sid)] = reference_sensor(t[rows], x[rows], cfg)
+    for (sid,), part in sorted(parts.items()):  # the per-sensor loop this reference stands for
+        t = part["timestamp"].dt.epoch("us").to_numpy()
+        x = part["value"].fill_null(np.nan).to_numpy()
+        result[str(sid)] = reference_sensor(t, x, cfg)
     return result

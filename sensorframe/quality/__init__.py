@@ -14,18 +14,8 @@ Definitions follow design.md section 4, "Quality"; thresholds live in
 
 from __future__ import annotations
 
-from sensorframe.quality.checks import (
-    drift_ratio,
-    duplicate_timestamp,
-    flatline,
-    flatline_run_length,
-    gap,
-    mad_outlier,
-    missing,
-    noise_level,
-    out_of_order,
-    zscore_outlier,
-)
+from sensorframe.quality import checks
+from sensorframe.quality.checks import *  # noqa: F403  (the checks: checks.__all__)
 from sensorframe.quality.config import QualityConfig, QualityStatus, StatusThresholds
 from sensorframe.quality.report import (
     CHECKS,
@@ -43,15 +33,6 @@ __all__ = [
     "SensorQuality",
     "StatusThresholds",
     "assess_quality",
-    "drift_ratio",
-    "duplicate_timestamp",
     "flag_quality",
-    "flatline",
-    "flatline_run_length",
-    "gap",
-    "mad_outlier",
-    "missing",
-    "noise_level",
-    "out_of_order",
-    "zscore_outlier",
 ]
+__all__ += checks.__all__

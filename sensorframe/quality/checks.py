@@ -68,7 +68,7 @@ def missing(value: IntoExpr) -> pl.Expr:
     Returns
     -------
     Expr
-        Boolean, never null.
+        True for a missing reading, false for a finite one.
 
     Examples
     --------
@@ -112,17 +112,8 @@ def zscore_outlier(value: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
     ... ].to_list()
     [False, False, False, False, True]
     """
-    _check_threshold("threshold", threshold)
     x = parse_into_expr(value)
-    std = x.std(ddof=0)
-    return _named(
-        pl.when(x.is_null())
-        .then(pl.lit(None, dtype=pl.Boolean))
-        .when(std > 0)
-        .then((x - x.mean()).abs() / std > threshold)
-        .otherwise(pl.lit(value=False)),
-        x,
-    )
+    return _outlier(x, (x - x.mean()).abs(), x.std(ddof=0), threshold)
 
 
 def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
@@ -136,19 +127,19 @@ def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
     Parameters
     ----------
     value
-        Name of, or expression for, the readings.
+        Name of, or expression for, the readings; nulls are skipped by the median.
     threshold
-        The modified z-score a reading must exceed.
+        Cut-off for the modified z-score (3.5 is the value Iglewicz and Hoaglin advise).
 
     Returns
     -------
     Expr
-        Boolean; null where the reading is null.
+        True for an outlier, false otherwise, null for a null reading.
 
     Raises
     ------
     InvalidParameterError
-        If `threshold` is not a positive finite number.
+        If `threshold` is zero, negative, infinite or not a number.
 
     Examples
     --------
@@ -156,28 +147,47 @@ def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
     >>> df.select(sf.quality.mad_outlier("value"))["value"].to_list()
     [False, False, False, False, True]
     """
-    _check_threshold("threshold", threshold)
     x = parse_into_expr(value)
     deviation = (x - x.median()).abs()
-    mad = deviation.median()
+    return _outlier(x, _MAD_NORMAL * deviation, deviation.median(), threshold)
+
+
+def _outlier(x: pl.Expr, deviation: pl.Expr, scale: pl.Expr, threshold: float) -> pl.Expr:
+    """Flag ``deviation / scale > threshold``: null for null readings, none if scale is 0."""
+    _check_threshold("threshold", threshold)
     return _named(
         pl.when(x.is_null())
         .then(pl.lit(None, dtype=pl.Boolean))
-        .when(mad > 0)
-        .then(_MAD_NORMAL * deviation / mad > threshold)
+        .when(scale > 0)
+        .then(deviation / scale > threshold)
         .otherwise(pl.lit(value=False)),
         x,
     )
 
 
+def _flat_ok(
+    x: pl.Expr, *, tolerance: float, ignore: Sequence[float], finite: pl.Expr | None = None
+) -> pl.Expr:
+    """Select readings that may be flat: finite and not within tolerance of an ignored value."""
+    ok = x.is_finite().fill_null(value=False) if finite is None else finite
+    for v in ignore:
+        ok = ok & ((x - v).abs() >= tolerance).fill_null(value=False)
+    return ok
+
+
 def _flat_links(x: pl.Expr, *, tolerance: float, ignore: Sequence[float]) -> pl.Expr:
     """Flag readings that continue a flat stretch from the reading before it."""
-    ok = x.is_finite()
-    for v in ignore:
-        ok = ok & ((x - v).abs() >= tolerance)
-    ok = ok.fill_null(value=False)
+    ok = _flat_ok(x, tolerance=tolerance, ignore=ignore)
     close = ((x - x.shift(1)).abs() < tolerance).fill_null(value=False)
     return ok & ok.shift(1).fill_null(value=False) & close
+
+
+def _run_length(linked: pl.Expr, ok: pl.Expr) -> pl.Expr:
+    """Length of the chain of ``linked`` rows each row is in; 0 where not ``ok``."""
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(~linked).then(idx).forward_fill()
+    end = pl.when(~linked.shift(-1).fill_null(value=False)).then(idx).backward_fill()
+    return pl.when(ok).then(end - start + 1).otherwise(0)
 
 
 def _check_flat_args(tolerance: float, min_length: int, ignore: Sequence[float]) -> None:
@@ -223,14 +233,7 @@ def flatline_run_length(
     _check_flat_args(tolerance, 2, ignore)
     x = parse_into_expr(value)
     linked = _flat_links(x, tolerance=tolerance, ignore=ignore)
-    idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    start = pl.when(~linked).then(idx).forward_fill()
-    ends = ~linked.shift(-1).fill_null(value=False)
-    end = pl.when(ends).then(idx).backward_fill()
-    valid = x.is_finite().fill_null(value=False)
-    for v in ignore:
-        valid = valid & ((x - v).abs() >= tolerance).fill_null(value=False)
-    return _named(pl.when(valid).then(end - start + 1).otherwise(0), x)
+    return _named(_run_length(linked, _flat_ok(x, tolerance=tolerance, ignore=ignore)), x)
 
 
 def flatline(
@@ -252,9 +255,9 @@ def flatline(
     Parameters
     ----------
     value
-        Name of, or expression for, the readings, in time order.
+        The readings in time order, as a column name or an expression.
     tolerance
-        Largest absolute difference (exclusive) that still counts as flat.
+        Steps smaller than this (in absolute value) link two readings.
     min_length
         Fewest readings (>= 2) in a flat-line.
     ignore
@@ -344,7 +347,7 @@ def duplicate_timestamp(timestamp: IntoExpr) -> pl.Expr:
     Returns
     -------
     Expr
-        Boolean, never null.
+        True for each repeat of an earlier time, false for its first occurrence.
 
     Examples
     --------
@@ -364,17 +367,17 @@ def out_of_order(timestamp: IntoExpr) -> pl.Expr:
     Parameters
     ----------
     timestamp
-        Name of, or expression for, the reading times in input order.
+        The reading times as they arrived (a column name or an expression).
 
     Returns
     -------
     Expr
-        Boolean, never null.
+        True where time steps back, false elsewhere (the first row included).
 
     Examples
     --------
     >>> df = pl.DataFrame({"t": [1, 3, 2, 4, 0]})
-    >>> df.select(sf.quality.out_of_order("t"))["t"].to_list()
+    >>> df.with_columns(back=sf.quality.out_of_order("t")).get_column("back").to_list()
     [False, False, True, False, True]
     """
     t = parse_into_expr(timestamp)
@@ -431,12 +434,12 @@ def drift_ratio(value: IntoExpr) -> pl.Expr:
     Parameters
     ----------
     value
-        Name of, or expression for, the readings, in time order.
+        The readings (a column name or an expression), oldest first.
 
     Returns
     -------
     Expr
-        Float64 aggregate (one value per group).
+        One Float64 per group: use it in ``select`` or ``group_by().agg``.
 
     Examples
     --------
@@ -446,16 +449,19 @@ def drift_ratio(value: IntoExpr) -> pl.Expr:
     """
     v = parse_into_expr(value).drop_nulls()
     half = v.len() // 2
-    first, second = v.slice(0, half), v.slice(half)
+    return _named(_drift(v.slice(0, half), v.slice(half), half), v)
+
+
+def _drift(first: pl.Expr, second: pl.Expr, n_first: pl.Expr) -> pl.Expr:
+    """Drift ratio from the two halves (nulls skipped) and the size of the first."""
     shift = (second.mean() - first.mean()).abs()
     std = first.std(ddof=0)
-    return _named(
-        pl.when(half < 2)
+    return (
+        pl.when(n_first < 2)
         .then(pl.lit(None, dtype=pl.Float64))
         .when(std > 0)
         .then(shift / std)
         .when(shift > 0)
         .then(pl.lit(math.inf))
-        .otherwise(pl.lit(0.0)),
-        v,
+        .otherwise(pl.lit(0.0))
     )

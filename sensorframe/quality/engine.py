@@ -3,25 +3,36 @@ The query behind :func:`assess_quality` and :func:`flag_quality`, for all sensor
 
 The public checks in :mod:`sensorframe.quality.checks` are per-series expressions meant
 for ``.over("sensor_id")``. A window expression costs a group-by and a scatter for
-each check, so the report's query computes the same definitions on the frame sorted by
-(sensor, time) with whole-column operations instead: shifts masked at sensor
-boundaries (``rle_id`` numbers the sensors), one ``group_by`` for the per-sensor
-statistics joined back, and one ``group_by`` for the table. The tests check both paths
-against the same NumPy reference.
+each check, so the row flags are computed on the frame sorted by (sensor, time) with
+whole-column operations instead: shifts masked at sensor boundaries (``rle_id``
+numbers the sensors), and one ``group_by`` for the per-sensor statistics the flags
+need (centre, scale, usual step), broadcast back to the rows. The noise level is the
+public aggregate expression in that same ``group_by``; the drift ratio is computed
+from half-masked value columns in the table's ``group_by``. Sorted input (the usual
+case) is never sorted again; unsorted input is sorted on one integer key. The two
+exact medians per sensor behind the noise level are the largest single cost. The
+tests check the report, the flags and the public expressions against the same NumPy
+reference.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 
 from sensorframe.frame import SENSOR, TIME, VALUE
-from sensorframe.quality.checks import _MAD_NORMAL, out_of_order
+from sensorframe.quality.checks import (
+    _MAD_NORMAL,
+    _drift,
+    _flat_ok,
+    noise_level,
+    out_of_order,
+)
 from sensorframe.quality.config import QualityConfig
 
-__all__ = ["CHECKS", "FLAGS", "flagged_rows", "sensor_table"]
+__all__ = ["CHECKS", "FLAGS", "flag_rows", "sensor_table"]
 
 CHECKS = ("missing", "outlier", "flatline", "gap", "duplicate")
 """The row checks, in the order of the ``flag_<check>`` columns."""
@@ -34,52 +45,78 @@ FINITE = "__sf_finite"
 LINKED = "__sf_linked"
 FLAT_LEN = "__sf_flat_len"
 FLAT_NEW = "__sf_flat_new"
-DIFF = "__sf_diff"
-HALF = "__sf_half"
-_STATS = (
-    "__sf_center",
-    "__sf_scale",
-    "__sf_usual",
-    "__sf_median_step",
-    "__sf_n_valid",
-    "__sf_diff_median",
-)
+CENTER = "__sf_center"
+SCALE = "__sf_scale"
+USUAL = "__sf_usual"
+CHAIN = "__sf_chain"
+CODE = "__sf_code"
+SEEN = "__sf_seen"
+ROWS = "__sf_rows"
+HALF_END = "__sf_half_end"
+FIRST = "__sf_first_half"
+SECOND = "__sf_second_half"
+_ROW_STATS = (CENTER, SCALE, USUAL)
 
 
-def _sorted_with_input_order(lf: pl.LazyFrame, *, check_sorted: bool) -> pl.LazyFrame:
+def _sorted_with_input_order(lf: pl.LazyFrame, *, presorted: bool) -> pl.LazyFrame:
     """
     Sort by (sensor, time), stable, after counting steps back in input order.
 
-    With ``check_sorted`` one cheap eager pass first tests whether the input is
-    already sorted (it reads the source once more, but saves the sort).
+    With ``presorted`` the caller vouches that the rows are sorted already: no step
+    goes back and nothing is sorted (see :func:`_in_order`). Otherwise the rows are
+    sorted on one Int64 key, sensor rank x time span + time, about three times
+    faster than on the string and timestamp columns (2 s instead of 6 s for 10
+    million rows), and the steps back are counted per sensor rank, not per string.
+    Two small eager passes find the sorted sensor names and the time range; if the
+    key could overflow, or a sensor or time is null (``scan(validate=False)``), the
+    two columns are sorted instead.
     """
-    s, t = pl.col(SENSOR), pl.col(TIME)
-    in_order = (s > s.shift(1)) | ((s == s.shift(1)) & (t >= t.shift(1)))
-    if check_sorted and lf.select(in_order.fill_null(value=True).all()).collect().item():
-        # already sorted (common for telemetry): no step goes back, nothing to sort
+    if presorted:
         return lf.with_columns(pl.lit(value=False).alias(OOO))
-    return lf.with_columns(out_of_order(TIME).over(SENSOR).alias(OOO)).sort(
-        SENSOR, TIME, maintain_order=True
+    t = pl.col(TIME).dt.epoch("us")
+    names = lf.select(pl.col(SENSOR).unique().sort()).with_row_index(CODE).collect()
+    bounds = lf.select(
+        t.min().alias("lo"),
+        t.max().alias("hi"),
+        (t.null_count() + pl.col(SENSOR).null_count()).alias("nulls"),
+    )
+    lo, hi, nulls = bounds.collect().row(0)
+    if lo is None or nulls or names.height * (hi - lo + 1) >= 2**62:
+        return lf.with_columns(out_of_order(TIME).over(SENSOR).alias(OOO)).sort(
+            SENSOR, TIME, maintain_order=True
+        )
+    key = pl.col(CODE).cast(pl.Int64) * (hi - lo + 1) + (t - lo)
+    return (
+        lf.join(names.lazy(), on=SENSOR, how="left", maintain_order="left")
+        .with_columns(out_of_order(TIME).over(CODE).alias(OOO))
+        .sort(key, maintain_order=True)
+        .drop(CODE)
     )
 
 
-def flagged_rows(lf: pl.LazyFrame, cfg: QualityConfig, *, check_sorted: bool) -> pl.LazyFrame:
-    """
-    Sort the canonical rows and add the flag columns plus the helper columns.
+def _in_order(rows: pl.DataFrame) -> bool:
+    """Tell whether rows that :func:`_rows` did not sort were in (sensor, time) order."""
+    return rows.get_column(SENSOR).is_sorted() and not (rows.get_column(STEP) < 0).any()
 
-    The helpers (``__sf_*``) feed :func:`sensor_table`; ``flag_quality`` drops them.
-    """
-    x, g, step = pl.col(VALUE), pl.col(GID), pl.col(STEP)
-    finite = pl.col(FINITE)
+
+def _ok_for_flat(cfg: QualityConfig) -> pl.Expr:
+    """Select readings that may belong to a flat-line: finite and not an ignored value."""
+    return _flat_ok(
+        pl.col(VALUE),
+        tolerance=cfg.flatline_tolerance,
+        ignore=cfg.flatline_ignore,
+        finite=pl.col(FINITE),
+    )
+
+
+def _rows(lf: pl.LazyFrame, cfg: QualityConfig, *, presorted: bool) -> pl.LazyFrame:
+    """Sort the rows (unless ``presorted``); add sensor number, finiteness, step, links."""
+    x, g = pl.col(VALUE), pl.col(GID)
     new_sensor = (g != g.shift(1)).fill_null(value=True)
-    ok = finite
-    for v in cfg.flatline_ignore:
-        ok = ok & ((x - v).abs() >= cfg.flatline_tolerance).fill_null(value=False)
+    ok = _ok_for_flat(cfg)
     close = ((x - x.shift(1)).abs() < cfg.flatline_tolerance).fill_null(value=False)
-    last_gid = pl.when(finite).then(g).shift(1).forward_fill()
-    valid_before = finite.cast(pl.Int64).cum_sum() - finite.cast(pl.Int64)
-    stage1 = (
-        _sorted_with_input_order(lf, check_sorted=check_sorted)
+    return (
+        _sorted_with_input_order(lf, presorted=presorted)
         .with_columns(
             pl.col(SENSOR).rle_id().set_sorted().alias(GID),
             x.is_finite().fill_null(value=False).alias(FINITE),
@@ -87,76 +124,143 @@ def flagged_rows(lf: pl.LazyFrame, cfg: QualityConfig, *, check_sorted: bool) ->
         .with_columns(
             pl.when(~new_sensor).then(pl.col(TIME).diff().dt.total_microseconds()).alias(STEP),
             (~new_sensor & ok & ok.shift(1).fill_null(value=False) & close).alias(LINKED),
-            pl.when(finite & (last_gid == g)).then(x - x.shift(1).forward_fill()).alias(DIFF),
-            # ordinal of each finite reading within its sensor (0-based)
-            (valid_before - pl.when(new_sensor).then(valid_before).forward_fill()).alias(HALF),
         )
     )
+
+
+def _row_stats(cfg: QualityConfig) -> list[pl.Expr]:
+    """Per-sensor aggregates the row flags need: centre and scale of values, usual step."""
+    x, step = pl.col(VALUE), pl.col(STEP)
     if cfg.outlier_method == "zscore":
         center, scale = x.mean(), x.std(ddof=0)
     else:
         center, scale = x.median(), (x - x.median()).abs().median()
-    positive = step.filter(step > 0).median()
     usual = (
         pl.lit(cfg.expected_interval / timedelta(microseconds=1))
         if cfg.expected_interval is not None
-        else positive
+        else step.filter(step > 0).median()
     )
-    stats = stage1.group_by(GID).agg(
-        center.alias(_STATS[0]),
-        scale.alias(_STATS[1]),
-        usual.cast(pl.Float64).alias(_STATS[2]),
-        positive.alias(_STATS[3]),
-        finite.sum().alias(_STATS[4]),
-        pl.col(DIFF).median().alias(_STATS[5]),
-    )
-    center_c, scale_c = pl.col(_STATS[0]), pl.col(_STATS[1])
-    deviation = (x - center_c).abs()
+    return [center.alias(CENTER), scale.alias(SCALE), usual.cast(pl.Float64).alias(USUAL)]
+
+
+def _flags(rows: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+    """Add the flag columns to rows that carry their sensor's :func:`_row_stats`, chains."""
+    x, step, finite, linked = pl.col(VALUE), pl.col(STEP), pl.col(FINITE), pl.col(LINKED)
+    deviation = (x - pl.col(CENTER)).abs()
     if cfg.outlier_method == "zscore":
-        outlier = deviation / scale_c > cfg.outlier_z
+        outlier = deviation / pl.col(SCALE) > cfg.outlier_z
     else:
-        outlier = _MAD_NORMAL * deviation / scale_c > cfg.mad_threshold
-    idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    linked = pl.col(LINKED)
-    run_start = pl.when(~linked).then(idx).forward_fill()
-    run_end = pl.when(~linked.shift(-1).fill_null(value=False)).then(idx).backward_fill()
+        outlier = _MAD_NORMAL * deviation / pl.col(SCALE) > cfg.mad_threshold
     flat = pl.col(FLAT_LEN) >= cfg.flatline_min_length
     return (
-        stage1.join(stats, on=GID, how="left", maintain_order="left")
-        .with_columns(
+        rows.with_columns(
             (~finite).alias("flag_missing"),
-            ((scale_c > 0) & outlier).fill_null(value=False).alias("flag_outlier"),
-            pl.when(ok).then(run_end - run_start + 1).otherwise(0).alias(FLAT_LEN),
-            (step > cfg.gap_factor * pl.col(_STATS[2])).fill_null(value=False).alias("flag_gap"),
+            ((pl.col(SCALE) > 0) & outlier).fill_null(value=False).alias("flag_outlier"),
+            pl.when(_ok_for_flat(cfg)).then(pl.col(CHAIN)).otherwise(0).alias(FLAT_LEN),
+            (step > cfg.gap_factor * pl.col(USUAL)).fill_null(value=False).alias("flag_gap"),
             (step == 0).fill_null(value=False).alias("flag_duplicate"),
-            # absolute deviation of each first difference from the sensor's median one
-            (pl.col(DIFF) - pl.col(_STATS[5])).abs().alias(DIFF),
-            pl.when(finite)
-            .then(pl.when(pl.col(HALF) < pl.col(_STATS[4]) // 2).then(1).otherwise(2))
-            .alias(HALF),
         )
         .with_columns(flat.alias("flag_flatline"), (flat & ~linked).alias(FLAT_NEW))
         .with_columns(pl.any_horizontal(FLAGS).alias("flag_any"))
-        .drop(FINITE, LINKED, *(c for c in _STATS if c != _STATS[3]))
+        .drop(FINITE, LINKED, CHAIN, *_ROW_STATS)
     )
 
 
-def sensor_table(flagged: pl.LazyFrame) -> pl.LazyFrame:
+def _broadcast(stats: pl.DataFrame, rows: pl.DataFrame, names: tuple[str, ...]) -> list[pl.Series]:
+    """
+    Repeat each sensor's statistics over its rows (sorted by sensor, ``stats`` by GID).
+
+    ``np.repeat`` over the run lengths is about twice as fast as a gather on the
+    sensor number; a column with nulls takes the gather, which keeps them null.
+    """
+    lengths = stats.get_column(ROWS).to_numpy()
+    return [
+        pl.Series(c, np.repeat(col.to_numpy(), lengths))
+        if col.null_count() == 0
+        else col.gather(rows.get_column(GID))
+        for c in names
+        for col in [stats.get_column(c)]
+    ]
+
+
+def _chains(rows: pl.DataFrame) -> pl.Series:
+    """
+    Length of the chain of linked readings each row is in (1 for a reading on its own).
+
+    Linked rows are rare (flat stretches), so this works on their positions only: a
+    run of ``m`` consecutive linked rows from ``p`` is the chain ``p - 1 .. p + m - 1``
+    of ``m + 1`` readings (the first row of a sensor is never linked). A forward and
+    a backward fill over every row cost several times more.
+    """
+    chain = np.ones(rows.height, dtype=np.int64)
+    at = np.flatnonzero(rows.get_column(LINKED).to_numpy())
+    if at.size:
+        first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # where each run of links starts
+        lengths = np.diff(first, append=at.size) + 1
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        chain[np.repeat(at[first] - 1, lengths) + offsets] = np.repeat(lengths, lengths)
+    return pl.Series(CHAIN, chain)
+
+
+def flag_rows(
+    lf: pl.LazyFrame, cfg: QualityConfig, *, table: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """
+    Sort the canonical rows and add the flag and helper columns, eagerly.
+
+    Telemetry usually arrives sorted, so the rows are first taken as they are and
+    sorted only if :func:`_in_order` says they were not. One ``group_by`` gives the
+    per-sensor statistics the flags need (and, with ``table``, ``median_step`` and
+    ``noise_std`` for :func:`sensor_table`); they are broadcast to the rows by
+    :func:`_broadcast`, not a join. With ``table`` the values of the first and the
+    second half of each sensor's readings also go to two columns (null elsewhere),
+    so the drift ratio is a plain aggregate in :func:`sensor_table`.
+
+    Returns the flagged rows (helpers ``__sf_*`` included) and the statistics, one
+    row per sensor in sensor order.
+    """
+    finite, step, seen = pl.col(FINITE), pl.col(STEP), pl.col(SEEN)
+    extra_rows = [finite.cum_sum().cast(pl.Int64).alias(SEEN)] if table else []
+    rows = _rows(lf, cfg, presorted=True).with_columns(*extra_rows).collect()
+    if not _in_order(rows):
+        rows = _rows(lf, cfg, presorted=False).with_columns(*extra_rows).collect()
+    extra_stats = (
+        [
+            # the last finite-reading count (SEEN) of the first half of the sensor
+            (seen.first() - finite.first().cast(pl.Int64) + finite.sum().cast(pl.Int64) // 2).alias(
+                HALF_END
+            ),
+            step.filter(step > 0)
+            .median()
+            .cast(pl.Int64)
+            .cast(pl.Duration("us"))
+            .alias("median_step"),
+            noise_level(VALUE).alias("noise_std"),
+        ]
+        if table
+        else []
+    )
+    stats = (
+        rows.lazy()
+        .group_by(GID)
+        .agg(*_row_stats(cfg), *extra_stats, pl.len().alias(ROWS))
+        .sort(GID)
+        .collect()
+    )
+    shared = (*_ROW_STATS, HALF_END) if table else _ROW_STATS
+    rows = rows.with_columns(*_broadcast(stats, rows, shared), _chains(rows))
+    flagged = _flags(rows.lazy(), cfg)
+    if table:
+        first = seen <= pl.col(HALF_END)
+        flagged = flagged.with_columns(
+            pl.when(first).then(VALUE).alias(FIRST),
+            pl.when(~first).then(VALUE).alias(SECOND),
+        ).drop(SEEN, HALF_END)
+    return flagged.collect(), stats.drop(*shared, ROWS)
+
+
+def sensor_table(flagged: pl.LazyFrame, stats: pl.LazyFrame) -> pl.LazyFrame:
     """Aggregate the flagged rows into one row of numbers per sensor (no status/text)."""
-    x, step = pl.col(VALUE), pl.col(STEP)
-    first, second = x.filter(pl.col(HALF) == 1), x.filter(pl.col(HALF) == 2)
-    n_first = (pl.col(HALF) == 1).sum()
-    shift = (second.mean() - first.mean()).abs()
-    first_std = first.std(ddof=0)
-    drift = (
-        pl.when(n_first < 2)
-        .then(pl.lit(None, dtype=pl.Float64))
-        .when(first_std > 0)
-        .then(shift / first_std)
-        .when(shift > 0)
-        .then(pl.lit(math.inf))
-        .otherwise(pl.lit(0.0))
-    )
     counts = {
         "missing_count": "flag_missing",
         "outlier_count": "flag_outlier",
@@ -166,14 +270,20 @@ def sensor_table(flagged: pl.LazyFrame) -> pl.LazyFrame:
         "flat_runs": FLAT_NEW,
         "out_of_order": OOO,
     }
-    return flagged.group_by(GID).agg(
-        pl.col(SENSOR).first(),
-        pl.len().cast(pl.Int64).alias("rows"),
-        *(pl.col(flag).sum().cast(pl.Int64).alias(name) for name, flag in counts.items()),
-        longest_flat_run=pl.col(FLAT_LEN).filter("flag_flatline").max().fill_null(0).cast(pl.Int64),
-        largest_gap=step.filter("flag_gap").max().cast(pl.Duration("us")),
-        median_step=pl.col(_STATS[3]).first().cast(pl.Int64).cast(pl.Duration("us")),
-        noise_std=pl.col(DIFF).median() / (_MAD_NORMAL * math.sqrt(2)),
-        drift_ratio=drift,
-        pass_rate=1.0 - pl.col("flag_any").mean(),
+    return (
+        flagged.group_by(GID)
+        .agg(
+            pl.col(SENSOR).first(),
+            pl.len().cast(pl.Int64).alias("rows"),
+            *(pl.col(flag).sum().cast(pl.Int64).alias(name) for name, flag in counts.items()),
+            longest_flat_run=pl.col(FLAT_LEN)
+            .filter("flag_flatline")
+            .max()
+            .fill_null(0)
+            .cast(pl.Int64),
+            largest_gap=pl.col(STEP).filter("flag_gap").max().cast(pl.Duration("us")),
+            pass_rate=1.0 - pl.col("flag_any").mean(),
+            drift_ratio=_drift(pl.col(FIRST), pl.col(SECOND), pl.col(FIRST).count()),
+        )
+        .join(stats, on=GID, how="left")
     )

@@ -13,7 +13,7 @@ from sensorframe._utils import preview
 from sensorframe.errors import UnknownSensorError
 from sensorframe.frame import SENSOR, TIME, scan
 from sensorframe.quality.config import QualityConfig, QualityStatus
-from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flagged_rows, sensor_table
+from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flag_rows, sensor_table
 from sensorframe.quality.text import issue_exprs, recommendation_exprs
 
 __all__ = ["CHECKS", "QualityReport", "SensorQuality", "assess_quality", "flag_quality"]
@@ -48,7 +48,8 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     Returns
     -------
     LazyFrame
-        The canonical columns, any extra input columns, then the flags.
+        The canonical columns, any extra input columns, then the flags. Nothing runs
+        until it is collected; then the whole input is read and flagged at once.
 
     Examples
     --------
@@ -76,19 +77,25 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     └───────┴──────────────┴──────────┴────────────────┴──────────┘
     """
     lf = scan(frame)
-    data = lf.collect_schema().names()
-    flagged = flagged_rows(lf, config or QualityConfig(), check_sorted=False)
-    return flagged.select(*data, *FLAGS, "flag_any")
+    cfg = config or QualityConfig()
+    schema = lf.collect_schema()
+    columns = [*schema.names(), *FLAGS, "flag_any"]
+
+    def flag(rows: pl.DataFrame) -> pl.DataFrame:
+        return flag_rows(rows.lazy(), cfg, table=False)[0].select(columns)
+
+    # deferred until collect; the eager engine skips the sort when the rows are sorted
+    return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
 
 
-def _table(flagged: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+def _table(flagged: pl.LazyFrame, stats: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
     valid = pl.col("rows") - pl.col("missing_count")
 
     def pct_of_valid(col: str) -> pl.Expr:
         return pl.when(valid > 0).then(100.0 * pl.col(col) / valid).otherwise(0.0)
 
     table = (
-        sensor_table(flagged)
+        sensor_table(flagged, stats)
         .with_columns(
             missing_pct=100.0 * pl.col("missing_count") / pl.col("rows"),
             outlier_pct=pct_of_valid("outlier_count"),
@@ -299,8 +306,10 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     'missing: 1 of 5 readings (20.0%); grade thresholds 5.0/10.0/20.0/50.0%'
     """
     cfg = config or QualityConfig()
-    # Materialize the flagged rows once: the table and the events both read them, and
-    # collect_all does not share the sorted, flagged subplan between the two.
-    flagged = flagged_rows(scan(frame), cfg, check_sorted=True).collect().lazy()
-    table, events = pl.collect_all([_table(flagged, cfg), _events(flagged)])
+    # The flagged rows are materialized once: the table and the events both read them.
+    flagged, stats = flag_rows(scan(frame), cfg, table=True)
+    # The in-memory engine uses the rows' sort by sensor (GID) in these group-bys: half
+    # the CPU time of the streaming engine, which stays the default for the rest.
+    table = _table(flagged.lazy(), stats.lazy(), cfg).collect(engine="in-memory")
+    events = _events(flagged.lazy()).collect(engine="in-memory")
     return QualityReport(table, events, cfg)
