@@ -83,23 +83,22 @@ def pct_change(x: np.ndarray) -> list[float | None]:
     return out
 
 
-def rate(x: np.ndarray, t_s: np.ndarray) -> list[float | None]:
+def _per_second(v: np.ndarray, t_s: np.ndarray) -> list[float | None]:
+    """Change of `v` since the previous row divided by the seconds between them."""
     out: list[float | None] = []
-    for i in range(len(x)):
+    for i in range(len(v)):
         dt = t_s[i] - t_s[i - 1] if i else 0.0
-        v = (x[i] - x[i - 1]) / dt if i and dt != 0 else math.nan
-        out.append(None if math.isnan(v) else float(v))
+        d = (v[i] - v[i - 1]) / dt if i and dt != 0 else math.nan
+        out.append(None if math.isnan(d) else float(d))
     return out
+
+
+def rate(x: np.ndarray, t_s: np.ndarray) -> list[float | None]:
+    return _per_second(x, t_s)
 
 
 def accel(x: np.ndarray, t_s: np.ndarray) -> list[float | None]:
-    r = np.array([_nan(v) for v in rate(x, t_s)])
-    out: list[float | None] = []
-    for i in range(len(x)):
-        dt = t_s[i] - t_s[i - 1] if i else 0.0
-        v = (r[i] - r[i - 1]) / dt if i and dt != 0 else math.nan
-        out.append(None if math.isnan(v) else float(v))
-    return out
+    return _per_second(np.array([_nan(v) for v in rate(x, t_s)]), t_s)
 
 
 def expanding(x: np.ndarray, stat: str) -> list[float | None]:
