@@ -12,7 +12,6 @@ __all__ = [
     "IntoExpr",
     "NormalizeMethod",
     "OutlierMethod",
-    "TimeUnitLike",
 ]
 
 IntoExpr: TypeAlias = str | pl.Expr
@@ -25,4 +24,3 @@ FrameInput: TypeAlias = (
 
 NormalizeMethod: TypeAlias = Literal["zscore", "minmax", "robust", "none"]
 OutlierMethod: TypeAlias = Literal["zscore", "mad"]
-TimeUnitLike: TypeAlias = str

@@ -174,9 +174,7 @@ def _versions(args: argparse.Namespace) -> pl.DataFrame:
 
 def _lineage(args: argparse.Namespace) -> pl.DataFrame:
     store = _existing_store(args.root)
-    version = args.version
-    if version is None:
-        version = int(store.versions(args.dataset)["version"].max())  # type: ignore[arg-type]
+    version = store.latest(args.dataset).version if args.version is None else args.version
     return store.lineage(args.dataset, version)
 
 

@@ -8,26 +8,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["Progress", "timed"]
+__all__ = ["Progress"]
 
 logger = logging.getLogger("sensorframe.pipeline")
 
 
-@contextmanager
-def timed(timings: dict[str, float], name: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[name] = time.perf_counter() - start
-
-
 class Progress:
-    """A one-line progress bar on a terminal, log lines otherwise."""
+    """A one-line progress bar on a terminal, log lines otherwise; keeps step timings."""
 
     def __init__(self, *, total: int, enabled: bool | None) -> None:
         self.total = total
         self.done = 0
+        self.timings: dict[str, float] = {}
         self.tty = sys.stderr.isatty()
         self.enabled = self.tty if enabled is None else enabled
 
@@ -35,9 +27,12 @@ class Progress:
     def step(self, name: str) -> Iterator[None]:
         self._show(f"{name} ...")
         start = time.perf_counter()
-        yield
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - start
         self.done += 1
-        self._show(f"{name} {time.perf_counter() - start:.2f}s")
+        self._show(f"{name} {self.timings[name]:.2f}s")
 
     def _show(self, text: str) -> None:
         if not self.enabled:

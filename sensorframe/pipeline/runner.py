@@ -24,7 +24,7 @@ from sensorframe.drift import DriftDetector, DriftReport
 from sensorframe.errors import ConfigError, PipelineError, SensorFrameError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
-from sensorframe.pipeline._progress import Progress, timed
+from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline.config import PipelineConfig
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
@@ -107,9 +107,8 @@ class Pipeline:
         cfg = self.config
         run_id = uuid.uuid4().hex[:12]
         started = datetime.now(UTC)
-        timings: dict[str, float] = {}
         report = Progress(total=2 + len(cfg.steps), enabled=progress)
-        with timed(timings, "load"), report.step("load"):
+        with report.step("load"):
             frame = self._load(source, sensors, window or cfg.window)
         ids = frame[SENSOR].unique().sort().to_list()
         if not ids:
@@ -118,12 +117,12 @@ class Pipeline:
         self._record(run_id, ids, event="start", status="running", started=started)
         failures = _too_few_readings(frame, cfg.min_readings)
         try:
-            outcome = self._steps(frame, failures, timings, report)
+            outcome = self._steps(frame, failures, report)
         except Exception as exc:
             self._record(run_id, ids, event="finish", status="failed", error=str(exc))
             raise
         sensors_table = _sensor_table(ids, failures, outcome.quality, outcome.drift)
-        with timed(timings, "record"), report.step("record"):
+        with report.step("record"):
             self._record(run_id, ids, event="finish", table=sensors_table, outcome=outcome)
         report.close()
         run = PipelineRun(
@@ -134,7 +133,7 @@ class Pipeline:
             quality=outcome.quality,
             drift=outcome.drift,
             versions=outcome.versions,
-            timings=timings,
+            timings=report.timings,
             output=f"{self.store.root}/{cfg.processed_dataset}" if outcome.versions else None,
         )
         logger.info(run.summary())
@@ -167,12 +166,11 @@ class Pipeline:
         if batch_size < 1:
             msg = f"`batch_size` must be >= 1, got {batch_size}"
             raise ConfigError(msg)
-        lf = scan(source)
         runs = []
         for start in range(0, len(sensors), batch_size):
             chunk = list(sensors[start : start + batch_size])
             try:
-                runs.append(self.run(lf, sensors=chunk, window=window, progress=progress))
+                runs.append(self.run(source, sensors=chunk, window=window, progress=progress))
             except PipelineError as exc:
                 logger.warning("batch of %d sensor(s) failed: %s", len(chunk), exc)
         return BatchRun(runs)
@@ -264,23 +262,22 @@ class Pipeline:
         self,
         frame: pl.DataFrame,
         failures: dict[str, str],
-        timings: dict[str, float],
         report: Progress,
     ) -> _Outcome:
         cfg = self.config
         out = _Outcome()
         if "quality" in cfg.steps:  # on every sensor: an all-missing one is graded CRITICAL
-            with timed(timings, "quality"), report.step("quality"):
+            with report.step("quality"):
                 out.quality, _ = _isolated(
                     "quality", frame, failures, lambda f: assess_quality(f, cfg.quality)
                 )
         good = _without(frame, failures)
         processed = good
         if "normalize" in cfg.steps:
-            with timed(timings, "normalize"), report.step("normalize"):
+            with report.step("normalize"):
                 processed, _ = _isolated("normalize", processed, failures, self._normalize)
         if "features" in cfg.steps:
-            with timed(timings, "features"), report.step("features"):
+            with report.step("features"):
                 processed, _ = _isolated(
                     "features",
                     processed,
@@ -289,10 +286,10 @@ class Pipeline:
                 )
         good = _without(good, failures)
         if "drift" in cfg.steps:
-            with timed(timings, "drift"), report.step("drift"):
+            with report.step("drift"):
                 out.drift = self._drift(good, failures)
         if "version" in cfg.steps:
-            with timed(timings, "version"), report.step("version"):
+            with report.step("version"):
                 out.versions = self._version(
                     _without(good, failures), _without(processed, failures)
                 )
