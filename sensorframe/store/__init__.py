@@ -25,8 +25,13 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   therefore carries a ``Transaction(app_id="sensorframe", version=n)``: a concurrent
   winner with the same app id makes delta-rs raise ``CommitFailedError``, and the
   store re-reads and retries (optimistic concurrency, exact hashes for appends).
-* ``write_deltalake(mode="error")`` on an existing table raises a plain
-  ``DeltaError`` ("A table already exists"): the loser of a creation race retries.
+* Creating a table is different: two concurrent ``write_deltalake(mode="error")``
+  calls usually BOTH succeed, the loser's commit sliding to version 1 with metadata
+  written for version 0 (the app transaction does not catch it). Creation therefore
+  commits with ``max_commit_retries=0`` (which, unlike for appends, works): the
+  loser gets ``CommitFailedError``, or a plain ``DeltaError`` ("A table already
+  exists") if it looked later, waits for the winner's table to appear and retries
+  as an append. (Found by ``tests/store/test_concurrency.py``, 1 run in ~20.)
 * ``DeltaTable.restore`` refuses the current version; vacuum writes its own
   ``VACUUM START/END`` commits (so versions are not contiguous) and lists the files
   it already deleted again on every call (the store logs what it removed).

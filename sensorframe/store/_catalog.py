@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import polars as pl
@@ -11,7 +12,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from sensorframe.errors import CommitConflictError
 from sensorframe.store._model import TABLE_CONFIG, storable
 
-__all__ = ["append_rows", "open_table", "read_table"]
+__all__ = ["append_rows", "open_table", "read_table", "table_appeared"]
 
 CATALOG_RETRIES = 100
 """delta-rs retries of a blind append (they never conflict, they only move to a new version)."""
@@ -25,6 +26,22 @@ def open_table(
         return DeltaTable(uri, version=version, storage_options=storage_options)
     except TableNotFoundError:
         return None
+
+
+def table_appeared(uri: str, storage_options: dict[str, str] | None) -> bool:
+    """
+    Tell whether another writer created the table at ``uri`` (after our create failed).
+
+    Two writers creating one table race: both see no table, both write version 0, one
+    loses with a ``DeltaError`` ("table already exists" or a failed commit). The
+    winner's first commit can become visible a moment after the loser's error, so look
+    a few times over about a quarter of a second before calling the error real.
+    """
+    for wait in (0.0, 0.01, 0.05, 0.2):
+        time.sleep(wait)
+        if open_table(uri, storage_options) is not None:
+            return True
+    return False
 
 
 def read_table(uri: str, storage_options: dict[str, str] | None) -> pl.DataFrame | None:
@@ -65,12 +82,12 @@ def append_rows(
                 return 0
             write_deltalake(dt, data, mode="append", schema_mode="merge", commit_properties=props)
             return int(dt.version())
-        except CommitFailedError as exc:
-            msg = f"could not append to {uri} after {CATALOG_RETRIES} retries: {exc}"
-            raise CommitConflictError(msg) from exc
-        except DeltaError:
-            # "A table already exists": a concurrent writer created it first.
-            if dt is not None or open_table(uri, storage_options) is None:
-                raise
+        except DeltaError as exc:  # CommitFailedError included
+            if dt is None and table_appeared(uri, storage_options):
+                continue  # lost the race to create it: append instead
+            if isinstance(exc, CommitFailedError):
+                msg = f"could not append to {uri} after {CATALOG_RETRIES} retries: {exc}"
+                raise CommitConflictError(msg) from exc
+            raise
     msg = f"could not create or append to {uri}"  # pragma: no cover - needs 3 lost races
     raise CommitConflictError(msg)  # pragma: no cover

@@ -26,7 +26,13 @@ from sensorframe.errors import (
 )
 from sensorframe.frame import SENSOR, scan
 from sensorframe.prepare import content_hash
-from sensorframe.store._catalog import CATALOG_RETRIES, append_rows, open_table, read_table
+from sensorframe.store._catalog import (
+    CATALOG_RETRIES,
+    append_rows,
+    open_table,
+    read_table,
+    table_appeared,
+)
 from sensorframe.store._maintenance import MaintenanceMixin
 from sensorframe.store._model import (
     APP_ID,
@@ -250,12 +256,11 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
             )
             try:
                 done = self._write(uri, dt, batch, version, mode)
-            except CommitFailedError as exc:
-                last_error = exc
-                continue
-            except DeltaError as exc:
-                if dt is None and self._open(dataset) is not None:
-                    last_error = exc  # lost the race to create the table
+            except DeltaError as exc:  # CommitFailedError included
+                if (dt is not None and isinstance(exc, CommitFailedError)) or (
+                    dt is None and table_appeared(uri, self.storage_options)
+                ):
+                    last_error = exc  # another writer won this version, or created the table
                     continue
                 msg = f"could not commit to dataset {dataset!r}: {exc}"
                 raise VersioningError(msg) from exc
@@ -276,7 +281,8 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
     ) -> int:
         props = CommitProperties(
             custom_metadata=encode_metadata(version),
-            max_commit_retries=CATALOG_RETRIES,
+            # a lost creation race must fail, not slide to version 1 (see the package doc)
+            max_commit_retries=CATALOG_RETRIES if dt is not None else 0,
             app_transactions=[Transaction(app_id=APP_ID, version=version.version)],
         )
         try:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
+from typing import Any
 
 import polars as pl
 import pytest
@@ -95,3 +97,45 @@ def test_concurrent_creation_of_one_dataset(tmp_path: object, n: int) -> None:
     assert store.versions("fresh")["version"].to_list() == list(range(n))
     assert store.read("fresh").collect().height == 5 * n
     assert store.datasets() == ["fresh"]
+
+
+@pytest.mark.parametrize("trial", range(4))
+def test_two_writers_creating_one_dataset_both_land_with_true_metadata(
+    store: DatasetStore, trial: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both threads reach the first Delta write of a new dataset at the same moment.
+    # Without care the loser's commit slides to version 1 carrying the metadata it
+    # wrote for version 0 (rows 5 instead of 10, a hash that does not verify).
+    name = f"race{trial}"
+    start = threading.Barrier(2)
+    write = DatasetStore._write
+
+    waited: set[int] = set()
+
+    def in_step(self: DatasetStore, *args: Any, **kwargs: Any) -> int:
+        if threading.get_ident() not in waited:  # only the first write of each thread
+            waited.add(threading.get_ident())
+            start.wait(timeout=10)
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(DatasetStore, "_write", in_step)
+    errors: list[BaseException] = []
+
+    def commit(worker: int) -> None:
+        try:
+            mine = DatasetStore(store.root, storage_options=store.storage_options)
+            mine.commit(name, _workers.batch(worker, 0), mode="append")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=commit, args=(w,)) for w in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    versions = store.versions(name)
+    assert versions["version"].to_list() == [0, 1]
+    assert versions["rows"].to_list() == [5, 10]
+    assert store.verify(name, 0)
+    assert store.verify(name, 1)
