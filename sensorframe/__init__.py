@@ -11,11 +11,26 @@ Examples
 >>> data = sf.datasets.synthetic(n_sensors=2, n_points=500, seed=1)
 >>> sf.assess_quality(data.frame).table.height
 2
+
+Importing it also registers the ``pl.Expr.sf`` namespace (:mod:`sensorframe._namespace`):
+
+>>> data.frame.select(pl.col("value").sf.missing().sum()).item()
+9
 """
 
 from importlib import metadata as _metadata
 
-from sensorframe import datasets, drift, errors, features, prepare, quality, store
+# importing _namespace registers the pl.Expr.sf namespace
+from sensorframe import (
+    _namespace,  # noqa: F401
+    datasets,
+    drift,
+    errors,
+    features,
+    prepare,
+    quality,
+    store,
+)
 from sensorframe.drift import DriftConfig, DriftDetector, DriftReport, DriftSeverity, detect_drift
 from sensorframe.errors import (
     CommitConflictError,

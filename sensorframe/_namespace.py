@@ -1,0 +1,158 @@
+"""
+The ``pl.Expr.sf`` namespace: every sensorframe expression as a method of an expression.
+
+This is the only module that registers anything with Polars. Each method is a one-line
+alias of a module function (:mod:`sensorframe.quality`, :mod:`sensorframe.features`),
+with the expression itself as the data argument; the functions hold the definitions
+and the documentation. Importing :mod:`sensorframe` registers the namespace.
+
+Examples
+--------
+>>> df = pl.DataFrame({"sensor_id": ["a"] * 4, "value": [1.0, None, 2.0, 4.0]})
+>>> df.select(
+...     pl.col("value").sf.missing().alias("missing"),
+...     pl.col("value").sf.lag(1).over("sensor_id").alias("lag_1"),
+... )
+shape: (4, 2)
+┌─────────┬───────┐
+│ missing ┆ lag_1 │
+│ ---     ┆ ---   │
+│ bool    ┆ f64   │
+╞═════════╪═══════╡
+│ false   ┆ null  │
+│ true    ┆ 1.0   │
+│ false   ┆ null  │
+│ false   ┆ 2.0   │
+└─────────┴───────┘
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from sensorframe import features, quality
+from sensorframe.frame import TIME
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import timedelta
+
+    from sensorframe._typing import IntoExpr
+    from sensorframe.features import RollingStat
+
+__all__ = ["SensorExprNameSpace"]
+
+
+@pl.api.register_expr_namespace("sf")
+class SensorExprNameSpace:
+    """Sensorframe's checks and features as methods: ``pl.col("value").sf.flatline()``."""
+
+    def __init__(self, expr: pl.Expr) -> None:
+        self._expr = expr
+
+    # ----------------------------------------------------------------- quality
+    def missing(self) -> pl.Expr:
+        """See :func:`sensorframe.quality.missing`."""
+        return quality.missing(self._expr)
+
+    def zscore_outlier(self, *, threshold: float = 3.0) -> pl.Expr:
+        """See :func:`sensorframe.quality.zscore_outlier`."""
+        return quality.zscore_outlier(self._expr, threshold=threshold)
+
+    def mad_outlier(self, *, threshold: float = 3.5) -> pl.Expr:
+        """See :func:`sensorframe.quality.mad_outlier`."""
+        return quality.mad_outlier(self._expr, threshold=threshold)
+
+    def flatline(
+        self, *, tolerance: float = 1e-6, min_length: int = 5, ignore: Sequence[float] = ()
+    ) -> pl.Expr:
+        """See :func:`sensorframe.quality.flatline`."""
+        return quality.flatline(
+            self._expr, tolerance=tolerance, min_length=min_length, ignore=ignore
+        )
+
+    def flatline_run_length(
+        self, *, tolerance: float = 1e-6, ignore: Sequence[float] = ()
+    ) -> pl.Expr:
+        """See :func:`sensorframe.quality.flatline_run_length`."""
+        return quality.flatline_run_length(self._expr, tolerance=tolerance, ignore=ignore)
+
+    def gap(self, *, factor: float = 3.0, expected: timedelta | None = None) -> pl.Expr:
+        """See :func:`sensorframe.quality.gap` (on a timestamp expression)."""
+        return quality.gap(self._expr, factor=factor, expected=expected)
+
+    def duplicate_timestamp(self) -> pl.Expr:
+        """See :func:`sensorframe.quality.duplicate_timestamp`."""
+        return quality.duplicate_timestamp(self._expr)
+
+    def out_of_order(self) -> pl.Expr:
+        """See :func:`sensorframe.quality.out_of_order`."""
+        return quality.out_of_order(self._expr)
+
+    def noise_level(self) -> pl.Expr:
+        """See :func:`sensorframe.quality.noise_level`."""
+        return quality.noise_level(self._expr)
+
+    def drift_ratio(self) -> pl.Expr:
+        """See :func:`sensorframe.quality.drift_ratio`."""
+        return quality.drift_ratio(self._expr)
+
+    # ---------------------------------------------------------------- features
+    def rolling_stat(
+        self,
+        *,
+        window: int | str,
+        stat: RollingStat,
+        min_periods: int | None = None,
+        by: IntoExpr = TIME,
+    ) -> pl.Expr:
+        """See :func:`sensorframe.features.rolling_stat`."""
+        return features.rolling_stat(
+            self._expr, window=window, stat=stat, min_periods=min_periods, by=by
+        )
+
+    def lag(self, n: int = 1) -> pl.Expr:
+        """See :func:`sensorframe.features.lag`."""
+        return features.lag(self._expr, n)
+
+    def diff(self, n: int = 1) -> pl.Expr:
+        """See :func:`sensorframe.features.diff`."""
+        return features.diff(self._expr, n)
+
+    def pct_change(self) -> pl.Expr:
+        """See :func:`sensorframe.features.pct_change`."""
+        return features.pct_change(self._expr)
+
+    def rate_of_change(self, time: IntoExpr = TIME) -> pl.Expr:
+        """See :func:`sensorframe.features.rate_of_change`."""
+        return features.rate_of_change(self._expr, time)
+
+    def acceleration(self, time: IntoExpr = TIME) -> pl.Expr:
+        """See :func:`sensorframe.features.acceleration`."""
+        return features.acceleration(self._expr, time)
+
+    def ewm_mean(self, *, span: float = 12) -> pl.Expr:
+        """See :func:`sensorframe.features.ewm_mean`."""
+        return features.ewm_mean(self._expr, span=span)
+
+    def ewm_std(self, *, span: float = 12) -> pl.Expr:
+        """See :func:`sensorframe.features.ewm_std`."""
+        return features.ewm_std(self._expr, span=span)
+
+    def expanding_mean(self) -> pl.Expr:
+        """See :func:`sensorframe.features.expanding_mean`."""
+        return features.expanding_mean(self._expr)
+
+    def expanding_std(self) -> pl.Expr:
+        """See :func:`sensorframe.features.expanding_std`."""
+        return features.expanding_std(self._expr)
+
+    def volatility(self, *, window: int, min_periods: int | None = None) -> pl.Expr:
+        """See :func:`sensorframe.features.volatility`."""
+        return features.volatility(self._expr, window=window, min_periods=min_periods)
+
+    def spectral_features(self, *, window: int = 64, top_k: int = 3, step: int = 1) -> pl.Expr:
+        """See :func:`sensorframe.features.spectral_features`."""
+        return features.spectral_features(self._expr, window=window, top_k=top_k, step=step)
