@@ -16,18 +16,35 @@ time travel     ``store.read(name, version=0).collect()`` (two newer versions ex
 verify          ``store.verify(name, 0)`` (read + re-hash + compare) vs
                 ``pl.read_delta(uri, version=0)`` (reading alone)
 
+Writer (a new version of an existing dataset: the data files are written by Polars and
+committed with ``create_write_transaction``), for the long frame above and for a wide
+one like the pipeline's processed output (``--wide-rows`` rows x 63 Float64 columns:
+sensor_id, timestamp, value and 60 features):
+
+polars files    ``store.commit(name, frame)`` on an existing dataset (files by Polars)
+deltalake files the same commit with the Polars writer switched off (``write_deltalake``
+                writes the files: what a commit cost before)
+write_deltalake plain ``write_deltalake(uri, frame, mode="overwrite")`` on an existing
+                table (no hash, no metadata)
+
+Wall and CPU seconds (best of ``--repeat`` each) are printed, and the load average:
+the machine may be shared, and CPU time is the steadier measure when it is loaded.
+
 Usage: ``python benchmarks/bench_store.py [--sensors 1000 --points 10000] [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
+import numpy as np
 import polars as pl
 from deltalake import write_deltalake
 
@@ -35,14 +52,58 @@ import sensorframe as sf
 from sensorframe.store import DatasetStore
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up
-    times = []
+def best_wall_cpu(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Best wall time and best CPU time (all threads) of ``repeat`` runs after a warm-up."""
+    fn()
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    return best_wall_cpu(fn, repeat)[0]
+
+
+def wide_frame(rows: int) -> pl.DataFrame:
+    """``rows`` rows x 63 Float64 columns: a processed frame (readings and 60 features)."""
+    sensors = max(rows // 2000, 1)
+    base = sf.scan(sf.datasets.synthetic(sensors, rows // sensors, faults=()).frame).collect()
+    noise = np.random.default_rng(0).normal(size=(base.height, 60))
+    return base.with_columns(
+        pl.Series(f"feature_{k:02d}", noise[:, k] + base["value"].to_numpy()) for k in range(60)
+    )
+
+
+def writer_rows(work: Path, name: str, frame: pl.DataFrame, repeat: int) -> list[str]:
+    """Commit to an existing dataset: Polars files vs deltalake files vs write_deltalake."""
+    store = DatasetStore(work / f"writer_{name}")
+    plain = str(work / f"writer_plain_{name}")
+    store.commit(name, frame)
+    write_deltalake(plain, frame)
+    polars_files = best_wall_cpu(lambda: store.commit(name, frame), repeat)
+    with mock.patch("sensorframe.store._store.polars_can_write", return_value=False):
+        deltalake_files = best_wall_cpu(lambda: store.commit(name, frame), repeat)
+    baseline = best_wall_cpu(lambda: write_deltalake(plain, frame, mode="overwrite"), repeat)
+    shape = f"{frame.height:,} x {frame.width}"
+    lines = []
+    for label, (wall, cpu) in [
+        ("polars files", polars_files),
+        ("deltalake files", deltalake_files),
+        ("write_deltalake", baseline),
+    ]:
+        lines.append(
+            f"{shape:<16} {label:<16} {wall:8.3f} {cpu:8.3f} "
+            f"{wall / baseline[0]:9.2f}x {cpu / baseline[1]:8.2f}x"
+        )
+    lines.append(
+        f"{'':<16} {'polars / deltalake files':<33} "
+        f"{polars_files[0] / deltalake_files[0]:9.2f}x {polars_files[1] / deltalake_files[1]:8.2f}x"
+    )
+    return lines
 
 
 def main() -> None:
@@ -50,10 +111,12 @@ def main() -> None:
     parser.add_argument("--sensors", type=int, default=1000)
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--wide-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="100 sensors x 1000 points")
     args = parser.parse_args()
     if args.quick:
-        args.sensors, args.points, args.repeat = 100, 1000, 2
+        args.sensors, args.points, args.repeat, args.wide_rows = 100, 1000, 2, 20_000
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
 
     frame = sf.datasets.synthetic(args.sensors, args.points, faults=()).frame
     frame = sf.scan(frame).collect()
@@ -103,6 +166,8 @@ def main() -> None:
                 best_of(lambda: pl.read_delta(plain, version=0), args.repeat),
             )
         )
+        writer = writer_rows(work, "long", frame, args.repeat)
+        writer += writer_rows(work, "wide", wide_frame(args.wide_rows), args.repeat)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -114,6 +179,12 @@ def main() -> None:
             f"{ours / base:6.2f}x"
         )
     print("ratio = ours / baseline time (lower is better; > 1 is the cost of the metadata)")
+    print("\nwriter: a commit to an existing dataset (overwrite)")
+    header = ("frame", "writer", "wall s", "cpu s", "ratio wall", "ratio cpu")
+    print("{:<16} {:<16} {:>8} {:>8} {:>8} {:>8}".format(*header))
+    print("\n".join(writer))
+    print("ratio = time / plain write_deltalake's (polars / deltalake files: the writer's gain)")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

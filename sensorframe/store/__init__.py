@@ -35,6 +35,22 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
 * ``DeltaTable.restore`` refuses the current version; vacuum writes its own
   ``VACUUM START/END`` commits (so versions are not contiguous) and lists the files
   it already deleted again on every call (the store logs what it removed).
+* Commits to an existing table write their Parquet files with Polars (5x faster than
+  delta-rs' writer on wide frames) and commit them with
+  ``DeltaTable.create_write_transaction`` (``_parquet.py``). That call takes any
+  ``AddAction`` on trust (a missing file or wrong stats are committed as given), does
+  not move the handle to the new version nor return it (the store finds it, see
+  ``_landed``), keeps the app transaction and custom metadata, and on overwrite can
+  change the schema (a new ``metaData`` keeping the configuration) but does not
+  upgrade the protocol (a first ``timestamp_ntz`` column is a ``DeltaError``): schema
+  changes, new tables and types beyond numbers, strings, booleans, dates and
+  microsecond datetimes still go through ``write_deltalake``. The file statistics
+  mirror delta-rs' (timestamps truncated to milliseconds, which Polars' ``scan_delta``
+  widens back); min/max are left out where NaN or infinities would mislead pruning.
+  Polars takes deltalake's storage options as they are (same object_store keys,
+  unknown ones ignored).
+* Files of a writer killed before its commit stay in the table folder, invisible;
+  ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does.
 * delta-rs panics on Categorical columns, wraps UInt32 into Int32 and cannot store
   Duration; frames are cast to storable types before hashing and writing.
 * A corrupt data file can make Polars panic: ``PanicException`` is a

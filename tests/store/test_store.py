@@ -385,7 +385,9 @@ def test_commit_conflicts_are_wrapped(tmp_path: object, monkeypatch: pytest.Monk
     def lose(*args: object, **kwargs: object) -> None:
         raise CommitFailedError("Concurrent transaction failed.")
 
+    # commits to an existing table go through create_write_transaction (Polars files)
     monkeypatch.setattr("sensorframe.store._store.write_deltalake", lose)
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", lose)
     with pytest.raises(CommitConflictError, match="concurrent writers") as info:
         store.commit("raw", frame(), mode="append")
     assert isinstance(info.value.__cause__, CommitFailedError)
@@ -409,6 +411,7 @@ def test_other_delta_errors_are_wrapped(tmp_path: object, monkeypatch: pytest.Mo
         raise DeltaError("Generic error: disk on fire")
 
     monkeypatch.setattr("sensorframe.store._store.write_deltalake", broken)
+    monkeypatch.setattr(DeltaTable, "create_write_transaction", broken)
     with pytest.raises(VersioningError, match="disk on fire") as info:
         store.commit("raw", frame())
     assert isinstance(info.value.__cause__, DeltaError)
