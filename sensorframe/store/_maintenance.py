@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Transaction
+from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
 
 from sensorframe.errors import (
@@ -22,15 +22,19 @@ from sensorframe.errors import (
 from sensorframe.prepare import content_hash
 from sensorframe.store._catalog import CATALOG_RETRIES, open_table
 from sensorframe.store._model import (
-    APP_ID,
     CATALOG,
     RESERVED_RECORDS,
     DatasetVersion,
     VacuumReport,
     Verification,
     check_name,
-    encode_metadata,
+    commit_properties,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from deltalake.transaction import AddAction
 
 __all__ = ["MaintenanceMixin"]
 
@@ -64,6 +68,7 @@ class MaintenanceMixin:
             batch: pl.DataFrame,
             version: DatasetVersion,
             mode: str,
+            files: Future[list[AddAction]] | None = None,
         ) -> int: ...
         def datasets(self) -> list[str]: ...
         def tags(self, dataset: str | None = None) -> pl.DataFrame: ...
@@ -155,13 +160,8 @@ class MaintenanceMixin:
                 frame = self.read(dataset, version=n).collect()
                 done = self._write(self._uri(dataset), dt, frame, new, "overwrite")
                 return replace(new, version=done)
-            props = CommitProperties(
-                custom_metadata=encode_metadata(new),
-                max_commit_retries=CATALOG_RETRIES,
-                app_transactions=[Transaction(app_id=APP_ID, version=new.version)],
-            )
             try:
-                dt.restore(n, commit_properties=props)
+                dt.restore(n, commit_properties=commit_properties(new, retries=CATALOG_RETRIES))
             except CommitFailedError as exc:
                 last_error = exc
                 continue

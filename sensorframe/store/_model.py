@@ -11,6 +11,7 @@ from importlib.metadata import version as _package_version
 from typing import Any
 
 import polars as pl
+from deltalake import CommitProperties, Transaction
 
 from sensorframe.errors import InvalidParameterError, SensorSchemaError
 
@@ -181,6 +182,14 @@ def check_name(name: object, what: str = "dataset") -> str:
     return name
 
 
+def check_text(value: object, what: str) -> str:
+    """Return ``value`` if it is a non-empty string (a tag, a model id ...), else raise."""
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{what} must be a non-empty string, got {value!r}"
+        raise InvalidParameterError(msg)
+    return value
+
+
 def storable(df: pl.DataFrame) -> pl.DataFrame:
     """
     Cast columns to types that survive a Delta round trip unchanged.
@@ -208,6 +217,20 @@ def storable(df: pl.DataFrame) -> pl.DataFrame:
             msg = f"column {name!r} has type {dtype}, which Delta Lake cannot store"
             raise SensorSchemaError(msg)
     return df.with_columns(casts) if casts else df
+
+
+def commit_properties(v: DatasetVersion, *, retries: int) -> CommitProperties:
+    """
+    Delta commit properties of a version: its metadata and the application transaction.
+
+    The transaction (``APP_ID``, version number) makes a concurrent sensorframe commit
+    of the same version number fail instead of sliding to the next one.
+    """
+    return CommitProperties(
+        custom_metadata=encode_metadata(v),
+        max_commit_retries=retries,
+        app_transactions=[Transaction(app_id=APP_ID, version=v.version)],
+    )
 
 
 def encode_metadata(v: DatasetVersion) -> dict[str, str]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe._utils import preview
-from sensorframe.errors import InvalidParameterError, TagNotFoundError
-from sensorframe.store._model import DatasetVersion, check_name
+from sensorframe.errors import TagNotFoundError
+from sensorframe.store._model import DatasetVersion, check_name, check_text
 
 __all__ = ["RefsMixin"]
 
@@ -67,9 +67,7 @@ class RefsMixin:
         >>> store.tags("raw").select("tag", "version").rows()
         [('stable', 1)]
         """
-        if not isinstance(name, str) or not name.strip():
-            msg = f"a tag must be a non-empty string, got {name!r}"
-            raise InvalidParameterError(msg)
+        check_text(name, "a tag")
         self.version(dataset, version)
         row = {"dataset": [dataset], "tag": [name], "version": [version], "at": [_now()]}
         self._append_event("tags", pl.DataFrame(row, schema=TAG_SCHEMA))
@@ -205,10 +203,8 @@ class RefsMixin:
         >>> store.models("train", 0).select("model_id", "model_version").rows()
         [('telemanom_P-1', '1.2')]
         """
-        for label, value in (("model_id", model_id), ("model_version", model_version)):
-            if not isinstance(value, str) or not value.strip():
-                msg = f"`{label}` must be a non-empty string, got {value!r}"
-                raise InvalidParameterError(msg)
+        check_text(model_id, "`model_id`")
+        check_text(model_version, "`model_version`")
         self.version(dataset, version)
         row = {
             "dataset": [dataset],

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.transaction import AddAction
 
@@ -38,13 +38,13 @@ from sensorframe.store._catalog import (
 )
 from sensorframe.store._maintenance import MaintenanceMixin
 from sensorframe.store._model import (
-    APP_ID,
     CATALOG,
     TABLE_CONFIG,
     DatasetVersion,
     check_name,
+    check_text,
+    commit_properties,
     decode_metadata,
-    encode_metadata,
     storable,
     to_utc,
     versions_frame,
@@ -305,12 +305,8 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
         batch's; new tables and schema changes (which may need a protocol upgrade, e.g.
         for ``timestamp_ntz``) go through ``write_deltalake``.
         """
-        props = CommitProperties(
-            custom_metadata=encode_metadata(version),
-            # a lost creation race must fail, not slide to version 1 (see the package doc)
-            max_commit_retries=CATALOG_RETRIES if dt is not None else 0,
-            app_transactions=[Transaction(app_id=APP_ID, version=version.version)],
-        )
+        # a lost creation race must fail, not slide to version 1 (see the package doc)
+        props = commit_properties(version, retries=CATALOG_RETRIES if dt is not None else 0)
         try:
             if dt is None:
                 write_deltalake(
@@ -354,11 +350,7 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
 
     def _check_tags(self, tags: Iterable[str]) -> tuple[str, ...]:
         items = (tags,) if isinstance(tags, str) else tuple(tags)
-        for tag in items:
-            if not isinstance(tag, str) or not tag.strip():
-                msg = f"tags must be non-empty strings, got {tag!r}"
-                raise InvalidParameterError(msg)
-        return tuple(dict.fromkeys(items))
+        return tuple(dict.fromkeys(check_text(tag, "each of `tags`") for tag in items))
 
     def _check_parents(self, parents: Iterable[ParentRef]) -> tuple[tuple[str, int], ...]:
         refs: list[tuple[str, int]] = []
