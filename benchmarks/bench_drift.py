@@ -24,11 +24,11 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+from _timing import best_wall_cpu
 
 
 def make_frames(sensors: int, points: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -83,15 +83,9 @@ def run_case(case: str, sensors: int, points: int, repeat: int) -> dict[str, flo
         def fn() -> object:
             return det.detect(cur)
 
-    fn()
-    walls, cpus = [], []
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
+    wall, cpu = best_wall_cpu(fn, repeat=repeat)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
-    return {"seconds": min(walls), "cpu_seconds": min(cpus), "peak_mib": peak}
+    return {"seconds": wall, "cpu_seconds": cpu, "peak_mib": peak}
 
 
 def main() -> None:

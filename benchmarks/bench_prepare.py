@@ -14,20 +14,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import timeit
 from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+from _timing import best_wall_cpu
 
 import sensorframe as sf
 from sensorframe.prepare import Normalizer, content_hash
 from sensorframe.prepare._hash import _column_bytes
-
-
-def best_of(fn: Callable[[], object], *, repeat: int) -> float:
-    fn()
-    return min(timeit.repeat(fn, number=1, repeat=repeat))
 
 
 def multikey_sort_hash(frame: pl.DataFrame) -> str:
@@ -98,20 +93,20 @@ def main() -> None:
     )
     print(f"{'content_hash':38} {'ours s':>8} {'MB/s':>7} {'base s':>8} {'MB/s':>7} {'ratio':>7}")
     for label, data in (("in order", frame), ("shuffled", shuffled)):
-        t_ours = best_of(lambda d=data: content_hash(d), repeat=args.repeat)
+        t_ours = best_wall_cpu(lambda d=data: content_hash(d), repeat=args.repeat)[0]
         for base_name, base in (
             ("vs multi-key String sort", multikey_sort_hash),
             ("vs unsorted buffers (floor)", unsorted_buffers_hash),
         ):
-            t_base = best_of(lambda d=data, b=base: b(d), repeat=args.repeat)
+            t_base = best_wall_cpu(lambda d=data, b=base: b(d), repeat=args.repeat)[0]
             print(
                 f"{label + ' ' + base_name:38} {t_ours:8.3f} {mb / t_ours:7.0f} "
                 f"{t_base:8.3f} {mb / t_base:7.0f} {t_ours / t_base:6.2f}x"
             )
     print(f"\n{'Normalizer fit + transform':38} {'ours s':>8} {'':>7} {'numpy s':>8}")
     for method, loop in (("zscore", numpy_zscore_loop), ("robust", numpy_robust_loop)):
-        t_ours = best_of(ours(method, shuffled), repeat=args.repeat)
-        t_base = best_of(lambda fn=loop: fn(shuffled), repeat=args.repeat)
+        t_ours = best_wall_cpu(ours(method, shuffled), repeat=args.repeat)[0]
+        t_base = best_wall_cpu(lambda fn=loop: fn(shuffled), repeat=args.repeat)[0]
         print(
             f"{method + ' vs per-sensor NumPy loop':38} {t_ours:8.3f} {'':>7} "
             f"{t_base:8.3f} {'':>7} {t_ours / t_base:6.2f}x"

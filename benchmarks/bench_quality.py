@@ -28,31 +28,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _timing import best_wall_cpu
+
 import sensorframe.quality as quality
 from sensorframe import datasets
 from tests.test_quality_reference import reference_frame, reference_sensor
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall time and process CPU time (all threads) of one call."""
-    start = (time.perf_counter(), time.process_time())
-    fn()
-    return time.perf_counter() - start[0], time.process_time() - start[1]
-
-
-def best_of(fn: Callable[[], object], *, repeat: int) -> tuple[float, float]:
-    """Best wall time and best CPU time of `repeat` calls after a warm-up call."""
-    fn()
-    runs = [timed(fn) for _ in range(repeat)]
-    return min(w for w, _ in runs), min(c for _, c in runs)
 
 
 def loops(frame: pl.DataFrame, cfg: quality.QualityConfig, select_sensors: int) -> dict:
@@ -111,14 +97,14 @@ def main() -> None:
         "assess_quality": lambda: quality.assess_quality(frame, cfg),
         "flag_quality": lambda: quality.flag_quality(frame, cfg).collect(),
     }
-    ours_times = {name: best_of(fn, repeat=args.repeat) for name, fn in ours.items()}
+    ours_times = {name: best_wall_cpu(fn, repeat=args.repeat) for name, fn in ours.items()}
     print(
         f"{'case':44} {'ours ms':>8} {'loop ms':>9} {'speed-up':>9}"
         f" {'ours cpu':>9} {'loop cpu':>9} {'cpu ratio':>9}"
     )
     for base, (fn, scale) in loops(frame, cfg, args.select_sensors).items():
         repeat = args.repeat if scale == 1.0 else 1
-        t_loop, c_loop = (v * scale for v in best_of(fn, repeat=repeat))
+        t_loop, c_loop = (v * scale for v in best_wall_cpu(fn, repeat=repeat))
         for name, (t_ours, c_ours) in ours_times.items():
             print(
                 f"{name + ' vs ' + base + ('*' if scale != 1.0 else ''):44}"

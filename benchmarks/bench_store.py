@@ -39,33 +39,17 @@ import argparse
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import polars as pl
+from _timing import best_wall_cpu
 from deltalake import write_deltalake
 
 import sensorframe as sf
 from sensorframe.store import DatasetStore
-
-
-def best_wall_cpu(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Best wall time and best CPU time (all threads) of ``repeat`` runs after a warm-up."""
-    fn()
-    walls, cpus = [], []
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    return best_wall_cpu(fn, repeat)[0]
 
 
 def wide_frame(rows: int) -> pl.DataFrame:
@@ -84,10 +68,10 @@ def writer_rows(work: Path, name: str, frame: pl.DataFrame, repeat: int) -> list
     plain = str(work / f"writer_plain_{name}")
     store.commit(name, frame)
     write_deltalake(plain, frame)
-    polars_files = best_wall_cpu(lambda: store.commit(name, frame), repeat)
+    polars_files = best_wall_cpu(lambda: store.commit(name, frame), repeat=repeat)
     with mock.patch("sensorframe.store._store.fits", return_value=False):
-        deltalake_files = best_wall_cpu(lambda: store.commit(name, frame), repeat)
-    baseline = best_wall_cpu(lambda: write_deltalake(plain, frame, mode="overwrite"), repeat)
+        deltalake_files = best_wall_cpu(lambda: store.commit(name, frame), repeat=repeat)
+    baseline = best_wall_cpu(lambda: write_deltalake(plain, frame, mode="overwrite"), repeat=repeat)
     shape = f"{frame.height:,} x {frame.width}"
     lines = []
     for label, (wall, cpu) in [
@@ -125,6 +109,10 @@ def main() -> None:
         f"data: {args.sensors} sensors x {args.points} points = {frame.height:,} rows, "
         f"{mb:,.0f} MB in memory; best of {args.repeat} after a warm-up"
     )
+
+    def wall(fn: Callable[[], object]) -> float:
+        return best_wall_cpu(fn, repeat=args.repeat)[0]
+
     work = Path(tempfile.mkdtemp(prefix="bench_store_"))
     try:
         store = DatasetStore(work / "lake")
@@ -137,9 +125,7 @@ def main() -> None:
         def base_commit() -> None:
             write_deltalake(f"{plain}_{next(counter)}", frame, mode="overwrite")
 
-        rows: list[tuple[str, float, float]] = [
-            ("commit", best_of(ours_commit, args.repeat), best_of(base_commit, args.repeat))
-        ]
+        rows: list[tuple[str, float, float]] = [("commit", wall(ours_commit), wall(base_commit))]
         # One dataset with three versions for the reads.
         for i in range(3):
             store.commit("readings", frame.with_columns(pl.col("value") + i))
@@ -147,23 +133,23 @@ def main() -> None:
         rows.append(
             (
                 "read latest",
-                best_of(lambda: store.read("readings").collect(), args.repeat),
-                best_of(lambda: pl.read_delta(plain), args.repeat),
+                wall(lambda: store.read("readings").collect()),
+                wall(lambda: pl.read_delta(plain)),
             )
         )
         rows.append(
             (
                 "time travel",
-                best_of(lambda: store.read("readings", version=0).collect(), args.repeat),
-                best_of(lambda: pl.read_delta(plain, version=0), args.repeat),
+                wall(lambda: store.read("readings", version=0).collect()),
+                wall(lambda: pl.read_delta(plain, version=0)),
             )
         )
         assert store.verify("readings", 0)
         rows.append(
             (
                 "verify",
-                best_of(lambda: store.verify("readings", 0), args.repeat),
-                best_of(lambda: pl.read_delta(plain, version=0), args.repeat),
+                wall(lambda: store.verify("readings", 0)),
+                wall(lambda: pl.read_delta(plain, version=0)),
             )
         )
         writer = writer_rows(work, "long", frame, args.repeat)

@@ -12,7 +12,7 @@ import polars as pl
 
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
 
-__all__ = ["content_hash", "hash_and_sort"]
+__all__ = ["canonical_hash", "content_hash", "hash_and_sort"]
 
 
 def content_hash(frame: Any) -> str:
@@ -54,7 +54,18 @@ def content_hash(frame: Any) -> str:
     >>> sf.content_hash(df) == sf.content_hash(df.with_columns(value=pl.lit(1.0)))
     False
     """
-    return hash_and_sort(scan(frame).collect(), keep_frame=False)[0]
+    return canonical_hash(scan(frame).collect())
+
+
+def canonical_hash(df: pl.DataFrame) -> str:
+    """
+    Return :func:`content_hash` of a frame that is canonical already, without scanning it.
+
+    For a frame just produced by ``scan(...).collect()`` (saves a validation pass,
+    about 0.25 s per 10 M rows); not for data read back from elsewhere, which may
+    hold NaN or other types that ``scan`` would canonicalize.
+    """
+    return hash_and_sort(df, keep_frame=False)[0]
 
 
 def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl.DataFrame]:

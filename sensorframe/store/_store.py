@@ -28,7 +28,7 @@ from sensorframe.errors import (
 )
 from sensorframe.frame import SENSOR, scan
 from sensorframe.prepare import content_hash
-from sensorframe.prepare._hash import hash_and_sort
+from sensorframe.prepare._hash import canonical_hash
 from sensorframe.store._catalog import (
     CATALOG_RETRIES,
     append_rows,
@@ -243,7 +243,7 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
                 if dt is not None and fits(dt, batch)
                 else None
             )
-            batch_hash = _hash(batch)
+            batch_hash = canonical_hash(batch)
             last_error: Exception | None = None
             for attempt in range(self.max_commit_retries + 1):
                 if attempt:
@@ -604,12 +604,3 @@ class DatasetStore(RefsMixin, MaintenanceMixin):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _hash(frame: pl.DataFrame) -> str:
-    """
-    Return ``content_hash(frame)`` of a frame just scanned, skipping its scan again.
-
-    (0.25 s per 10 M rows.) Not for data read from a table: others may put NaN there.
-    """
-    return hash_and_sort(frame, keep_frame=False)[0]
