@@ -6,8 +6,10 @@ themselves run on the in-memory engine, whatever engine collects the query):
 
 * Order: one pass checks whether the rows are already in (sensor, time) order (as
   data read back from our own output is) and finds where each sensor starts; only
-  otherwise is the frame sorted, on one integer key (see :func:`_sort`). Each row's
-  position within its sensor and a sorted sensor number follow without ``.over``.
+  otherwise is the frame sorted, on one integer key (:mod:`._order`). The sorted rows
+  are then computed a slice of whole sensors at a time, on a thread per core (see
+  :func:`_compute`). Each row's position within its sensor and a sensor number
+  follow from the sensors' row counts, without ``.over``.
 * Row-count windows of mean, std, min, max and range (and volatility) are built from
   blocks of 2**b rows (:mod:`sensorframe.features._blocks`): stateless elementwise steps
   on the whole column, so a window's value depends on its own readings only; rows
@@ -25,6 +27,7 @@ at or before t only.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -33,6 +36,7 @@ import polars as pl
 
 from sensorframe.features import temporal
 from sensorframe.features._blocks import BLOCK_STATS, block_windows
+from sensorframe.features._order import sensor_ranges, sort_rows, with_positions
 from sensorframe.features.calendar import calendar_features, cyclical_features
 from sensorframe.features.config import FeatureConfig, feature_names, spectral_names
 from sensorframe.features.rolling import rolling_stat
@@ -42,149 +46,14 @@ from sensorframe.frame import SENSOR, TIME, VALUE, scan
 if TYPE_CHECKING:
     from sensorframe._typing import FrameInput
 
-__all__ = ["engineer_features", "sorted_with_row_index"]
+__all__ = ["engineer_features"]
 
 _ROW = "__sf_row"
 _PCT = "__sf_pct"
 _SPECTRAL = "__sf_spectral"
 _GRP = "__sf_group"
-_KEY = "__sf_key"
-
-
-def _sort(df: pl.DataFrame) -> pl.DataFrame:
-    """
-    Sort by (sensor, time) on one integer key; ties keep their input order.
-
-    Sorting on the string and time columns is slow (a multi-column sort row-encodes
-    every key), and so is gathering columns in a random order. So the key is the sensor
-    id's rank among the distinct ids (a cast to an Enum of the sorted ids) times 2**b
-    plus the microseconds since the earliest reading (< 2**b), which orders rows
-    exactly as (sensor_id, timestamp) does, and the sorted key gives back the ids and
-    timestamps. An Int128 key covers time spans too long for Int64. Also returns the
-    sensor codes (sorted) as the column ``_GRP``.
-    """
-    ids = df.get_column(SENSOR).unique().sort()
-    code = pl.col(SENSOR).cast(pl.Enum(ids)).to_physical()
-    micros = pl.col(TIME).dt.epoch("us")
-    first, last = df.select(micros.min().alias("first"), micros.max().alias("last")).row(0)
-    bits = max(last - first, 1).bit_length()
-    if bits + max(len(ids) - 1, 1).bit_length() > 62:
-        wide = code.cast(pl.Int128) * (1 << 64) + (micros.cast(pl.Int128) - first)
-        return (
-            df.with_columns(wide.alias(_KEY), code.alias(_GRP))
-            .sort(_KEY, maintain_order=True)
-            .drop(_KEY)
-        )
-    keyed = df.select((code.cast(pl.Int64) * (1 << bits) + (micros - first)).alias(_KEY), VALUE)
-    out = _sort_packed(keyed)
-    if out is None:  # repeated (sensor, time): a stable sort keeps the input order
-        out = keyed.sort(_KEY, maintain_order=True)
-    key = pl.col(_KEY)
-    sensor = key // (1 << bits)
-    return out.select(
-        pl.lit(ids).gather(sensor).alias(SENSOR),
-        (key - sensor * (1 << bits) + first).cast(df.schema[TIME]).alias(TIME),
-        VALUE,
-        sensor.cast(pl.UInt32).alias(_GRP),
-    )
-
-
-def _sort_packed(keyed: pl.DataFrame) -> pl.DataFrame | None:
-    """
-    Sort the (key, value) rows as one Int128 column: the key, then the value's bits.
-
-    Sorting plain values (a radix sort) is several times faster than sorting by a key
-    and gathering another column in that order. Rows with equal keys would come out in
-    the order of their values' bits, not their input order, so then return None.
-    """
-    nan = float("nan")  # the readings have no NaN (scan made them null): it marks null
-    bits = keyed.get_column(VALUE).fill_null(nan).to_numpy().view(np.uint64)
-    packed = pl.DataFrame({_KEY: keyed.get_column(_KEY), "bits": bits}).select(
-        (pl.col(_KEY).cast(pl.Int128) * (1 << 64) + pl.col("bits").cast(pl.Int128)).alias("p")
-    )
-    p = pl.col("p")
-    out = packed.sort("p").select(
-        (p // (1 << 64)).cast(pl.Int64).alias(_KEY), (p % (1 << 64)).cast(pl.UInt64).alias("bits")
-    )
-    if (out.get_column(_KEY).diff() == 0).any():
-        return None
-    values = out.get_column("bits").to_numpy().view(np.float64)
-    return out.select(_KEY).with_columns(pl.Series(VALUE, values, nan_to_null=True))
-
-
-def _in_order(df: pl.DataFrame) -> np.ndarray | None:
-    """
-    Each sensor's row count if the rows are in (sensor, time) order, else None.
-
-    One run-length pass over the sensor column gives the runs; the rows are in order
-    when the run values are distinct and sorted and time steps back only where a new
-    sensor starts. No per-row string comparison beyond the run-length pass.
-    """
-    sensors = df.get_column(SENSOR)
-    if not sensors.is_sorted():  # shuffled input stops here, before a run per row
-        return None
-    runs = sensors.rle()
-    ids = runs.struct.field("value")
-    if ids.n_unique() != ids.len():
-        return None
-    lengths = runs.struct.field("len").to_numpy().astype(np.int64)
-    back = df.select((pl.col(TIME).diff().dt.total_microseconds() < 0).fill_null(value=False))
-    starts = np.cumsum(lengths) - lengths
-    if not np.isin(np.flatnonzero(back.to_series().to_numpy()), starts).all():
-        return None
-    return lengths
-
-
-def _sorted_indexed(df: pl.DataFrame, row: str) -> pl.DataFrame:
-    """
-    Sort unless already in order, then add the sensor group number and row position.
-
-    Data read back from our own output is usually in (sensor, time) order already:
-    :func:`_in_order` checks that in one cheap pass and only otherwise is the frame
-    sorted. The group numbers and positions are built from the run lengths of the
-    sensors (a repeat and a subtraction), without a window function.
-    """
-    df = df.select(SENSOR, TIME, VALUE)
-    lengths = _in_order(df)
-    if lengths is not None:  # new columns in one chunk: the others must match, or
-        df = df.rechunk()  # every step between them costs more (850 ms instead of 1.3 s)
-    else:
-        df = _sort(df)  # also gives the sorted sensor codes: count runs of integers
-        lengths = df.get_column(_GRP).rle().struct.field("len").to_numpy().astype(np.int64)
-        df = df.drop(_GRP)
-    starts = np.cumsum(lengths) - lengths
-    return df.with_columns(
-        pl.Series(_GRP, np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)).set_sorted(),
-        pl.Series(row, np.arange(df.height, dtype=np.int64) - np.repeat(starts, lengths)),
-    )
-
-
-def _prepared(frame: FrameInput, row: str = _ROW) -> pl.LazyFrame:
-    """Sort the canonical frame by (sensor, time); add group number and row position."""
-    lf = scan(frame).select(SENSOR, TIME, VALUE)
-    schema = dict(lf.collect_schema()) | {_GRP: pl.UInt32(), row: pl.Int64()}
-    return lf.map_batches(lambda df: _sorted_indexed(df, row), schema=schema)
-
-
-def sorted_with_row_index(frame: FrameInput, *, name: str = _ROW) -> pl.LazyFrame:
-    """
-    Sort the canonical frame by (sensor, time) and add each row's position in its sensor.
-
-    Input that is already in (sensor, time) order, the usual case for data read back
-    from our own output, is detected with one cheap pass and not sorted again. The
-    position (0 at a sensor's first row) is computed from where the sensor id changes,
-    without a window function. Ties keep their input order.
-
-    Examples
-    --------
-    >>> df = pl.DataFrame(
-    ...     {"sensor_id": ["b", "a", "a"], "timestamp": ["2026-01-01"] * 3, "value": [1, 2, 3]}
-    ... )
-    >>> from sensorframe.features.engine import sorted_with_row_index
-    >>> sorted_with_row_index(df, name="row").collect()["row"].to_list()
-    [0, 1, 0]
-    """
-    return _prepared(frame, name).drop(_GRP)
+_SLICE_ROWS = 1 << 17
+"""Rows per slice of whole sensors that :func:`_compute` computes at a time."""
 
 
 def _spectral_expr(cfg: FeatureConfig) -> pl.Expr:
@@ -326,7 +195,7 @@ def engineer_features(frame: FrameInput, config: FeatureConfig | None = None) ->
         raise TypeError(msg)
     lf = scan(frame).select(SENSOR, TIME, VALUE)
     empty = pl.DataFrame(schema=lf.collect_schema())
-    schema = _features(_sorted_indexed(empty, _ROW).lazy(), cfg).collect_schema()
+    schema = _features(_indexed(empty, np.array([], dtype=np.int64)).lazy(), cfg).collect_schema()
     return pl.defer(partial(_compute, lf, cfg=cfg), schema=dict(schema))
 
 
@@ -339,9 +208,33 @@ def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
     per sensor) run on the in-memory engine, which evaluates them with about half the
     work the streaming engine spends on them (and, unlike a ``map_batches`` step
     inside a streaming query, with every thread of the pool free to help).
+
+    The sorted rows are cut into slices of whole sensors (:data:`_SLICE_ROWS` rows or
+    so), computed on a thread per core and concatenated without a copy. Every feature
+    of a sensor depends on that sensor's rows only, so the result is the same, bit for
+    bit, as one query over the whole frame; but each slice's temporary columns are a
+    few MB that the allocator hands back to the next slice, instead of a GB of fresh
+    pages (16-column set on 10 M sorted rows: ~0.8 s -> ~0.55 s).
     """
-    df = lf.collect(engine="in-memory")
-    return _features(_sorted_indexed(df, _ROW).lazy(), cfg).collect(engine="in-memory")
+    ordered = sort_rows(lf.collect(engine="in-memory"))
+    bounds = np.concatenate([[0], np.cumsum(ordered.lengths)])  # sensor i: bounds[i:i+2]
+
+    def run(first: int, end: int) -> pl.DataFrame:
+        rows = ordered.rows(int(bounds[first]), int(bounds[end] - bounds[first]))
+        frame = _indexed(rows, ordered.lengths[first:end])
+        return _features(frame.lazy(), cfg).collect(engine="in-memory")
+
+    ranges = sensor_ranges(ordered.lengths, _SLICE_ROWS)
+    if len(ranges) <= 1:
+        return run(0, len(ordered.lengths))
+    with ThreadPoolExecutor(max_workers=min(len(ranges), pl.thread_pool_size())) as pool:
+        parts = list(pool.map(run, *zip(*ranges, strict=True)))
+    return pl.concat(parts, rechunk=False)
+
+
+def _indexed(rows: pl.DataFrame, lengths: np.ndarray) -> pl.DataFrame:
+    """Add the sensor number and row position columns the feature steps read."""
+    return with_positions(rows, lengths, group=_GRP, row=_ROW)
 
 
 def _features(lf: pl.LazyFrame, cfg: FeatureConfig) -> pl.LazyFrame:

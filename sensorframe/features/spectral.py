@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["spectral_features", "spectral_summary", "spectral_window_features"]
 
-_CHUNK_ROWS = 1 << 16
+_CHUNK_ROWS = 1 << 13
 _REGULAR_TOLERANCE = 0.01
 
 
