@@ -50,7 +50,8 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   Polars takes deltalake's storage options as they are (same object_store keys,
   unknown ones ignored).
 * Files of a writer killed before its commit stay in the table folder, invisible;
-  ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does.
+  ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does
+  (``DatasetStore.vacuum(orphans=True)``), judging their age by modification time.
 * delta-rs panics on Categorical columns, wraps UInt32 into Int32 and cannot store
   Duration; frames are cast to storable types before hashing and writing.
 * A corrupt data file can make Polars panic: ``PanicException`` is a

@@ -178,6 +178,7 @@ class MaintenanceMixin:
         *,
         retention_hours: float = 168,
         keep: Sequence[int] = (),
+        orphans: bool = False,
         dry_run: bool = False,
     ) -> VacuumReport:
         """
@@ -196,6 +197,11 @@ class MaintenanceMixin:
             Only files removed from the table at least this long ago are deleted.
         keep
             More version numbers to keep (only with a single ``dataset``).
+        orphans
+            Also delete files in a dataset's folder that no version references, once
+            they are `retention_hours` old by their modification time: the files of a
+            writer that died before its commit. Keep the retention longer than any
+            write takes, since a younger file may belong to a commit in progress.
         dry_run
             Report what would be deleted without deleting it.
 
@@ -233,7 +239,9 @@ class MaintenanceMixin:
             # delta-rs lists files it already deleted again (tombstones stay in the
             # log), so the store remembers what it removed.
             gone = self._vacuumed(name)
-            listed = self._vacuum_files(dt, sorted(reasons), retention_hours, dry=True)
+            listed = self._vacuum_files(
+                dt, sorted(reasons), retention_hours, dry=True, full=orphans
+            )
             doomed = set(listed) - set(gone.get_column("path").drop_nulls().to_list())
             already = set(gone.get_column("version").drop_nulls().to_list())
             broken = [
@@ -244,7 +252,7 @@ class MaintenanceMixin:
                 and doomed & self._files(name, v.version)
             ]
             if not dry_run and doomed:
-                self._vacuum_files(dt, sorted(reasons), retention_hours, dry=False)
+                self._vacuum_files(dt, sorted(reasons), retention_hours, dry=False, full=orphans)
                 events = pl.DataFrame(
                     {
                         "dataset": name,
@@ -270,7 +278,7 @@ class MaintenanceMixin:
 
     @staticmethod
     def _vacuum_files(
-        dt: DeltaTable, keep: list[int], retention_hours: float, *, dry: bool
+        dt: DeltaTable, keep: list[int], retention_hours: float, *, dry: bool, full: bool
     ) -> list[str]:
         return list(
             dt.vacuum(
@@ -278,6 +286,7 @@ class MaintenanceMixin:
                 dry_run=dry,
                 enforce_retention_duration=False,
                 keep_versions=keep,
+                full=full,
             )
         )
 

@@ -342,6 +342,25 @@ def test_vacuum_keeps_tagged_and_model_linked_versions(store: DatasetStore) -> N
         store.vacuum(keep=[1])
 
 
+def test_vacuum_orphans_deletes_files_no_version_references(store: DatasetStore) -> None:
+    """A writer killed before its commit leaves a Parquet file that no version lists."""
+    v0 = store.commit("raw", frame())
+    orphan = "part-00000-killed-writer.parquet"
+    path, options = f"{store.root}/raw/{orphan}", store.storage_options
+    frame(offset=9.0).write_parquet(path, storage_options=options)
+    assert pl.read_parquet(path, storage_options=options).height == 8
+    assert store.vacuum("raw", retention_hours=0, dry_run=True).files.height == 0
+    young = store.vacuum("raw", retention_hours=1, orphans=True, dry_run=True)
+    assert young.files.height == 0  # may still belong to a commit in progress
+    report = store.vacuum("raw", retention_hours=0, orphans=True)
+    assert report.files["path"].to_list() == [orphan]
+    assert report.lost_versions.height == 0
+    with pytest.raises(FileNotFoundError):
+        pl.read_parquet(path, storage_options=options)
+    assert store.verify("raw", 0)
+    assert content_hash(store.read("raw")) == v0.data_hash
+
+
 # ---------------------------------------------------------------------- records
 
 
