@@ -6,9 +6,11 @@ sensors one after another, the last bits of a sensor's rolling mean or std would
 on the previous sensor's readings; ``.over`` avoids that but costs a group pass per
 expression and runs the groups one after another.
 
-Here every window is assembled from blocks of 2**b rows instead: the block of 2n rows
-ending at row t combines the n-row blocks ending at t and at t - n, and a window of w
-rows combines the blocks of its binary decomposition (24 = 16 + 8). Each block carries
+Here every window is a block assembled from two smaller ones instead: the block of
+n + m rows ending at row t combines the n-row block ending at t with the m-row block
+ending at t - n, halving down to single readings (24 = 12 + 12, 12 = 6 + 6, 6 = 3 + 3,
+3 = 2 + 1, 2 = 1 + 1), so the windows 3, 6, 12 and 24 take five combinations where
+powers of two took eight (levels 2, 4, 8, 16 and then 3 = 2 + 1, 6 = 4 + 2, ...). Each block carries
 its sum, its sum of squared deviations from its own mean (combined as Chan, Golub and
 LeVeque do, which is pairwise and stable: no ``E[x^2] - E[x]^2`` cancellation), its min
 and its max. So a window's result is a fixed arithmetic tree over the window's own
@@ -108,9 +110,24 @@ def _named(parts: _Parts, prefix: str) -> list[pl.Expr]:
     return out
 
 
-def _powers(w: int) -> list[int]:
-    """Binary decomposition of `w`, largest first (24 -> [16, 8])."""
-    return [1 << b for b in range(w.bit_length() - 1, -1, -1) if w >> b & 1]
+def _plan(windows: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """
+    Plan the blocks to build, smallest first: size -> (newer part, older part).
+
+    Examples
+    --------
+    >>> from sensorframe.features._blocks import _plan
+    >>> _plan([3, 6, 12, 24])
+    {2: (1, 1), 3: (2, 1), 6: (3, 3), 12: (6, 6), 24: (12, 12)}
+    """
+    plan: dict[int, tuple[int, int]] = {}
+    todo = [w for w in windows if w > 1]
+    while todo:
+        size = todo.pop()
+        if size not in plan:
+            plan[size] = ((size + 1) // 2, size // 2)
+            todo += [p for p in plan[size] if p > 1]
+    return dict(sorted(plan.items()))
 
 
 def block_windows(
@@ -150,98 +167,68 @@ def block_windows(
     want_sq = "std" in stats
     want_lo = bool(stats & {"min", "range"})
     want_hi = bool(stats & {"max", "range"})
-    top = max(_powers(w)[0] for _, w, _ in reqs)
     x = pl.col(column)
     # Blocks hold no nulls (a null reading counts as 0 in sums, +-inf in min / max),
     # which makes every elementwise step several times faster; a window is valid
     # when the count of nulls up to its end minus that before its start is zero.
     nulls = f"{prefix}nulls"
     lf = lf.with_columns(x.is_null().cum_sum().alias(nulls))
-    one = _Parts(
-        n=1,
-        total=x.fill_null(0.0),
-        sq=pl.lit(0.0, dtype=pl.Float64) if want_sq else None,
-        lo=x.fill_null(math.inf) if want_lo else None,
-        hi=x.fill_null(-math.inf) if want_hi else None,
-    )
-    # block size -> the last stage (block size being built) that reads it
-    last_use: dict[int, int] = {}
-    size = 2
-    while size <= top:
-        last_use[size // 2] = size
-        size *= 2
-    for _, w, _ in reqs:
-        parts = _powers(w)
-        for p in parts:
-            last_use[p] = max(last_use.get(p, 0), parts[0])
-    blocks: dict[int, _Parts] = {1: one}
+    blocks: dict[int, _Parts] = {
+        1: _Parts(
+            n=1,
+            total=x.fill_null(0.0),
+            sq=pl.lit(0.0, dtype=pl.Float64) if want_sq else None,
+            lo=x.fill_null(math.inf) if want_lo else None,
+            hi=x.fill_null(-math.inf) if want_hi else None,
+        )
+    }
+    plan = _plan(w for _, w, _ in reqs)
+    last_use = {part: size for size, parts in plan.items() for part in parts}  # ascending
     columns: dict[int, list[str]] = {}  # temporary columns of each block size
-    size = 2
-    while size <= top:
-        half = blocks[size // 2]
-        built = _named(half.combine(half.shifted(size // 2)), prefix)
+    for size, (newer, older) in plan.items():
+        built = _named(blocks[newer].combine(blocks[older].shifted(newer)), prefix)
         lf = lf.with_columns(built)
         columns[size] = [e.meta.output_name() for e in built]
         blocks[size] = _block(prefix, size, sq=want_sq, lo=want_lo, hi=want_hi)
-        ready = [r for r in reqs if _powers(r[1])[0] == size]
+        ready = [r for r in reqs if r[1] == size]
         if ready:
-            lf = _add_windows(
-                lf, blocks, ready, column=column, row=row, nulls=nulls, prefix=f"{prefix}w"
-            )
-        # drop blocks no later stage reads, so at most a few are held at once
+            lf = _add_windows(lf, blocks[size], ready, column=column, row=row, nulls=nulls)
+        # drop blocks no later block reads, so only a few are held at once
         dead = [p for p in columns if last_use.get(p, 0) <= size]
         if dead:
             lf = lf.drop([c for p in dead for c in columns.pop(p)])
-        size *= 2
-    return lf.drop(nulls)
+    return lf.drop(nulls, *(c for names in columns.values() for c in names))
 
 
 def _add_windows(
     lf: pl.LazyFrame,
-    blocks: dict[int, _Parts],
+    block: _Parts,
     requests: list[tuple[str, int, str]],
     *,
     column: str,
     row: str,
     nulls: str,
-    prefix: str,
 ) -> pl.LazyFrame:
-    """Add the requested windows: first each window's parts and mask, then the stats."""
-    parts: dict[int, _Parts] = {}
-    temporary: list[pl.Expr] = []
-    for w in sorted({w for _, w, _ in requests}):
-        acc = blocks[_powers(w)[0]]
-        offset = acc.n
-        for p in _powers(w)[1:]:
-            acc = acc.combine(blocks[p].shifted(offset))
-            offset += p
-        named = _named(acc, prefix) if len(_powers(w)) > 1 else []
-        count = pl.col(nulls)
-        full = (pl.col(row) >= w - 1) & (count == count.shift(w, fill_value=0))
-        temporary += [*named, full.alias(f"{prefix}ok{w}")]
-        parts[w] = (
-            _block(prefix, w, sq=acc.sq is not None, lo=acc.lo is not None, hi=acc.hi is not None)
-            if named
-            else acc
-        )
-    lf = lf.with_columns(temporary)
+    """Add the requested statistics of one window size, null where it is not full."""
+    w = block.n
+    count = pl.col(nulls)
+    full = (pl.col(row) >= w - 1) & (count == count.shift(w, fill_value=0))
     stats = []
-    for name, w, stat in requests:
-        acc = parts[w]
+    for name, _, stat in requests:
         if stat == "mean":
-            value = acc.total * (1.0 / w)
+            value = block.total * (1.0 / w)
         elif stat == "std":
-            value = (_part(acc.sq) * (1.0 / (w - 1))).sqrt()
+            value = (_part(block.sq) * (1.0 / (w - 1))).sqrt()
         elif stat == "min":
-            value = _part(acc.lo)
+            value = _part(block.lo)
         elif stat == "max":
-            value = _part(acc.hi)
+            value = _part(block.hi)
         elif stat == "range":
-            value = _part(acc.hi) - _part(acc.lo)
+            value = _part(block.hi) - _part(block.lo)
         else:  # the median kernel is exact (no running sums); null-free it is ~3x faster
             value = pl.col(column).fill_null(0.0).rolling_median(w)
-        stats.append(pl.when(pl.col(f"{prefix}ok{w}")).then(value).alias(name))
-    return lf.with_columns(stats).drop([e.meta.output_name() for e in temporary])
+        stats.append(pl.when(full).then(value).alias(name))
+    return lf.with_columns(stats)
 
 
 def _part(expr: pl.Expr | None) -> pl.Expr:
