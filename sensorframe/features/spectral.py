@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 import scipy.fft
-import scipy.special
 from numpy.lib.stride_tricks import sliding_window_view
 
 from sensorframe._utils import parse_into_expr
@@ -58,18 +57,17 @@ def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
     flat = (np.ptp(windows, axis=1) == 0) | (total == 0)
     # Bins whose powers agree to 1e-9 of the window's largest count as tied, so that
     # rounding noise never reorders them; the lower frequency ranks first.
-    # Adding the reversed bin index makes every key distinct, so a partial sort of the
-    # top K (argpartition, then sorting K columns) gives the same order as a full sort.
+    # Adding the reversed bin index makes every key distinct, so taking the largest
+    # key K times (then removing it) gives the order a full sort would, at a fraction
+    # of argpartition's cost for the usual K of 3 out of 32 bins.
     peak = power.max(axis=1, keepdims=True)
     key = np.round(power / np.where(peak > 0, peak, 1.0) * 1e9).astype(np.int64)
     key = key * n_bins + np.arange(n_bins - 1, -1, -1)
-    k_used = min(top_k, n_bins)
-    if k_used < n_bins:
-        top = np.argpartition(-key, k_used - 1, axis=1)[:, :k_used]
-    else:
-        top = np.broadcast_to(np.arange(n_bins), key.shape)
-    ranks = np.argsort(-np.take_along_axis(key, top, axis=1), axis=1)
-    order = np.take_along_axis(top, ranks, axis=1)
+    order = np.empty((rows, min(top_k, n_bins)), dtype=np.intp)
+    every = np.arange(rows)
+    for i in range(order.shape[1]):
+        order[:, i] = key.argmax(axis=1)
+        key[every, order[:, i]] = np.iinfo(np.int64).min
     out: dict[str, np.ndarray] = {}
     scale = np.full(n_bins, 2.0 / width)
     if width % 2 == 0:
@@ -88,9 +86,8 @@ def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
     if n_bins > 1:
         # -sum(q ln q) with q = p / S equals ln S - sum(p ln p) / S (0 ln 0 = 0)
         safe = np.where(flat, 1.0, total)
-        entropy = (np.log(safe) - scipy.special.xlogy(power, power).sum(axis=1) / safe) / np.log(
-            n_bins
-        )
+        p_log_p = (power * np.log(np.where(power > 0, power, 1.0))).sum(axis=1)  # 0 ln 0 = 0
+        entropy = (np.log(safe) - p_log_p / safe) / np.log(n_bins)
         out["spectral_entropy"] = np.where(flat, 0.0, np.clip(entropy, 0.0, 1.0))
     else:
         out["spectral_entropy"] = np.zeros(rows)
