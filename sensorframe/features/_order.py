@@ -30,6 +30,8 @@ __all__ = ["SortedRows", "sensor_ranges", "sort_rows", "with_positions"]
 
 _KEY = "__sf_key"
 _CODE = "__sf_code"
+_SAMPLE_ROWS = 100_000
+"""Rows whose sensor ids are looked at first (see :func:`sort_rows`)."""
 
 
 class SortedRows(Protocol):
@@ -111,18 +113,35 @@ def sort_rows(df: pl.DataFrame) -> SortedRows:
     if lengths is not None:  # one chunk per column (~20 ms on 10 M rows): new one-chunk
         # columns beside a column of many chunks make every later step slower
         return _Frame(df.rechunk(), lengths)
-    ids = df.get_column(SENSOR).unique().sort()
-    code = pl.col(SENSOR).cast(pl.Enum(ids)).to_physical()
     micros = pl.col(TIME).dt.epoch("us")
     first, last = df.select(micros.min().alias("first"), micros.max().alias("last")).row(0)
     bits = max(last - first, 1).bit_length()
-    if bits + max(len(ids) - 1, 1).bit_length() > 62:  # an Int128 key and a stable sort
-        wide = code.cast(pl.Int128) * (1 << 64) + (micros.cast(pl.Int128) - first)
-        out = df.with_columns(wide.alias(_KEY), code.alias(_CODE)).sort(_KEY, maintain_order=True)
-        runs = out.get_column(_CODE).rle().struct.field("len").to_numpy().astype(np.int64)
-        return _Frame(out.select(SENSOR, TIME, VALUE), runs)
-    keyed = df.select((code.cast(pl.Int64) * (1 << bits) + (micros - first)).alias(_KEY), VALUE)
-    words = _sorted_words(keyed)
+
+    def fits(ids: pl.Series) -> bool:
+        return bits + max(len(ids) - 1, 1).bit_length() <= 62
+
+    def keyed(ids: pl.Series) -> pl.DataFrame:
+        code = pl.col(SENSOR).cast(pl.Enum(ids), strict=False).to_physical().cast(pl.Int64)
+        return df.select((code * (1 << bits) + (micros - first)).alias(_KEY), VALUE)
+
+    # The distinct ids of a sample of the rows are usually all of them (a sensor with
+    # 0.01% of the rows is in a sample of 100k with 99.995% chance), and finding them
+    # there saves a pass over every id (~0.1 s on 10 M rows). An id the sample missed
+    # has no code, which leaves its key null: then the ids are taken from every row.
+    sensors = df.get_column(SENSOR)
+    ids = sensors.gather_every(max(df.height // _SAMPLE_ROWS, 1)).unique().sort()
+    rows = keyed(ids) if fits(ids) else None
+    if rows is None or rows.get_column(_KEY).null_count():
+        ids = sensors.unique().sort()
+        if not fits(ids):  # an Int128 key and a stable sort
+            code = pl.col(SENSOR).cast(pl.Enum(ids)).to_physical()
+            wide = code.cast(pl.Int128) * (1 << 64) + (micros.cast(pl.Int128) - first)
+            out = df.with_columns(wide.alias(_KEY), code.alias(_CODE))
+            out = out.sort(_KEY, maintain_order=True)
+            runs = out.get_column(_CODE).rle().struct.field("len").to_numpy().astype(np.int64)
+            return _Frame(out.select(SENSOR, TIME, VALUE), runs)
+        rows = keyed(ids)
+    words = _sorted_words(rows)
     starts = np.searchsorted(words[:, 1], np.arange(len(ids) + 1, dtype=np.uint64) << bits)
     return _Packed(
         words=words,

@@ -206,10 +206,16 @@ def test_bad_config_type() -> None:
         engineer_features(pl.DataFrame(), {"lags": [1]})  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("sample", [100_000, 7])
 @pytest.mark.parametrize("kind", ["distinct", "ties", "wide"])
-def test_sort_matches_a_stable_multi_column_sort(kind: str) -> None:
-    """Packed 128-bit, stable Int64 (ties) and Int128 keys all sort like (id, time)."""
-    from sensorframe.features._order import sort_rows
+def test_sort_matches_a_stable_multi_column_sort(kind: str, sample: int) -> None:
+    """
+    Packed 128-bit, stable Int64 (ties) and Int128 keys all sort like (id, time).
+
+    With a sample of 7 rows most ids are missing from it, and the ids of every row
+    are used instead.
+    """
+    from sensorframe.features import _order
 
     rng = np.random.default_rng(5)
     n = 400
@@ -233,7 +239,8 @@ def test_sort_matches_a_stable_multi_column_sort(kind: str) -> None:
         )
     ).collect()
     want = frame.sort("sensor_id", "timestamp", maintain_order=True)
-    ordered = sort_rows(frame)
+    with mock.patch.object(_order, "_SAMPLE_ROWS", sample):
+        ordered = _order.sort_rows(frame)
     got = ordered.rows(0, frame.height)
     assert ordered.lengths.tolist() == want["sensor_id"].rle().struct.field("len").to_list()
     assert got.equals(want)
