@@ -225,6 +225,10 @@ def _add_windows(
             value = _part(block.hi)
         elif stat == "range":
             value = _part(block.hi) - _part(block.lo)
+        elif w == 3:  # the middle of three by a comparison network (~1.7x the kernel)
+            a, b, c = (pl.col(column).fill_null(0.0).shift(k) for k in range(3))
+            low, high = pl.min_horizontal(a, b), pl.max_horizontal(a, b)
+            value = pl.max_horizontal(low, pl.min_horizontal(high, c))
         else:  # the median kernel is exact (no running sums); null-free it is ~3x faster
             value = pl.col(column).fill_null(0.0).rolling_median(w)
         stats.append(pl.when(full).then(value).alias(name))
