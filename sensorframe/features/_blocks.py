@@ -10,15 +10,16 @@ Here every window is a block assembled from two smaller ones instead: the block 
 n + m rows ending at row t combines the n-row block ending at t with the m-row block
 ending at t - n, halving down to single readings (24 = 12 + 12, 12 = 6 + 6, 6 = 3 + 3,
 3 = 2 + 1, 2 = 1 + 1), so the windows 3, 6, 12 and 24 take five combinations where
-powers of two took eight (levels 2, 4, 8, 16 and then 3 = 2 + 1, 6 = 4 + 2, ...). Each block carries
-its sum, its sum of squared deviations from its own mean (combined as Chan, Golub and
-LeVeque do, which is pairwise and stable: no ``E[x^2] - E[x]^2`` cancellation), its min
-and its max. So a window's result is a fixed arithmetic tree over the window's own
-readings, computed with elementwise expressions that Polars runs in parallel: it
-depends on nothing outside the window, and rows whose window would reach into the
-previous sensor are then set to null, as are windows holding a null reading (as
-``min_samples = window`` does). The median uses the rolling kernel on the null-free
-column: its result is exact, so it too depends on the window's readings only.
+powers of two took eight (2, 4, 8, 16, then 3 = 2 + 1, 6 = 4 + 2, ...). Each block
+carries its sum, its sum of squared deviations from its own mean (combined as Chan,
+Golub and LeVeque do, which is pairwise and stable: no ``E[x^2] - E[x]^2``
+cancellation), its min and its max. So a window's result is a fixed arithmetic tree
+over the window's own readings, computed with elementwise expressions that Polars runs
+in parallel: it depends on nothing outside the window, and rows whose window would
+reach into the previous sensor are then set to null, as are windows holding a null
+reading (as ``min_samples = window`` does). The median uses the rolling kernel on the
+null-free column (a comparison network for 3 rows): its result is exact, so it too
+depends on the window's readings only.
 
 Divisions by a constant are written as multiplications by its reciprocal: Polars
 evaluates ``x / 3.0`` either way depending on the plan, and the choice must not let the

@@ -169,20 +169,21 @@ def _sorted_words(keyed: pl.DataFrame) -> np.ndarray:
     Returns an array of shape (rows, 2): the value's bits and the key of each row.
     """
     n = keyed.height
-    words = np.empty((n, 2), dtype=np.uint64)
-    nan = float("nan")  # the readings have no NaN (scan made them null): it marks null
-    words[:, 0] = keyed.get_column(VALUE).fill_null(nan).to_numpy().view(np.uint64)
-    words[:, 1] = keyed.get_column(_KEY).to_numpy()
-    numbers = pa.Array.from_buffers(pa.decimal128(38, 0), n, [None, pa.py_buffer(words)])
+
+    def pack(rows: pl.DataFrame) -> np.ndarray:
+        words = np.empty((n, 2), dtype=np.uint64)
+        nan = float("nan")  # the readings have no NaN (scan made them null): it marks null
+        words[:, 0] = rows.get_column(VALUE).fill_null(nan).to_numpy().view(np.uint64)
+        words[:, 1] = rows.get_column(_KEY).to_numpy()
+        return words
+
+    numbers = pa.Array.from_buffers(pa.decimal128(38, 0), n, [None, pa.py_buffer(pack(keyed))])
     ordered = pl.Series(numbers).sort().to_arrow()
     words = np.frombuffer(
         ordered.buffers()[1], dtype=np.uint64, count=2 * n, offset=16 * ordered.offset
     ).reshape(n, 2)
     if (words[1:, 1] == words[:-1, 1]).any():
-        out = keyed.sort(_KEY, maintain_order=True)
-        words = np.empty((n, 2), dtype=np.uint64)
-        words[:, 0] = out.get_column(VALUE).fill_null(nan).to_numpy().view(np.uint64)
-        words[:, 1] = out.get_column(_KEY).to_numpy()
+        return pack(keyed.sort(_KEY, maintain_order=True))
     return words
 
 

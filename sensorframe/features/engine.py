@@ -224,11 +224,11 @@ def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
     ordered = sort_rows(lf.collect(engine="in-memory"))
     bounds = np.concatenate([[0], np.cumsum(ordered.lengths)])  # sensor i: bounds[i:i+2]
     ranges = sensor_ranges(ordered.lengths, _SLICE_ROWS)
+    threads = 1 if len(ranges) > 1 else None  # spectral: slices already use every core
 
     def run(first: int, end: int) -> pl.DataFrame:
         rows = ordered.rows(int(bounds[first]), int(bounds[end] - bounds[first]))
         frame = _indexed(rows, ordered.lengths[first:end]).lazy()
-        threads = 1 if len(ranges) > 1 else None
         return _features(frame, cfg, spectral_threads=threads).collect(engine="in-memory")
 
     if len(ranges) <= 1:

@@ -16,7 +16,7 @@ is ``p_k = |X_k|^2`` for k = 1 .. W // 2 (the DC bin is dropped). Reported:
 The trailing-window version is computed in batches: the windows of all rows of all
 sensors are cut from one sorted column with ``sliding_window_view`` and transformed
 ``chunk_rows`` at a time, so memory stays bounded and no Python code runs per row or per
-sensor; the batches run on a thread per core (NumPy and SciPy release the GIL). A
+sensor; the batches run on a thread per core (NumPy releases the GIL). A
 window that reaches back past the sensor's first reading, or holds a null reading,
 gives null features.
 """
