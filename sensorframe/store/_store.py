@@ -36,6 +36,7 @@ from sensorframe.store._catalog import (
     read_table,
     table_appeared,
 )
+from sensorframe.store._integrity import IntegrityMixin
 from sensorframe.store._maintenance import MaintenanceMixin
 from sensorframe.store._model import (
     CATALOG,
@@ -57,7 +58,7 @@ __all__ = ["DatasetStore"]
 ParentRef = DatasetVersion | tuple[str, int]
 
 
-class DatasetStore(RefsMixin, MaintenanceMixin):
+class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
     """
     Versioned sensor datasets on Delta Lake, with tags, lineage and model links.
 
