@@ -11,6 +11,7 @@ The tree::
     * SensorFrameError
       x InvalidParameterError (also ValueError)
         + ConfigError                  a config dataclass field is invalid
+      x InvalidTypeError (also TypeError)  a parameter of the wrong type
       x SensorSchemaError (also ValueError)
         + EmptyFrameError              data is required, the frame has no rows
       x SourceError (also ValueError)  a path or object that cannot be read as a frame
@@ -38,6 +39,7 @@ __all__ = [
     "EmptyFrameError",
     "IntegrityError",
     "InvalidParameterError",
+    "InvalidTypeError",
     "NotFittedError",
     "PipelineError",
     "SensorFrameError",
@@ -67,6 +69,10 @@ class _KeyMessage(KeyError):
 
 class InvalidParameterError(SensorFrameError, ValueError):
     """A parameter is outside its allowed range or set of values."""
+
+
+class InvalidTypeError(SensorFrameError, TypeError):
+    """A parameter has the wrong type (a number where a name belongs, a dict for a config ...)."""
 
 
 class ConfigError(InvalidParameterError):
