@@ -12,6 +12,7 @@ from deltalake import DeltaTable
 from sensorframe.errors import (
     DatasetNotFoundError,
     InvalidParameterError,
+    InvalidTypeError,
 )
 from sensorframe.store._catalog import open_table
 from sensorframe.store._model import (
@@ -27,7 +28,10 @@ if TYPE_CHECKING:
 
     from deltalake.transaction import AddAction
 
-__all__ = ["MaintenanceMixin"]
+__all__ = ["PIPELINE_RECORDS", "MaintenanceMixin"]
+
+PIPELINE_RECORDS = frozenset({"runs", "drift_reference"})
+"""Record tables of :class:`sensorframe.Pipeline`, written only by ``_append_reserved_records``."""
 
 _TS = pl.Datetime("us", "UTC")
 VACUUM_SCHEMA = pl.Schema(
@@ -197,14 +201,16 @@ class MaintenanceMixin:
         """
         Append rows to the record table ``<root>/_sensorframe/<name>``, creating it.
 
-        Record tables are append-only Delta tables for run logs and other events:
+        Record tables are append-only Delta tables for logs and other events:
         concurrent appends never conflict, new columns are merged into the schema.
 
         Parameters
         ----------
         name
-            Table name (same rules as dataset names); ``tags``, ``model_links``,
-            ``datasets`` and ``vacuums`` are reserved for the store.
+            Table name (same rules as dataset names). The store's own tables
+            (``tags``, ``model_links``, ``datasets``, ``vacuums``) and the
+            pipeline's (``runs``, ``drift_reference``) are reserved: rows with
+            another schema there would break every later pipeline run.
         records
             A ``pl.DataFrame`` or ``pl.LazyFrame``.
 
@@ -213,28 +219,35 @@ class MaintenanceMixin:
         int
             The Delta version of the append.
 
+        Raises
+        ------
+        InvalidParameterError
+            For an invalid or reserved name.
+        InvalidTypeError
+            If ``records`` is not a Polars frame.
+
         Examples
         --------
         >>> import tempfile
         >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
-        >>> store.append_records("runs", pl.DataFrame({"run": [1], "status": ["ok"]}))
+        >>> store.append_records("labels", pl.DataFrame({"run": [1], "status": ["ok"]}))
         0
-        >>> store.records("runs").collect().rows()
+        >>> store.records("labels").collect().rows()
         [(1, 'ok')]
         """
         check_name(name, "record table")
-        if name in RESERVED_RECORDS:
-            msg = (
-                f"record table {name!r} is reserved for the store; "
-                f"reserved: {sorted(RESERVED_RECORDS)}"
-            )
+        reserved = RESERVED_RECORDS | PIPELINE_RECORDS
+        if name in reserved:
+            msg = f"record table {name!r} is reserved; reserved: {sorted(reserved)}"
             raise InvalidParameterError(msg)
-        if isinstance(records, pl.LazyFrame):
-            records = records.collect()
-        if not isinstance(records, pl.DataFrame):
-            msg = f"`records` must be a polars DataFrame or LazyFrame, got {type(records).__name__}"
-            raise TypeError(msg)
-        return self._append_event(name, records)
+        return self._append_event(name, _record_frame(records))
+
+    def _append_reserved_records(self, name: str, records: pl.DataFrame | pl.LazyFrame) -> int:
+        """Append to one of the pipeline's own record tables (:data:`PIPELINE_RECORDS`)."""
+        if name not in PIPELINE_RECORDS:
+            msg = f"{name!r} is not a pipeline table; those are {sorted(PIPELINE_RECORDS)}"
+            raise InvalidParameterError(msg)
+        return self._append_event(name, _record_frame(records))
 
     def records(self, name: str) -> pl.LazyFrame:
         """
@@ -260,6 +273,15 @@ class MaintenanceMixin:
             msg = f"no record table {name!r} in {self.root}/{CATALOG}"
             raise DatasetNotFoundError(msg)
         return pl.scan_delta(dt, storage_options=self.storage_options)
+
+
+def _record_frame(records: object) -> pl.DataFrame:
+    if isinstance(records, pl.LazyFrame):
+        return records.collect()
+    if not isinstance(records, pl.DataFrame):
+        msg = f"`records` must be a polars DataFrame or LazyFrame, got {type(records).__name__}"
+        raise InvalidTypeError(msg)
+    return records
 
 
 def _now() -> datetime:

@@ -1,0 +1,36 @@
+"""Record tables: reserved names, the pipeline's private path, bad arguments."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from sensorframe.errors import InvalidParameterError, InvalidTypeError
+from sensorframe.store import DatasetStore
+
+
+@pytest.fixture
+def local(tmp_path: object) -> DatasetStore:
+    return DatasetStore(f"{tmp_path}/lake")
+
+
+@pytest.mark.parametrize("name", ["runs", "drift_reference", "tags", "vacuums"])
+def test_reserved_record_names_are_refused(local: DatasetStore, name: str) -> None:
+    with pytest.raises(InvalidParameterError, match=f"{name!r} is reserved"):
+        local.append_records(name, pl.DataFrame({"x": [1]}))
+    assert local._events(name) is None  # nothing was written
+
+
+def test_the_pipeline_writes_its_tables_through_the_private_path(local: DatasetStore) -> None:
+    assert local._append_reserved_records("runs", pl.LazyFrame({"run": [1]})) == 0
+    assert local._append_reserved_records("drift_reference", pl.DataFrame({"x": [1.0]})) == 0
+    assert local.records("runs").collect().rows() == [(1,)]
+    with pytest.raises(InvalidParameterError, match="'tags' is not a pipeline table"):
+        local._append_reserved_records("tags", pl.DataFrame({"x": [1]}))
+    with pytest.raises(InvalidParameterError, match="'labels' is not a pipeline table"):
+        local._append_reserved_records("labels", pl.DataFrame({"x": [1]}))
+
+
+def test_records_must_be_a_polars_frame(local: DatasetStore) -> None:
+    with pytest.raises(InvalidTypeError, match="dict"):
+        local.append_records("labels", {"run": [4]})  # type: ignore[arg-type]
