@@ -125,6 +125,7 @@ class IntegrityMixin:
                 operation="restore",
                 batch_hash=old.data_hash,
                 batch_rows=old.rows,
+                properties=(),
             )
             if current == n:  # delta-rs cannot restore the current version: rewrite it
                 frame = self.read(dataset, version=n).collect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
@@ -13,7 +14,7 @@ from typing import Any
 import polars as pl
 from deltalake import CommitProperties, Transaction
 
-from sensorframe.errors import InvalidParameterError, SensorSchemaError
+from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]
 
@@ -24,6 +25,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 PREFIX = "sensorframe."
 """Prefix of every key sensorframe writes into a Delta commit's custom metadata."""
+PROPERTY = PREFIX + "property."
+"""Prefix of the keys holding a version's user properties (``commit(properties=...)``)."""
 APP_ID = "sensorframe"
 """Delta application-transaction id: makes two sensorframe commits on one table conflict."""
 CATALOG = "_sensorframe"
@@ -71,6 +74,9 @@ class DatasetVersion:
     batch_hash, batch_rows
         Hash and row count of the rows this commit wrote (equal to ``data_hash`` and
         ``rows`` for an overwrite).
+    properties
+        User ``(key, value)`` strings given to ``commit(properties=...)``, sorted by
+        key (a run id ...); stored as ``sensorframe.property.<key>`` in the commit.
 
     Examples
     --------
@@ -93,6 +99,7 @@ class DatasetVersion:
     operation: str = "overwrite"
     batch_hash: str = ""
     batch_rows: int = 0
+    properties: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -190,6 +197,26 @@ def check_text(value: object, what: str) -> str:
     return value
 
 
+def check_properties(properties: object) -> tuple[tuple[str, str], ...]:
+    """Return a mapping of user properties as sorted ``(key, value)`` pairs, else raise."""
+    if properties is None:
+        return ()
+    if not isinstance(properties, Mapping):
+        msg = f"`properties` must be a mapping of strings to strings, got {properties!r}"
+        raise InvalidTypeError(msg)
+    for key, value in properties.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            msg = (
+                "`properties` keys and values must be strings, got "
+                f"{key!r}: {value!r} ({type(key).__name__}: {type(value).__name__})"
+            )
+            raise InvalidTypeError(msg)
+        if not key.strip():
+            msg = f"`properties` keys must be non-empty strings, got {key!r}"
+            raise InvalidParameterError(msg)
+    return tuple(sorted(properties.items()))
+
+
 def storable(df: pl.DataFrame) -> pl.DataFrame:
     """
     Cast columns to types that survive a Delta round trip unchanged.
@@ -250,9 +277,10 @@ def encode_metadata(v: DatasetVersion) -> dict[str, str]:
         "batch_hash": v.batch_hash,
         "batch_rows": v.batch_rows,
     }
-    return {
+    encoded = {
         PREFIX + k: val if isinstance(val, str) else json.dumps(val) for k, val in fields.items()
     }
+    return encoded | {PROPERTY + key: value for key, value in v.properties}
 
 
 def decode_metadata(dataset: str, commit: dict[str, Any]) -> DatasetVersion | None:
@@ -278,6 +306,13 @@ def decode_metadata(dataset: str, commit: dict[str, Any]) -> DatasetVersion | No
         operation=commit.get(PREFIX + "operation", "overwrite"),
         batch_hash=commit.get(PREFIX + "batch_hash", ""),
         batch_rows=int(get("batch_rows")) if PREFIX + "batch_rows" in commit else 0,
+        properties=tuple(
+            sorted(
+                (key.removeprefix(PROPERTY), str(value))
+                for key, value in commit.items()
+                if key.startswith(PROPERTY)
+            )
+        ),
     )
 
 
@@ -298,6 +333,7 @@ VERSION_SCHEMA = pl.Schema(
         "description": pl.String(),
         "parents": pl.List(pl.Struct({"dataset": pl.String(), "version": pl.Int64()})),
         "library_version": pl.String(),
+        "properties": pl.List(pl.Struct({"key": pl.String(), "value": pl.String()})),
     }
 )
 
@@ -321,6 +357,7 @@ def versions_frame(items: list[DatasetVersion]) -> pl.DataFrame:
             "description": v.description,
             "parents": [{"dataset": d, "version": n} for d, n in v.parents],
             "library_version": v.library_version,
+            "properties": [{"key": k, "value": val} for k, val in v.properties],
         }
         for v in sorted(items, key=lambda v: v.version)
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -43,6 +43,7 @@ from sensorframe.store._model import (
     TABLE_CONFIG,
     DatasetVersion,
     check_name,
+    check_properties,
     check_text,
     commit_properties,
     decode_metadata,
@@ -176,6 +177,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         tags: Iterable[str] = (),
         parents: Iterable[ParentRef] = (),
         mode: Literal["overwrite", "append"] = "overwrite",
+        properties: Mapping[str, str] | None = None,
     ) -> DatasetVersion:
         """
         Write a new version of a dataset as one Delta commit.
@@ -197,6 +199,10 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         mode
             ``"overwrite"`` replaces the content (the schema may change);
             ``"append"`` adds rows (the schema must match).
+        properties
+            User key/value strings (a run id ...) stored in the same Delta commit, as
+            ``sensorframe.property.<key>``; returned as ``DatasetVersion.properties``
+            and listed by :meth:`versions`.
 
         Returns
         -------
@@ -221,7 +227,9 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         >>> import tempfile
         >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
         >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
-        >>> raw = store.commit("raw", df)
+        >>> raw = store.commit("raw", df, properties={"run_id": "r-7"})
+        >>> raw.properties
+        (('run_id', 'r-7'),)
         >>> more = store.commit("raw", df.with_columns(sensor_id=pl.lit("b")), mode="append")
         >>> (more.version, more.rows, more.sensors)
         (1, 2, ('a', 'b'))
@@ -233,6 +241,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
             msg = f"`mode` must be 'overwrite' or 'append', got {mode!r}"
             raise InvalidParameterError(msg)
         tag_list = self._check_tags(tags)
+        user_properties = check_properties(properties)
         refs = self._check_parents(parents)
         batch = storable(scan(frame).collect())
         # The data files are written in a thread while the main one hashes (see _write);
@@ -272,6 +281,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
                     operation=mode,
                     batch_hash=batch_hash,
                     batch_rows=batch.height,
+                    properties=user_properties,
                 )
                 try:
                     done = self._write(uri, dt, batch, version, mode, files)
@@ -393,7 +403,8 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         DataFrame
             One row per version: dataset, version, created_at, operation, rows,
             bytes, n_sensors, sensors, data_hash, batch_rows, batch_hash, tags
-            (given at commit time), description, parents, library_version.
+            (given at commit time), description, parents, library_version,
+            properties (``key``/``value`` structs).
 
         Examples
         --------
