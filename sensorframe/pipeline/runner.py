@@ -306,7 +306,7 @@ class Pipeline:
         new = frame.filter(~pl.col(SENSOR).is_in(known))
         if new.height:
             fitted = DriftDetector(self.config.drift).fit(new)
-            self.store.append_records(
+            self.store._append_reserved_records(
                 REFERENCE_TABLE,
                 fitted.profile_.with_columns(created_at=pl.lit(datetime.now(UTC))),
             )
@@ -383,7 +383,7 @@ class Pipeline:
             pl.lit(processed.version if processed else None).alias("processed_version"),
             pl.lit(cfg.to_json()).alias("params"),
         )
-        self.store.append_records(RUNS_TABLE, records.cast(_RUN_SCHEMA))
+        self.store._append_reserved_records(RUNS_TABLE, records.cast(_RUN_SCHEMA))
 
 
 _RUN_SCHEMA = pl.Schema(
