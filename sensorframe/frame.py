@@ -23,14 +23,21 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
 from sensorframe._utils import preview
-from sensorframe.errors import EmptyFrameError, SensorSchemaError, SourceError
+from sensorframe.errors import (
+    EmptyFrameError,
+    InvalidParameterError,
+    InvalidTypeError,
+    SensorSchemaError,
+    SourceError,
+)
 
 __all__ = [
     "SENSOR",
@@ -49,6 +56,19 @@ KEYS = (SENSOR, TIME, VALUE)
 CANONICAL_SCHEMA = pl.Schema(
     [(SENSOR, pl.String()), (TIME, pl.Datetime("us", "UTC")), (VALUE, pl.Float64())]
 )
+RESERVED_PREFIX = "__sf_"
+"""Column names sensorframe uses internally start with this; user columns may not."""
+TIME_RANGE = (datetime(1, 1, 2), datetime(9999, 12, 31))
+"""Supported times (naive bounds, a day inside Python's range so any offset still fits)."""
+Ambiguous = Literal["raise", "earliest", "latest"]
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadOptions:
+    time_format: str | None
+    timezone: str | None
+    ambiguous: Ambiguous
+    validate: bool
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -89,6 +109,9 @@ def scan(
     sensor_id: str | None = None,
     storage_options: dict[str, str] | None = None,
     validate: bool = True,
+    time_format: str | None = None,
+    timezone: str | None = None,
+    ambiguous: Ambiguous = "raise",
 ) -> pl.LazyFrame:
     """
     Read any supported input into a canonical, validated ``pl.LazyFrame``.
@@ -111,8 +134,28 @@ def scan(
     storage_options
         Passed to the Delta or object-store reader for URIs (``AWS_ENDPOINT_URL`` ...).
     validate
-        Check the data (one cheap aggregate pass): null or empty sensor ids, null or
-        unparseable timestamps. Schema problems are always checked.
+        Check the data (one aggregate pass): null or empty sensor ids; null,
+        unparseable, out-of-range or (with ``timezone``) non-existent or ambiguous
+        times; text in the value column that is not a number. Schema problems are
+        always checked. With ``validate=False`` such values become null unchecked.
+    time_format
+        How a textual time column is written, as a strftime format (Polars'
+        ``str.to_datetime(format=...)``), e.g. ``"%m/%d/%Y %H:%M"``. Without it only
+        ISO-8601 text is read (``2026-01-31``, ``2026-01-31T13:45``, with a space for
+        the "T", seconds, a fraction, an offset ``Z``/``+02``/``+0200``/``+02:00``): any
+        other text raises, as "1/2/2022" cannot be read without knowing whether the
+        month or the day comes first. Ignored for columns that already hold times.
+    timezone
+        IANA zone (``"Europe/Berlin"``) of naive times: datetimes without a zone,
+        dates and text without an offset are read as wall-clock times there and
+        converted to UTC. Times that carry a zone or offset are converted as they
+        are. By default naive times are UTC. A wall-clock time skipped when clocks
+        go forward (02:30 on 2022-03-27 in Berlin) does not exist and raises.
+    ambiguous
+        A wall-clock time that occurs twice when clocks go back (02:30 on 2022-10-30
+        in Berlin): ``"raise"`` (the default, naming the first such time),
+        ``"earliest"`` (the first occurrence, still on summer time) or ``"latest"``.
+        Readings of the repeated hour keep their order only if they carry offsets.
 
     Returns
     -------
@@ -149,15 +192,16 @@ def scan(
     └───────────┴─────────────────────────┴───────┘
     """
     cols = columns or Columns()
+    opts = _read_options(time_format, timezone, ambiguous, validate=validate)
     if isinstance(source, np.ndarray):
         lf = _from_numpy(source, timestamps=timestamps, sensor_id=sensor_id)
         cols = Columns()
     else:
         if timestamps is not None or sensor_id is not None:
             msg = "`timestamps` and `sensor_id` are only used with a NumPy array source"
-            raise TypeError(msg)
-        lf = _to_lazy(source, storage_options=storage_options)
-    return _canonicalize(lf, cols, validate=validate)
+            raise InvalidTypeError(msg)
+        lf = _to_lazy(source, cols, storage_options=storage_options)
+    return _canonicalize(lf, cols, opts, _origin(source))
 
 
 def melt_wide(
@@ -166,6 +210,9 @@ def melt_wide(
     time: str,
     sensors: Sequence[str] | None = None,
     validate: bool = True,
+    time_format: str | None = None,
+    timezone: str | None = None,
+    ambiguous: Ambiguous = "raise",
 ) -> pl.LazyFrame:
     """
     Turn a wide table (one column per sensor) into the canonical long form.
@@ -180,7 +227,7 @@ def melt_wide(
     sensors
         Value columns to keep; by default every column except ``time``. The column
         names become the sensor ids.
-    validate
+    validate, time_format, timezone, ambiguous
         As in :func:`scan`.
 
     Examples
@@ -197,7 +244,8 @@ def melt_wide(
     │ P-2       ┆ 2026-01-01 00:00:00 UTC ┆ 7.0   │
     └───────────┴─────────────────────────┴───────┘
     """
-    lf = _to_lazy(frame, storage_options=None)
+    opts = _read_options(time_format, timezone, ambiguous, validate=validate)
+    lf = _to_lazy(frame, Columns(time=time), storage_options=None)
     schema = lf.collect_schema()
     if time not in schema:
         msg = f"time column {time!r} not found; columns are {preview(schema.names())}"
@@ -217,7 +265,7 @@ def melt_wide(
     long = lf.select(pl.col(time), *(pl.col(c).cast(pl.Float64) for c in on)).unpivot(
         index=time, on=on, variable_name=SENSOR, value_name=VALUE
     )
-    return _canonicalize(long, Columns(time=time), validate=validate)
+    return _canonicalize(long, Columns(time=time), opts, _origin(frame))
 
 
 def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:
@@ -264,13 +312,49 @@ def _from_numpy(values: np.ndarray, *, timestamps: Any, sensor_id: str | None) -
     ).lazy()
 
 
-def _to_lazy(source: Any, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
+def _read_options(
+    time_format: object, timezone: object, ambiguous: object, *, validate: bool
+) -> _ReadOptions:
+    if time_format is not None and not isinstance(time_format, str):
+        msg = (
+            f"`time_format` must be a strftime string such as '%m/%d/%Y %H:%M', got {time_format!r}"
+        )
+        raise InvalidTypeError(msg)
+    if time_format == "":
+        msg = "`time_format` must not be empty; pass None to read ISO-8601 text"
+        raise InvalidParameterError(msg)
+    if timezone is not None and not isinstance(timezone, str):
+        msg = f"`timezone` must be an IANA zone name such as 'Europe/Berlin', got {timezone!r}"
+        raise InvalidTypeError(msg)
+    if timezone is not None:
+        try:
+            pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(timezone)
+        except pl.exceptions.PolarsError as exc:
+            msg = f"unknown time zone {timezone!r}: use an IANA name such as 'Europe/Berlin'"
+            raise InvalidParameterError(msg) from exc
+    if ambiguous not in ("raise", "earliest", "latest"):
+        msg = f"`ambiguous` must be 'raise', 'earliest' or 'latest', got {ambiguous!r}"
+        raise InvalidParameterError(msg)
+    return _ReadOptions(
+        time_format=time_format,
+        timezone=None if timezone == "UTC" else timezone,
+        ambiguous=ambiguous,
+        validate=validate,
+    )
+
+
+def _origin(source: Any) -> str:
+    """Name the file or table for messages ("readings.csv: "), or return ""."""
+    return f"{os.fspath(source)}: " if isinstance(source, str | os.PathLike) else ""
+
+
+def _to_lazy(source: Any, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
     if isinstance(source, pl.LazyFrame):
         return source
     if isinstance(source, pl.DataFrame):
         return source.lazy()
     if isinstance(source, str | os.PathLike):
-        return _scan_path(os.fspath(source), storage_options=storage_options)
+        return _scan_path(os.fspath(source), cols, storage_options=storage_options)
     module = type(source).__module__.split(".")[0]
     try:
         if module == "pyarrow":
@@ -284,7 +368,7 @@ def _to_lazy(source: Any, *, storage_options: dict[str, str] | None) -> pl.LazyF
             if isinstance(source, pa.Table | pa.RecordBatch):
                 return pl.DataFrame(pl.from_arrow(source)).lazy()
         if module == "pandas":
-            return pl.from_pandas(source).lazy()
+            return pl.from_pandas(_pandas_index_as_columns(source, cols)).lazy()
         if hasattr(source, "__arrow_c_stream__"):
             import pyarrow as pa
 
@@ -299,7 +383,28 @@ def _to_lazy(source: Any, *, storage_options: dict[str, str] | None) -> pl.LazyF
     raise SourceError(msg)
 
 
-def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
+def _pandas_index_as_columns(frame: Any, cols: Columns) -> Any:
+    """
+    Move index levels that hold a key column into columns (pandas keeps time there).
+
+    A level named like a missing key column becomes that column; a ``DatetimeIndex``
+    becomes the time column when the frame has none, whatever its name.
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        return frame
+    index = frame.index
+    names = [cols.sensor, cols.time, cols.value]
+    levels = [n for n in index.names if n in names and n not in frame.columns]
+    if levels:
+        return frame.reset_index(level=levels)
+    if isinstance(index, pd.DatetimeIndex) and cols.time not in frame.columns:
+        return frame.reset_index(names=cols.time)
+    return frame
+
+
+def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
     is_uri = "://" in path and not path.startswith("file://")
     local = Path(path.removeprefix("file://"))
     suffix = Path(path).suffix.lower()
@@ -310,7 +415,15 @@ def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyF
         if suffix in {".parquet", ".pq"}:
             return pl.scan_parquet(path, storage_options=storage_options)
         if suffix in {".csv", ".tsv", ".txt"}:
-            return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",")
+            # The key columns are read as text and parsed strictly by _canonicalize: a
+            # type inferred from the first rows would fail as a raw error further on, and
+            # the other columns are inferred from the whole file for the same reason.
+            return pl.scan_csv(
+                path,
+                separator="\t" if suffix == ".tsv" else ",",
+                schema_overrides=dict.fromkeys([cols.sensor, cols.time, cols.value], pl.String),
+                infer_schema_length=None,
+            )
         if suffix in {".arrow", ".ipc", ".feather"}:
             return pl.scan_ipc(path, storage_options=storage_options)
         if is_uri or (local / "_delta_log").is_dir():
@@ -324,31 +437,38 @@ def _scan_path(path: str, *, storage_options: dict[str, str] | None) -> pl.LazyF
     raise SourceError(msg)
 
 
-def _canonicalize(lf: pl.LazyFrame, cols: Columns, *, validate: bool) -> pl.LazyFrame:
+def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions, origin: str) -> pl.LazyFrame:
     try:
         schema = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        msg = f"could not read the input's schema: {exc}"
+        msg = f"{origin}could not read the input's schema: {exc}"
         raise SourceError(msg) from exc
     wanted = {cols.sensor: SENSOR, cols.time: TIME, cols.value: VALUE}
     missing = [c for c in wanted if c not in schema]
     if missing:
         msg = (
-            f"missing column(s) {missing}; the input has {preview(schema.names())}. "
+            f"{origin}missing column(s) {missing}; the input has {preview(schema.names())}. "
             "Map other names with columns=sf.Columns(sensor=..., time=..., value=...)"
         )
         raise SensorSchemaError(msg)
     clash = [c for c in KEYS if c in schema and c not in wanted]
     if clash:
-        msg = f"column(s) {clash} would be overwritten by the mapped {list(wanted)}"
+        msg = f"{origin}column(s) {clash} would be overwritten by the mapped {list(wanted)}"
+        raise SensorSchemaError(msg)
+    extras = [c for c in schema.names() if c not in wanted]
+    reserved = [c for c in extras if c.startswith(RESERVED_PREFIX)]
+    if reserved:
+        msg = (
+            f"{origin}column(s) {preview(reserved)} start with {RESERVED_PREFIX!r}, a prefix "
+            "sensorframe uses for internal columns; rename them"
+        )
         raise SensorSchemaError(msg)
     sensor = _sensor_expr(cols.sensor, schema[cols.sensor])
-    time = _time_expr(cols.time, schema[cols.time])
+    time = _time_expr(lf, cols.time, schema[cols.time], opts)
     value = _value_expr(cols.value, schema[cols.value])
-    extras = [c for c in schema.names() if c not in wanted]
-    out = lf.select(sensor, time, value, *extras)
-    if validate:
-        _validate(lf, out, cols)
+    out = lf.select(sensor, time.utc.alias(TIME), value.parsed.alias(VALUE), *extras)
+    if opts.validate:
+        _validate(lf, cols, time, value, opts, origin)
     return out
 
 
@@ -361,21 +481,41 @@ def _sensor_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     raise SensorSchemaError(msg)
 
 
-def _time_expr(name: str, dtype: pl.DataType) -> pl.Expr:
+@dataclass(frozen=True, slots=True)
+class _Time:
+    """How one time column becomes ``Datetime("us", "UTC")``, with what validation needs."""
+
+    utc: pl.Expr
+    """The canonical time; null where the input is not a valid time."""
+    in_range: pl.Expr
+    """False where the time lies outside the supported range (checked before any cast)."""
+    local: pl.Expr | None
+    """The naive wall-clock time to localise in ``timezone`` (null where the row carries
+    its own offset), or None when no zone other than UTC applies."""
+    mismatch: str
+    """What is wrong with a time that cannot be read ("that are not timestamps")."""
+    hint: str = ""
+    """How to fix it, appended to the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    parsed: pl.Expr
+    bad: pl.Expr | None
+    """True where a textual value is not a number; None for numeric columns."""
+
+
+def _time_expr(lf: pl.LazyFrame, name: str, dtype: pl.DataType, opts: _ReadOptions) -> _Time:
     col = pl.col(name)
-    if isinstance(dtype, pl.Datetime):
-        col = (
-            col.dt.replace_time_zone("UTC")
-            if dtype.time_zone is None
-            else col.dt.convert_time_zone("UTC")
-        )
-        return col.dt.cast_time_unit("us").alias(TIME)
-    if dtype in (pl.Date, pl.Null):
-        return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(TIME)
+    if dtype == pl.String and opts.time_format is not None:
+        parsed = col.str.to_datetime(opts.time_format, time_unit="us", strict=False)
+        parsed_dtype = lf.select(parsed).collect_schema().dtypes()[0]
+        mismatch = f"that do not match time_format={opts.time_format!r}"
+        return _from_datetime(parsed, parsed_dtype, opts, mismatch=mismatch)
     if dtype == pl.String:
-        # Offsets in the text ("+02:00", "Z") are honoured; text without one is UTC.
-        parsed = col.str.to_datetime(time_unit="us", time_zone="UTC", strict=False)
-        return parsed.alias(TIME)
+        return _from_iso_text(col, opts)
+    if isinstance(dtype, pl.Datetime) or dtype in (pl.Date, pl.Null):
+        return _from_datetime(col, dtype, opts, mismatch="that are not timestamps")
     msg = (
         f"time column {name!r} must hold datetimes, dates or ISO-8601 text, got {dtype}; "
         "convert epoch numbers first, e.g. pl.from_epoch(col, time_unit='s')"
@@ -383,48 +523,185 @@ def _time_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     raise SensorSchemaError(msg)
 
 
-def _value_expr(name: str, dtype: pl.DataType) -> pl.Expr:
-    if not (dtype.is_numeric() or dtype == pl.Null):
-        msg = f"value column {name!r} must be numeric, got {dtype}"
-        raise SensorSchemaError(msg)
-    col = pl.col(name).cast(pl.Float64)
-    return pl.when(col.is_finite()).then(col).alias(VALUE)
+def _from_datetime(col: pl.Expr, dtype: pl.DataType, opts: _ReadOptions, *, mismatch: str) -> _Time:
+    if dtype == pl.Null:
+        col, dtype = col.cast(pl.Datetime("us")), pl.Datetime("us")
+    unit = dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"
+    lo, hi = _physical_bounds(unit)
+    in_range = col.to_physical().is_between(lo, hi)
+    # Out-of-range values are masked before any cast: a cast would overflow and panic.
+    safe = pl.when(in_range).then(col)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        utc = safe.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        return _Time(utc=utc, in_range=in_range, local=None, mismatch=mismatch)
+    naive = safe.cast(pl.Datetime("us"))
+    return _Time(
+        utc=_localise(naive, opts),
+        in_range=in_range,
+        local=None if opts.timezone is None else naive,
+        mismatch=mismatch,
+    )
 
 
-def _validate(raw: pl.LazyFrame, out: pl.LazyFrame, cols: Columns) -> None:
-    checks = pl.concat(
-        [
-            raw.select(
-                null_sensor=pl.col(cols.sensor).is_null().sum(),
-                null_time=pl.col(cols.time).is_null().sum(),
-            ),
-            out.select(
-                empty_sensor=(pl.col(SENSOR) == "").sum(),
-                bad_time=pl.col(TIME).is_null().sum(),
-                first_bad_time=pl.col(TIME).is_null().arg_true().first(),
-            ),
-        ],
-        how="horizontal",
+# ISO-8601 as written by most systems: a date, optionally a time with "T" or a space,
+# seconds, a fraction and an offset ("Z", "+02", "+0200", "+02:00").
+_ISO = (
+    r"^(?<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?<hm>\d{2}:\d{2})(?<sec>:\d{2}(?:\.\d{1,9})?)?(?<off>Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+def _from_iso_text(col: pl.Expr, opts: _ReadOptions) -> _Time:
+    # Parsed field by field with one fixed format: Polars' own inference guesses a format
+    # from the first value (and reads "1/2/2022" as 1 February), so it is never used.
+    parts = col.str.strip_chars().str.extract_groups(_ISO)
+    wall = pl.concat_str(
+        parts.struct["date"],
+        pl.lit(" "),
+        parts.struct["hm"].fill_null("00:00"),
+        parts.struct["sec"].fill_null(":00"),
+    ).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
+    lo, hi = _physical_bounds("us")
+    in_range = wall.to_physical().is_between(lo, hi)
+    wall = pl.when(in_range).then(wall)
+    offset = parts.struct["off"].str.replace("Z", "+00:00").str.replace(":", "").str.pad_end(5, "0")
+    minutes = offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(3, 2).cast(pl.Int64)
+    signed = pl.when(offset.str.starts_with("-")).then(-minutes).otherwise(minutes)
+    naive = pl.when(offset.is_null()).then(wall)
+    utc = (
+        pl.when(offset.is_null())
+        .then(_localise(naive, opts))
+        .otherwise((wall - pl.duration(minutes=signed)).dt.replace_time_zone("UTC"))
+    )
+    return _Time(
+        utc=utc,
+        in_range=in_range,
+        local=None if opts.timezone is None else naive,
+        mismatch="that are not timestamps",
+        hint=(
+            ". Without time_format= only ISO-8601 text is read (2026-01-31, "
+            "2026-01-31T13:45, 2026-01-31 13:45:00.25+02:00); give the format of other "
+            "text, e.g. time_format='%m/%d/%Y %H:%M' for '1/31/2026 13:45'"
+        ),
+    )
+
+
+def _localise(naive: pl.Expr, opts: _ReadOptions) -> pl.Expr:
+    """Read naive wall-clock times in ``opts.timezone`` (UTC if None), as UTC."""
+    if opts.timezone is None:
+        return naive.dt.replace_time_zone("UTC")
+    ambiguous = "null" if opts.ambiguous == "raise" else opts.ambiguous
+    local = naive.dt.replace_time_zone(opts.timezone, ambiguous=ambiguous, non_existent="null")
+    return local.dt.convert_time_zone("UTC")
+
+
+def _physical_bounds(unit: str) -> tuple[int, int]:
+    """Give :data:`TIME_RANGE` as integers of ``unit`` ("ns", "us", "ms", "d" for dates)."""
+    epoch = datetime(1970, 1, 1)
+    step = {
+        "ns": timedelta(microseconds=1),
+        "us": timedelta(microseconds=1),
+        "ms": timedelta(milliseconds=1),
+        "d": timedelta(days=1),
+    }[unit]
+    scale = 1000 if unit == "ns" else 1
+    lo = (TIME_RANGE[0] - epoch) // step * scale
+    hi = (TIME_RANGE[1] - epoch) // step * scale
+    return max(lo, -(2**63) + 1), min(hi, 2**63 - 1)
+
+
+def _value_expr(name: str, dtype: pl.DataType) -> _Value:
+    col = pl.col(name)
+    if dtype == pl.String:
+        # Text is parsed strictly: anything that is not a number is reported, never nulled.
+        text = col.str.strip_chars()
+        number = text.cast(pl.Float64, strict=False)
+        return _Value(parsed=_finite(number), bad=(text != "") & number.is_null())
+    if dtype.is_numeric() or dtype == pl.Null:
+        return _Value(parsed=_finite(col.cast(pl.Float64)), bad=None)
+    msg = f"value column {name!r} must be numeric, got {dtype}"
+    raise SensorSchemaError(msg)
+
+
+def _finite(col: pl.Expr) -> pl.Expr:
+    return pl.when(col.is_finite()).then(col)
+
+
+def _validate(
+    raw: pl.LazyFrame, cols: Columns, time: _Time, value: _Value, opts: _ReadOptions, origin: str
+) -> None:
+    raw_time = pl.col(cols.time)
+    present = raw_time.is_not_null()
+    checks: dict[str, pl.Expr] = {
+        "null sensor": pl.col(cols.sensor).is_null(),
+        "empty sensor": pl.col(cols.sensor).cast(pl.String) == "",
+        "null time": raw_time.is_null(),
+        "out of range": present & ~time.in_range,
+    }
+    if time.local is not None:
+        zone = opts.timezone
+        earliest = time.local.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        latest = time.local.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
+        checks["non-existent"] = time.local.is_not_null() & earliest.is_null()
+        if opts.ambiguous == "raise":
+            checks["ambiguous"] = earliest != latest
+    checks["bad time"] = present & time.utc.is_null()
+    if value.bad is not None:
+        checks["bad value"] = value.bad
+    query = raw.select(
+        *(expr.fill_null(False).sum().alias(f"{key} count") for key, expr in checks.items()),
+        *(expr.fill_null(False).arg_true().first().alias(key) for key, expr in checks.items()),
     )
     try:
-        row = checks.collect().row(0, named=True)
+        found = query.collect().row(0, named=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        msg = f"could not read the input: {exc}"
+        msg = f"{origin}could not read the input: {exc}"
         raise SensorSchemaError(msg) from exc
-    if row["null_sensor"]:
-        msg = f"sensor column {cols.sensor!r} has {row['null_sensor']} null id(s)"
-        raise SensorSchemaError(msg)
-    if row["empty_sensor"]:
-        msg = f"sensor column {cols.sensor!r} has {row['empty_sensor']} empty id(s)"
-        raise SensorSchemaError(msg)
-    if row["null_time"]:
-        msg = f"time column {cols.time!r} has {row['null_time']} null timestamp(s)"
-        raise SensorSchemaError(msg)
-    if row["bad_time"]:
-        first = row["first_bad_time"]
-        example = raw.select(pl.col(cols.time).slice(first, 1)).collect().item()
-        msg = (
-            f"time column {cols.time!r} has {row['bad_time']} value(s) that are not "
-            f"timestamps, first at row {first}: {example!r}"
-        )
-        raise SensorSchemaError(msg)
+    failed = next((key for key in checks if found[f"{key} count"]), None)
+    if failed is None:
+        return
+    count, row = found[f"{failed} count"], found[failed]
+    column = (
+        cols.value if failed == "bad value" else cols.sensor if "sensor" in failed else cols.time
+    )
+    example = _example(raw, column, row, physical=failed == "out of range")
+    messages = {
+        "null sensor": f"sensor column {column!r} has {count} null id(s), first at row {row}",
+        "empty sensor": f"sensor column {column!r} has {count} empty id(s), first at row {row}",
+        "null time": f"time column {column!r} has {count} null timestamp(s), first at row {row}",
+        "out of range": (
+            f"time column {column!r} has {count} time(s) outside {TIME_RANGE[0].date()} .. "
+            f"{TIME_RANGE[1].date()}, first at row {row}: {example}"
+        ),
+        "non-existent": (
+            f"time column {column!r} has {count} local time(s) that do not exist in "
+            f"{opts.timezone} (skipped by a daylight-saving change), first at row {row}: "
+            f"{example}"
+        ),
+        "ambiguous": (
+            f"time column {column!r} has {count} local time(s) that occur twice in "
+            f"{opts.timezone} (daylight saving ends), first at row {row}: {example}; "
+            "choose with ambiguous='earliest' or 'latest', or give times with offsets"
+        ),
+        "bad time": (
+            f"time column {column!r} has {count} value(s) {time.mismatch}, "
+            f"first at row {row}: {example}{time.hint}"
+        ),
+        "bad value": (
+            f"value column {column!r} has {count} value(s) that are not numbers, "
+            f"first at row {row}: {example}"
+        ),
+    }
+    msg = origin + messages[failed]
+    raise SensorSchemaError(msg)
+
+
+def _example(raw: pl.LazyFrame, column: str, row: int, *, physical: bool) -> str:
+    """Show the value at ``row`` for a message; with ``physical``, a time as its integer."""
+    dtype = raw.collect_schema()[column]
+    col = pl.col(column).slice(row, 1)
+    if physical and isinstance(dtype, pl.Datetime | pl.Date):
+        unit = dtype.time_unit if isinstance(dtype, pl.Datetime) else "days"
+        return f"{raw.select(col.to_physical()).collect().item()} ({unit} since 1970-01-01)"
+    value = raw.select(col).collect().item()
+    return repr(value) if isinstance(value, str) else str(value)

@@ -155,7 +155,8 @@ def test_nan_and_inf_become_null() -> None:
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"value": ["x"]}, "value column 'value' must be numeric"),
+        ({"value": ["x"]}, "that are not numbers, first at row 0: 'x'"),
+        ({"value": [True]}, "value column 'value' must be numeric"),
         ({"timestamp": ["yesterday"]}, "not timestamps, first at row 0: 'yesterday'"),
         ({"timestamp": [1_700_000_000]}, "epoch"),
         ({"sensor_id": [None]}, "null id"),
