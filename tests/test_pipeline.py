@@ -57,8 +57,10 @@ def test_runs_are_recorded_and_queryable(pipe: sf.Pipeline, data: Any) -> None:
     first = pipe.run(data.frame, sensors=["S002", "S003"])
     second = pipe.run(data.frame)
     records = pipe.runs(run_id=first.run_id)
-    assert records.height == 4  # start + finish for two sensors
-    assert set(records["event"]) == {"start", "finish"}
+    assert records.height == 6  # start, commit and finish for two sensors
+    assert records["event"].to_list() == ["start"] * 2 + ["commit"] * 2 + ["finish"] * 2
+    assert set(records.filter(pl.col("event") == "start")["status"]) == {"running"}
+    assert set(records.filter(pl.col("event") == "commit")["status"]) == {"committing"}
     by_sensor = pipe.runs(sensor="S002")
     assert set(by_sensor["run_id"]) == {first.run_id, second.run_id}
     latest = pipe.latest_successful("S002")
@@ -144,3 +146,18 @@ def test_config_validation() -> None:
         sf.Pipeline(sf.DatasetStore("unused-lake")).run(
             synthetic(n_sensors=1, n_points=50, faults=()).frame, sensors=["missing"]
         )
+
+
+def test_run_batch_leaves_one_state_with_every_sensor(pipe: sf.Pipeline, data: Any) -> None:
+    pipe.run(data.frame, sensors=["S004"])  # an earlier run: replaced, not kept
+    batch = pipe.run_batch(data.frame, ["S000", "S001", "S002", "S003"], batch_size=2)
+    first, second = (r.versions for r in batch.runs)
+    assert first["raw"].operation == "overwrite"
+    assert second["raw"].operation == "append"
+    for name in ("raw", "processed"):
+        latest = pipe.store.latest(name)
+        assert latest.version == second[name].version
+        assert latest.sensors == ("S000", "S001", "S002", "S003")
+        stored = pipe.store.read(name).collect()
+        assert sorted(stored["sensor_id"].unique()) == ["S000", "S001", "S002", "S003"]
+    assert second["processed"].parents == (("raw", second["raw"].version),)

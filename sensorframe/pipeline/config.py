@@ -40,6 +40,10 @@ class PipelineConfig:
         Configs of the quality, feature and drift steps.
     raw_dataset, processed_dataset
         Names of the datasets a run commits to the store.
+    abandon_after
+        A run started on another host (whose process cannot be checked from here) and
+        not finished is taken as abandoned once its last record is this old; set it
+        above the longest run. Runs of this host are checked by their process.
 
     Examples
     --------
@@ -58,6 +62,7 @@ class PipelineConfig:
     drift: DriftConfig = field(default_factory=DriftConfig)
     raw_dataset: str = "raw"
     processed_dataset: str = "processed"
+    abandon_after: timedelta = timedelta(hours=6)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.steps if s not in STEPS]
@@ -66,6 +71,9 @@ class PipelineConfig:
             raise ConfigError(msg)
         if self.window is not None and self.window <= timedelta(0):
             msg = f"`window` must be positive, got {self.window}"
+            raise ConfigError(msg)
+        if self.abandon_after <= timedelta(0):
+            msg = f"`abandon_after` must be positive, got {self.abandon_after}"
             raise ConfigError(msg)
         if self.min_readings < 1:
             msg = f"`min_readings` must be >= 1, got {self.min_readings}"

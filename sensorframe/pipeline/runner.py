@@ -6,7 +6,9 @@ library over the whole frame. One bad sensor must not sink the batch, so a step 
 fails is retried sensor by sensor (a slow path taken only on failure) to find the
 culprits, which are recorded as failed while the others complete. Dataset versions are
 committed only after every computation of the run has succeeded, so a run that fails
-midway leaves no version behind; run records are append-only events in the store.
+midway leaves no version behind; the raw and processed versions are committed all or
+nothing, even if the process is killed between them (a recorded two-phase protocol, see
+:mod:`sensorframe.pipeline._commit`); run records are append-only events in the store.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
@@ -24,7 +26,10 @@ from sensorframe.drift import DriftDetector, DriftReport
 from sensorframe.errors import ConfigError, PipelineError, SensorFrameError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
+from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover
+from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
+from sensorframe.pipeline._records import RunLog
 from sensorframe.pipeline.config import PipelineConfig
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
@@ -36,7 +41,6 @@ __all__ = ["Pipeline"]
 
 logger = logging.getLogger("sensorframe.pipeline")
 
-RUNS_TABLE = "runs"
 REFERENCE_TABLE = "drift_reference"
 _T = TypeVar("_T")
 
@@ -68,6 +72,7 @@ class Pipeline:
     def __init__(self, store: DatasetStore, config: PipelineConfig | None = None) -> None:
         self.store = store
         self.config = config or PipelineConfig()
+        self._log = RunLog(store)
 
     def run(
         self,
@@ -104,7 +109,27 @@ class Pipeline:
         PipelineError
             If no sensor is selected, or every sensor failed.
         """
+        return self._run(
+            source,
+            sensors,
+            window=window,
+            description=description,
+            progress=progress,
+            mode="overwrite",
+        )
+
+    def _run(
+        self,
+        source: Any,
+        sensors: Sequence[str] | None,
+        *,
+        window: timedelta | None,
+        description: str,
+        progress: bool | None,
+        mode: Literal["overwrite", "append"],
+    ) -> PipelineRun:
         cfg = self.config
+        self.recover()
         run_id = uuid.uuid4().hex[:12]
         started = datetime.now(UTC)
         report = Progress(total=2 + len(cfg.steps), enabled=progress)
@@ -114,17 +139,51 @@ class Pipeline:
         if not ids:
             msg = "no readings selected: check `sensors` and `window`"
             raise PipelineError(msg)
-        self._record(run_id, ids, event="start", status="running", started=started)
-        failures = _too_few_readings(frame, cfg.min_readings)
+        params = cfg.to_json()
+        ACTIVE.add(run_id)
         try:
-            outcome = self._steps(frame, failures, report)
-        except Exception as exc:
-            self._record(run_id, ids, event="finish", status="failed", error=str(exc))
-            raise
-        sensors_table = _sensor_table(ids, failures, outcome.quality, outcome.drift)
-        with report.step("record"):
-            self._record(run_id, ids, event="finish", table=sensors_table, outcome=outcome)
+            self._log.append(
+                run_id,
+                pl.DataFrame({SENSOR: ids}),
+                event="start",
+                status="running",
+                at=started,
+                params=params,
+                owner=current_owner(),
+            )
+            failures = _too_few_readings(frame, cfg.min_readings)
+            try:
+                outcome, good, processed = self._steps(frame, failures, report)
+            except Exception as exc:
+                self._log.append(
+                    run_id,
+                    pl.DataFrame({SENSOR: ids}),
+                    event="finish",
+                    status="failed",
+                    error=str(exc),
+                    params=params,
+                )
+                raise
+            sensors_table = _sensor_table(ids, failures, outcome.quality, outcome.drift)
+            versions: dict[str, DatasetVersion] = {}
+            if "version" in cfg.steps:
+                with report.step("version"):
+                    versions = self._version(
+                        run_id, good, processed, sensors_table, description, mode, params
+                    )
+            with report.step("record"):
+                finish_run(
+                    self.store,
+                    self._log,
+                    run_id,
+                    sensors=sensors_table,
+                    versions=versions,
+                    params=params,
+                )
+        finally:  # a run that stops here unfinished is left to recover()
+            ACTIVE.discard(run_id)
         report.close()
+        names = {"raw": cfg.raw_dataset, "processed": cfg.processed_dataset}
         run = PipelineRun(
             run_id=run_id,
             started_at=started,
@@ -132,9 +191,9 @@ class Pipeline:
             sensors=sensors_table,
             quality=outcome.quality,
             drift=outcome.drift,
-            versions=outcome.versions,
+            versions={names[role]: v for role, v in versions.items()},
             timings=report.timings,
-            output=f"{self.store.root}/{cfg.processed_dataset}" if outcome.versions else None,
+            output=f"{self.store.root}/{cfg.processed_dataset}" if versions else None,
         )
         logger.info(run.summary())
         return run
@@ -151,8 +210,11 @@ class Pipeline:
         """
         Run the pipeline for a list of sensors, ``batch_size`` sensors per run.
 
-        Each batch is one vectorized run with its own dataset versions and records; a
-        batch in which every sensor fails is recorded and the next batch still runs.
+        Each batch is one vectorized run with its own records and versions: the first
+        batch that commits overwrites the raw and processed datasets, later batches
+        append to them, so the latest versions hold every sensor of the batch run (and
+        only those, as after one :meth:`run` of them all). A batch in which every sensor
+        fails is recorded and the next batch still runs.
 
         Examples
         --------
@@ -162,22 +224,36 @@ class Pipeline:
         >>> batch = pipe.run_batch(data.frame, ["S000", "S001", "S003"], batch_size=2)
         >>> len(batch.runs), batch.sensors.height
         (2, 3)
+        >>> pipe.store.latest("processed").sensors
+        ('S000', 'S001', 'S003')
         """
         if batch_size < 1:
             msg = f"`batch_size` must be >= 1, got {batch_size}"
             raise ConfigError(msg)
-        runs = []
+        runs: list[PipelineRun] = []
         for start in range(0, len(sensors), batch_size):
             chunk = list(sensors[start : start + batch_size])
+            mode: Literal["overwrite", "append"] = (
+                "append" if any(r.versions for r in runs) else "overwrite"
+            )
             try:
-                runs.append(self.run(source, sensors=chunk, window=window, progress=progress))
+                runs.append(
+                    self._run(
+                        source, chunk, window=window, description="", progress=progress, mode=mode
+                    )
+                )
             except PipelineError as exc:
                 logger.warning("batch of %d sensor(s) failed: %s", len(chunk), exc)
         return BatchRun(runs)
 
     def runs(self, *, run_id: str | None = None, sensor: str | None = None) -> pl.DataFrame:
         """
-        Return the run records: one row per run, sensor and event (start / finish).
+        Return the run records: one row per run, sensor and event.
+
+        The events are ``start`` (status ``running``), ``commit`` (``committing``) and
+        ``finish`` (the sensor's outcome, or ``failed`` / ``abandoned``). Runs whose
+        process died are resolved first (see :meth:`recover`), so a run without a
+        finish event is still running.
 
         Examples
         --------
@@ -186,12 +262,33 @@ class Pipeline:
         >>> pipe.runs().height
         0
         """
-        records = self._run_records()
+        self.recover()
+        records = self._log.read()
         if run_id is not None:
             records = records.filter(pl.col("run_id") == run_id)
         if sensor is not None:
             records = records.filter(pl.col(SENSOR) == sensor)
         return records.sort("at", SENSOR).collect()
+
+    def recover(self) -> list[str]:
+        """
+        Resolve the unfinished runs whose process died; return their run ids.
+
+        A run that died after committing its raw version is rolled forward: its
+        processed version is committed from the output it staged under
+        ``<root>/_sensorframe/staging/<run_id>/`` and its outcome recorded. A run
+        that died before is recorded as ``abandoned``. A run counts as dead when its
+        process (same host: pid and process start time) is gone, or, for a run of
+        another host, once its last record is ``config.abandon_after`` old. Called
+        at the start of every run and by :meth:`runs`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> sf.Pipeline(sf.DatasetStore(tempfile.mkdtemp())).recover()
+        []
+        """
+        return recover(self.store, self._log, timeout=self.config.abandon_after)
 
     def latest_successful(self, sensor: str) -> dict[str, Any] | None:
         """Return the finish record of the newest successful run of ``sensor``, if any."""
@@ -263,7 +360,8 @@ class Pipeline:
         frame: pl.DataFrame,
         failures: dict[str, str],
         report: Progress,
-    ) -> _Outcome:
+    ) -> tuple[_Outcome, pl.DataFrame, pl.DataFrame]:
+        """Run the computing steps; return their reports and the raw and processed rows kept."""
         cfg = self.config
         out = _Outcome()
         if "quality" in cfg.steps:  # on every sensor: an all-missing one is graded CRITICAL
@@ -288,12 +386,7 @@ class Pipeline:
         if "drift" in cfg.steps:
             with report.step("drift"):
                 out.drift = self._drift(good, failures)
-        if "version" in cfg.steps:
-            with report.step("version"):
-                out.versions = self._version(
-                    _without(good, failures), _without(processed, failures)
-                )
-        return out
+        return out, _without(good, failures), _without(processed, failures)
 
     def _normalize(self, frame: pl.DataFrame) -> pl.DataFrame:
         train = split(frame, self.config.ratios).train
@@ -329,86 +422,42 @@ class Pipeline:
         latest = records.sort("created_at").group_by(SENSOR, maintain_order=True).last()
         return latest.drop("created_at")
 
-    def _version(self, raw: pl.DataFrame, processed: pl.DataFrame) -> dict[str, DatasetVersion]:
-        cfg = self.config
-        sensors = raw[SENSOR].n_unique()
-        raw_version = self.store.commit(
-            cfg.raw_dataset,
-            raw.select(SENSOR, TIME, VALUE),
-            description=f"pipeline input, {sensors} sensor(s)",
-        )
-        processed_version = self.store.commit(
-            cfg.processed_dataset,
-            processed,
-            description=f"{cfg.normalize} normalized features, {sensors} sensor(s)",
-            parents=[raw_version],
-        )
-        return {cfg.raw_dataset: raw_version, cfg.processed_dataset: processed_version}
-
-    def _run_records(self) -> pl.LazyFrame:
-        try:
-            return self.store.records(RUNS_TABLE)
-        except SensorFrameError:
-            return pl.LazyFrame(schema=_RUN_SCHEMA)
-
-    def _record(
+    def _version(
         self,
         run_id: str,
-        ids: list[str],
-        *,
-        event: str,
-        status: str | None = None,
-        error: str | None = None,
-        started: datetime | None = None,
-        table: pl.DataFrame | None = None,
-        outcome: _Outcome | None = None,
-    ) -> None:
-        base = table if table is not None else pl.DataFrame({SENSOR: ids})
-        versions = outcome.versions if outcome else {}
+        raw: pl.DataFrame,
+        processed: pl.DataFrame,
+        sensors_table: pl.DataFrame,
+        description: str,
+        mode: Literal["overwrite", "append"],
+        params: str,
+    ) -> dict[str, DatasetVersion]:
         cfg = self.config
-        raw = versions.get(cfg.raw_dataset)
-        processed = versions.get(cfg.processed_dataset)
-        records = base.select(
-            pl.lit(run_id).alias("run_id"),
-            pl.col(SENSOR),
-            pl.lit(event).alias("event"),
-            pl.lit(started or datetime.now(UTC)).alias("at"),
-            (pl.col("status") if "status" in base.columns else pl.lit(status)).alias("status"),
-            (pl.col("error") if "error" in base.columns else pl.lit(error)).alias("error"),
-            *(
-                (pl.col(c) if c in base.columns else pl.lit(None)).alias(c)
-                for c in ("quality_status", "drift_severity", "drift_detected")
-            ),
-            pl.lit(raw.version if raw else None).alias("raw_version"),
-            pl.lit(processed.version if processed else None).alias("processed_version"),
-            pl.lit(cfg.to_json()).alias("params"),
+        n = raw[SENSOR].n_unique()
+        intent = Intent(
+            mode=mode,
+            raw_dataset=cfg.raw_dataset,
+            processed_dataset=cfg.processed_dataset,
+            raw_description=description or f"pipeline input, {n} sensor(s)",
+            processed_description=description
+            or f"{cfg.normalize} normalized features, {n} sensor(s)",
         )
-        self.store._append_reserved_records(RUNS_TABLE, records.cast(_RUN_SCHEMA))
-
-
-_RUN_SCHEMA = pl.Schema(
-    [
-        ("run_id", pl.String()),
-        (SENSOR, pl.String()),
-        ("event", pl.String()),
-        ("at", pl.Datetime("us", "UTC")),
-        ("status", pl.String()),
-        ("error", pl.String()),
-        ("quality_status", pl.String()),
-        ("drift_severity", pl.String()),
-        ("drift_detected", pl.Boolean()),
-        ("raw_version", pl.Int64()),
-        ("processed_version", pl.Int64()),
-        ("params", pl.String()),
-    ]
-)
+        return commit_run(
+            self.store,
+            self._log,
+            run_id,
+            raw=raw.select(SENSOR, TIME, VALUE),
+            processed=processed,
+            sensors=sensors_table,
+            intent=intent,
+            params=params,
+        )
 
 
 @dataclass
 class _Outcome:
     quality: QualityReport | None = None
     drift: DriftReport | None = None
-    versions: dict[str, DatasetVersion] = field(default_factory=dict)
 
 
 def _isolated(

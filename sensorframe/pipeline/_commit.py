@@ -1,0 +1,243 @@
+"""
+Committing a run's two versions all or nothing, and recovering runs whose process died.
+
+A Delta commit covers one table, so a run's raw and processed versions are committed
+by a recorded two-phase protocol:
+
+1. stage: the processed frame, the per-sensor outcome and the commit intent (mode,
+   descriptions) are written as Parquet under ``<root>/_sensorframe/staging/<run_id>/``,
+   the intent last;
+2. the ``commit`` event is appended to the run records;
+3. the raw version is committed, then the processed one (parent: the raw version), both
+   carrying the run id in their properties (``DatasetVersion.properties["run_id"]``);
+4. the ``finish`` events are appended, then the staging folder is removed.
+
+:func:`recover` resolves every unfinished run whose process can no longer be alive
+(see :mod:`sensorframe.pipeline._owner`): if its raw version landed it rolls the run
+forward, committing the processed version from the staged files and recording the
+staged outcome; if nothing landed it records the run as ``abandoned`` and removes its
+staging folder. Either way, every raw version a run made ends up with its processed
+child. Two processes recovering the same dead run at the same moment can each commit
+its processed version; the pipeline does not coordinate concurrent runs on one store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import polars as pl
+from deltalake.fs import DeltaStorageHandler
+
+from sensorframe.errors import DatasetNotFoundError
+from sensorframe.frame import SENSOR
+from sensorframe.pipeline._owner import Owner, may_be_alive
+from sensorframe.pipeline._records import RunLog
+from sensorframe.store import DatasetStore, DatasetVersion
+
+__all__ = ["RUN_PROPERTY", "Intent", "Staging", "commit_run", "finish_run", "recover"]
+
+logger = logging.getLogger("sensorframe.pipeline")
+
+RUN_PROPERTY = "run_id"
+"""Key of the version property that names the run which committed a version."""
+STAGING = "_sensorframe/staging"
+"""Folder under the store root holding the staged output of runs being committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the commit phase of a run commits, staged with its output."""
+
+    mode: Literal["overwrite", "append"]
+    raw_dataset: str
+    processed_dataset: str
+    raw_description: str
+    processed_description: str
+
+
+class Staging:
+    """The staged output of one run: ``<root>/_sensorframe/staging/<run_id>/*.parquet``."""
+
+    def __init__(self, store: DatasetStore, run_id: str) -> None:
+        self.store = store
+        self.folder = f"{STAGING}/{run_id}"
+
+    def _path(self, name: str) -> str:
+        return f"{self.store.root}/{self.folder}/{name}.parquet"
+
+    def write(self, processed: pl.DataFrame, sensors: pl.DataFrame, intent: Intent) -> None:
+        """Stage the output; the intent goes last and marks the staging complete."""
+        frames = (("processed", processed), ("sensors", sensors), ("intent", _one_row(intent)))
+        for name, frame in frames:
+            frame.write_parquet(
+                self._path(name),
+                compression="lz4",  # read back at most once: speed over size
+                storage_options=self.store.storage_options,
+                mkdir=self.store.is_local,
+            )
+
+    def intent(self) -> Intent | None:
+        """Return the staged intent; ``None`` if staging never completed (or was removed)."""
+        try:
+            row = self.read("intent").row(0, named=True)
+        except (OSError, pl.exceptions.PolarsError):
+            return None  # a writer killed while staging leaves no readable intent
+        return Intent(**row)
+
+    def read(self, name: str) -> pl.DataFrame:
+        """Read one staged frame (``processed`` or ``sensors``)."""
+        return pl.read_parquet(self._path(name), storage_options=self.store.storage_options)
+
+    def remove(self) -> None:
+        """Delete the staged files (nothing happens if there are none)."""
+        if self.store.is_local:
+            shutil.rmtree(f"{self.store.root}/{self.folder}", ignore_errors=True)
+        else:
+            DeltaStorageHandler(self.store.root, self.store.storage_options).delete_dir(self.folder)
+
+
+def commit_run(
+    store: DatasetStore,
+    log: RunLog,
+    run_id: str,
+    *,
+    raw: pl.DataFrame,
+    processed: pl.DataFrame,
+    sensors: pl.DataFrame,
+    intent: Intent,
+    params: str,
+) -> dict[str, DatasetVersion]:
+    """Stage, record the intent, commit raw then processed; return both versions."""
+    staging = Staging(store, run_id)
+    staging.write(processed, sensors, intent)
+    log.append(run_id, sensors.select(SENSOR), event="commit", status="committing", params=params)
+    raw_version = store.commit(
+        intent.raw_dataset,
+        raw,
+        description=intent.raw_description,
+        mode=intent.mode,
+        properties={RUN_PROPERTY: run_id},
+    )
+    return {
+        "raw": raw_version,
+        "processed": _commit_processed(store, run_id, processed, intent, raw_version),
+    }
+
+
+def finish_run(
+    store: DatasetStore,
+    log: RunLog,
+    run_id: str,
+    *,
+    sensors: pl.DataFrame,
+    versions: dict[str, DatasetVersion],
+    params: str,
+) -> None:
+    """Record the run's finish events, then remove its staged output."""
+    log.append(run_id, sensors, event="finish", versions=versions, params=params)
+    Staging(store, run_id).remove()
+
+
+def recover(store: DatasetStore, log: RunLog, *, timeout: timedelta) -> list[str]:
+    """
+    Resolve every unfinished run whose process cannot still be alive.
+
+    Returns the ids of the runs resolved (rolled forward, marked failed or abandoned).
+    """
+    records = log.read().collect()
+    start = pl.col("event") == "start"
+    unfinished = (
+        records.group_by("run_id", maintain_order=True)
+        .agg(
+            (pl.col("event") == "finish").any().alias("finished"),
+            pl.col("at").max().alias("last_record"),
+            pl.col(SENSOR).filter(start).alias("sensors"),
+            *(pl.col(c).filter(start).first() for c in ("host", "pid", "process", "params")),
+        )
+        .filter(~pl.col("finished"))
+    )
+    now = datetime.now(UTC)
+    resolved = []
+    for run in unfinished.iter_rows(named=True):
+        owner = Owner(host=run["host"] or "", pid=run["pid"] or 0, token=run["process"])
+        if may_be_alive(
+            owner, run["run_id"], last_record=run["last_record"], now=now, timeout=timeout
+        ):
+            continue
+        _resolve(store, log, run["run_id"], owner, sensors=run["sensors"], params=run["params"])
+        resolved.append(run["run_id"])
+    return resolved
+
+
+def _resolve(
+    store: DatasetStore, log: RunLog, run_id: str, owner: Owner, *, sensors: list[str], params: str
+) -> None:
+    settings = json.loads(params)
+    raw = _landed(store, settings["raw_dataset"], run_id)
+    processed = _landed(store, settings["processed_dataset"], run_id)
+    staging = Staging(store, run_id)
+    ids = pl.DataFrame({SENSOR: sensors}, schema={SENSOR: pl.String})
+    who = f"the process of run {run_id} (pid {owner.pid} on {owner.host or 'an unknown host'})"
+    if raw is None:
+        logger.warning("run %s: %s died before committing; marked abandoned", run_id, who)
+        log.append(
+            run_id,
+            ids,
+            event="finish",
+            status="abandoned",
+            error=f"{who} died before committing; no version was committed",
+            params=params,
+        )
+        staging.remove()
+        return
+    intent = staging.intent()
+    if intent is None:
+        msg = (
+            f"{who} died after committing {raw.dataset}@{raw.version}, and its staged output "
+            f"under {store.root}/{staging.folder} is gone: the processed version is missing"
+        )
+        logger.error("run %s: %s", run_id, msg)
+        log.append(run_id, ids, event="finish", status="failed", error=msg, params=params)
+        return
+    if processed is None:
+        logger.warning("run %s: %s died after the raw commit; rolling forward", run_id, who)
+        processed = _commit_processed(store, run_id, staging.read("processed"), intent, raw)
+    versions = {"raw": raw, "processed": processed}
+    finish_run(
+        store, log, run_id, sensors=staging.read("sensors"), versions=versions, params=params
+    )
+
+
+def _commit_processed(
+    store: DatasetStore, run_id: str, processed: pl.DataFrame, intent: Intent, raw: DatasetVersion
+) -> DatasetVersion:
+    return store.commit(
+        intent.processed_dataset,
+        processed,
+        description=intent.processed_description,
+        parents=[raw],
+        mode=intent.mode,
+        properties={RUN_PROPERTY: run_id},
+    )
+
+
+def _landed(store: DatasetStore, dataset: str, run_id: str) -> DatasetVersion | None:
+    """Return the version of ``dataset`` committed by run ``run_id``, if one landed."""
+    try:
+        versions = store.versions(dataset)
+    except DatasetNotFoundError:
+        return None
+    mine = pl.element().struct.field("key").eq(RUN_PROPERTY) & pl.element().struct.field(
+        "value"
+    ).eq(run_id)
+    hit = versions.filter(pl.col("properties").list.eval(mine).list.any())
+    return store.version(dataset, hit["version"][-1]) if hit.height else None
+
+
+def _one_row(intent: Intent) -> pl.DataFrame:
+    return pl.DataFrame([asdict(intent)])

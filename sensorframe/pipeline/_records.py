@@ -1,0 +1,104 @@
+"""
+Run records: append-only events in ``<root>/_sensorframe/runs``, one row per sensor.
+
+A run writes ``start`` (status ``running``, with the owning process), ``commit``
+(status ``committing``: its output is staged and its versions are about to be
+committed) and ``finish`` (the per-sensor outcome, or ``failed`` / ``abandoned`` for
+the whole run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import polars as pl
+
+from sensorframe.errors import SensorFrameError
+from sensorframe.frame import SENSOR
+from sensorframe.pipeline._owner import Owner
+from sensorframe.store import DatasetStore, DatasetVersion
+
+__all__ = ["RUNS_TABLE", "RUN_SCHEMA", "RunLog"]
+
+RUNS_TABLE = "runs"
+
+RUN_SCHEMA = pl.Schema(
+    [
+        ("run_id", pl.String()),
+        (SENSOR, pl.String()),
+        ("event", pl.String()),
+        ("at", pl.Datetime("us", "UTC")),
+        ("status", pl.String()),
+        ("error", pl.String()),
+        ("quality_status", pl.String()),
+        ("drift_severity", pl.String()),
+        ("drift_detected", pl.Boolean()),
+        ("raw_version", pl.Int64()),
+        ("processed_version", pl.Int64()),
+        ("params", pl.String()),
+        ("host", pl.String()),
+        ("pid", pl.Int64()),
+        ("process", pl.String()),
+    ]
+)
+_OUTCOME = ("quality_status", "drift_severity", "drift_detected")
+
+
+class RunLog:
+    """Write and read the run records of a store."""
+
+    def __init__(self, store: DatasetStore) -> None:
+        self.store = store
+
+    def read(self) -> pl.LazyFrame:
+        """All records (an empty frame of :data:`RUN_SCHEMA` before the first run)."""
+        try:
+            records = self.store.records(RUNS_TABLE)
+        except SensorFrameError:
+            return pl.LazyFrame(schema=RUN_SCHEMA)
+        # Tables written before a column existed lack it.
+        names = records.collect_schema().names()
+        missing = [
+            pl.lit(None, dtype).alias(c) for c, dtype in RUN_SCHEMA.items() if c not in names
+        ]
+        return records.with_columns(missing) if missing else records
+
+    def append(
+        self,
+        run_id: str,
+        sensors: pl.DataFrame,
+        *,
+        event: str,
+        params: str,
+        status: str | None = None,
+        error: str | None = None,
+        at: datetime | None = None,
+        versions: Mapping[str, DatasetVersion | None] | None = None,
+        owner: Owner | None = None,
+    ) -> None:
+        """
+        Append one record per row of ``sensors`` (a ``sensor_id`` column at least).
+
+        ``status`` and ``error`` apply to every sensor unless ``sensors`` has those
+        columns; ``versions`` maps ``"raw"`` / ``"processed"`` to the run's versions.
+        """
+        versions = versions or {}
+        raw, processed = versions.get("raw"), versions.get("processed")
+        given = sensors.columns
+        records = sensors.select(
+            pl.lit(run_id).alias("run_id"),
+            pl.col(SENSOR),
+            pl.lit(event).alias("event"),
+            pl.lit(at or datetime.now(UTC)).alias("at"),
+            (pl.col("status") if "status" in given else pl.lit(status)).alias("status"),
+            (pl.col("error") if "error" in given else pl.lit(error)).alias("error"),
+            *((pl.col(c) if c in given else pl.lit(None)).alias(c) for c in _OUTCOME),
+            pl.lit(raw.version if raw else None).alias("raw_version"),
+            pl.lit(processed.version if processed else None).alias("processed_version"),
+            pl.lit(params).alias("params"),
+            pl.lit(owner.host if owner else None).alias("host"),
+            pl.lit(owner.pid if owner else None).alias("pid"),
+            pl.lit(owner.token if owner else None).alias("process"),
+        )
+        self.store._append_reserved_records(RUNS_TABLE, records.cast(RUN_SCHEMA))
