@@ -357,30 +357,73 @@ def _to_lazy(source: Any, cols: Columns, *, storage_options: dict[str, str] | No
         return _scan_path(os.fspath(source), cols, storage_options=storage_options)
     module = type(source).__module__.split(".")[0]
     try:
-        if module == "pyarrow":
-            import pyarrow as pa
-            import pyarrow.dataset as pads
-
-            if isinstance(source, pads.Dataset):
-                return pl.scan_pyarrow_dataset(source)
-            if isinstance(source, pa.RecordBatchReader):
-                source = source.read_all()
-            if isinstance(source, pa.Table | pa.RecordBatch):
-                return pl.DataFrame(pl.from_arrow(source)).lazy()
-        if module == "pandas":
-            return pl.from_pandas(_pandas_index_as_columns(source, cols)).lazy()
-        if hasattr(source, "__arrow_c_stream__"):
-            import pyarrow as pa
-
-            return pl.DataFrame(pl.from_arrow(pa.table(source))).lazy()
+        table = _arrow_table(source, module, cols)
     except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
         msg = f"could not read {type(source).__name__} as a table: {exc}"
         raise SourceError(msg) from exc
+    if isinstance(table, pl.LazyFrame):
+        return table
+    if table is not None:
+        return _from_arrow(table)
     msg = (
         f"cannot read a {type(source).__module__}.{type(source).__name__} as sensor data; "
         "pass a polars/pyarrow/pandas frame, an Arrow stream, a path or a NumPy array"
     )
     raise SourceError(msg)
+
+
+def _arrow_table(source: Any, module: str, cols: Columns) -> Any:
+    """Read an Arrow-like ``source`` as a ``pa.Table`` (a Dataset stays lazy), or None."""
+    import pyarrow as pa
+
+    if module == "pyarrow":
+        import pyarrow.dataset as pads
+
+        if isinstance(source, pads.Dataset):
+            return pl.scan_pyarrow_dataset(source)
+        if isinstance(source, pa.RecordBatchReader):
+            return source.read_all()
+        if isinstance(source, pa.RecordBatch):
+            return pa.Table.from_batches([source])
+        if isinstance(source, pa.Table):
+            return source
+    if module == "pandas":
+        frame = _pandas_index_as_columns(source, cols)
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    if hasattr(source, "__arrow_c_stream__"):
+        return pa.table(source)
+    return None
+
+
+def _from_arrow(table: Any) -> pl.LazyFrame:
+    """
+    Turn a ``pa.Table`` into a LazyFrame, converting second-unit columns first.
+
+    Polars reads Arrow ``timestamp[s]`` and ``duration[s]`` by multiplying by 1000
+    unchecked (2**62 s wraps to 1970-01-01): they are cast to milliseconds here with
+    Arrow's overflow check, and a value that does not fit is refused.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        kind = field.type
+        if not (pa.types.is_timestamp(kind) or pa.types.is_duration(kind)) or kind.unit != "s":
+            continue
+        ms = pa.timestamp("ms", kind.tz) if pa.types.is_timestamp(kind) else pa.duration("ms")
+        try:
+            column = table.column(i).cast(ms)
+        except pa.ArrowInvalid as exc:
+            seconds = table.column(i).cast(pa.int64())
+            limit = (2**63 - 1) // 1000
+            row = pc.index(pc.or_(pc.less(seconds, -limit), pc.greater(seconds, limit)), True)
+            msg = (
+                f"column {field.name!r} holds seconds too large for any time, first at "
+                f"row {row.as_py()}: {seconds[row.as_py()].as_py()} s"
+            )
+            raise SensorSchemaError(msg) from exc
+        table = table.set_column(i, field.with_type(ms), column)
+    return pl.DataFrame(pl.from_arrow(table)).lazy()
 
 
 def _pandas_index_as_columns(frame: Any, cols: Columns) -> Any:
@@ -547,7 +590,8 @@ def _from_datetime(col: pl.Expr, dtype: pl.DataType, opts: _ReadOptions, *, mism
 # seconds, a fraction and an offset ("Z", "+02", "+0200", "+02:00").
 _ISO = (
     r"^(?<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?<hm>\d{2}:\d{2})(?<sec>:\d{2}(?:\.\d{1,9})?)?(?<off>Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"(?:[T ](?<hm>\d{2}:\d{2})(?<sec>:\d{2}(?:\.\d{1,9})?)?"
+    r"(?<off>Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?$"
 )
 
 
@@ -670,8 +714,8 @@ def _validate(
         "empty sensor": f"sensor column {column!r} has {count} empty id(s), first at row {row}",
         "null time": f"time column {column!r} has {count} null timestamp(s), first at row {row}",
         "out of range": (
-            f"time column {column!r} has {count} time(s) outside {TIME_RANGE[0].date()} .. "
-            f"{TIME_RANGE[1].date()}, first at row {row}: {example}"
+            f"time column {column!r} has {count} time(s) outside {TIME_RANGE[0]} .. "
+            f"{TIME_RANGE[1]}, first at row {row}: {example}"
         ),
         "non-existent": (
             f"time column {column!r} has {count} local time(s) that do not exist in "
