@@ -2,8 +2,10 @@
 The ``sensorframe`` command: quality, drift, pipeline runs and the dataset store.
 
 Every command reads Parquet, CSV or Delta sources (``--sensor-col`` and friends map
-other column names), prints a readable table, or JSON with ``--json``. A mistake prints
-one line on standard error and exits with status 2; nothing prints a traceback.
+other column names; ``--time-format`` and ``--timezone`` say how to read times), prints
+a readable table, or JSON with ``--json``. A mistake prints one line on standard error
+and exits with status 2 (a bad flag value: argparse's usage line and error, status 2);
+nothing prints a traceback.
 """
 
 from __future__ import annotations
@@ -11,23 +13,39 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from sensorframe.drift import DriftConfig, detect_drift
-from sensorframe.errors import SensorFrameError
+from sensorframe.errors import InvalidParameterError, SensorFrameError
 from sensorframe.frame import SENSOR, TIME, Columns, scan
 from sensorframe.pipeline import Pipeline, PipelineConfig
+from sensorframe.pipeline.config import MAX_WINDOW
 from sensorframe.quality import QualityConfig, assess_quality
 from sensorframe.store import DatasetStore
 
 __all__ = ["main"]
+
+_N = TypeVar("_N", int, float)
+DEMO_MARK = ".sensorframe-demo"
+"""File the demo writes into its lake: only such a folder may be replaced (``--force``)."""
+MAX_DEMO_SENSORS = 1_000
+# Hints in library messages that name Python arguments, and the flags that do the same.
+_FLAG_HINTS = (
+    (re.compile(r"columns=sf\.Columns\([^)]*\)"), "--sensor-col, --time-col and --value-col"),
+    (re.compile(r"\btime_format=(\S+)"), r"--time-format \1"),
+    (re.compile(r"\btime_format="), "--time-format"),
+    (re.compile(r"\btimezone="), "--timezone "),
+    (re.compile(r"\bambiguous='(earliest|latest)'"), r"--ambiguous \1"),
+)
 
 _QUALITY_COLUMNS = [
     SENSOR,
@@ -68,14 +86,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.handler(args)
     except SensorFrameError as exc:
-        print(f"sensorframe: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return 2
     except (OSError, ValueError) as exc:
-        print(f"sensorframe: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _fail(f"{type(exc).__name__}: {exc}")
         return 2
     if result is not None:
         _emit(result, as_json=args.json)
     return 0
+
+
+def _fail(message: str) -> None:
+    """Print ``message`` as one line, with flags in place of the library's Python hints."""
+    for pattern, flag in _FLAG_HINTS:
+        message = pattern.sub(flag, message)
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"sensorframe: error: {line}", file=sys.stderr)
+
+
+def _number(
+    convert: Callable[[str], _N],
+    *,
+    low: _N,
+    high: _N | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> Callable[[str], _N]:
+    """Return an argparse ``type``: a finite number within bounds, else an argparse error."""
+    rule = f"{'>' if open_low else '>='} {low:g}"
+    if high is not None:
+        rule += f" and {'<' if open_high else '<='} {high:g}"
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            msg = f"not {'an integer' if convert is int else 'a number'}: {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        inside = math.isfinite(value) and (value > low if open_low else value >= low)
+        if high is not None:
+            inside = inside and (value < high if open_high else value <= high)
+        if not inside:
+            msg = f"must be a finite number {rule}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,24 +148,52 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     p = command("demo", "run the whole pipeline on generated data into a local lake", _demo)
-    p.add_argument("--root", default="demo-lake", help="folder of the demo lake (recreated)")
-    p.add_argument("--sensors", type=int, default=12, help="number of generated sensors")
+    p.add_argument(
+        "--root", default="demo-lake", help="folder of the demo lake: new, empty, or --force"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the lake of an earlier demo at --root (never any other folder)",
+    )
+    p.add_argument(
+        "--sensors",
+        type=_number(int, low=1, high=MAX_DEMO_SENSORS),
+        default=12,
+        help=f"number of generated sensors (1 to {MAX_DEMO_SENSORS})",
+    )
 
     p = command("quality", "assess the quality of every sensor in SOURCE", _quality)
     _source_args(p, "source")
-    p.add_argument("--outlier-z", type=float, default=3.0, help="z-score outlier threshold")
+    p.add_argument(
+        "--outlier-z",
+        type=_number(float, low=0.0, open_low=True),
+        default=3.0,
+        help="z-score outlier threshold",
+    )
     p.add_argument("--events", action="store_true", help="list failing runs instead")
 
     p = command("drift", "compare CURRENT with REFERENCE, per sensor", _drift)
     _source_args(p, "reference")
     p.add_argument("current", help="Parquet/CSV file or Delta table of current readings")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    p.add_argument(
+        "--alpha",
+        type=_number(float, low=0.0, high=1.0, open_low=True, open_high=True),
+        default=0.05,
+        help="significance level",
+    )
 
     p = command("run", "run the pipeline on SOURCE into the store at --root", _run)
     _source_args(p, "source")
     _root_arg(p)
     p.add_argument("--sensors", help="comma-separated sensor ids (default: all)")
-    p.add_argument("--hours-back", type=float, default=168.0, help="window; 0 for all data")
+    p.add_argument(
+        "--hours-back",
+        type=_number(float, low=0.0, high=MAX_WINDOW.total_seconds() / 3600),
+        default=168.0,
+        help=f"use the readings of the last HOURS_BACK hours (at most {MAX_WINDOW.days * 24}); "
+        "0 for all data",
+    )
 
     p = command("versions", "list the versions of DATASET", _versions)
     _root_arg(p)
@@ -118,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("lineage", "show the ancestry of DATASET at VERSION", _lineage)
     _root_arg(p)
     p.add_argument("dataset")
-    p.add_argument("version", type=int, nargs="?", help="default: the latest")
+    p.add_argument("version", type=_number(int, low=0), nargs="?", help="default: the latest")
 
     p = command("runs", "list pipeline run records", _runs)
     _root_arg(p)
@@ -132,29 +216,46 @@ def _source_args(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--sensor-col", default=SENSOR, help="name of the sensor id column")
     p.add_argument("--time-col", default=TIME, help="name of the time column")
     p.add_argument("--value-col", default="value", help="name of the value column")
+    p.add_argument(
+        "--time-format",
+        help="strftime format of textual times, e.g. '%%m/%%d/%%Y %%H:%%M' "
+        "(default: ISO-8601 only)",
+    )
+    p.add_argument(
+        "--timezone",
+        help="IANA zone in which naive times are read, e.g. Europe/Berlin (default: UTC)",
+    )
+    p.add_argument(
+        "--ambiguous",
+        choices=("raise", "earliest", "latest"),
+        default="raise",
+        help="with --timezone: how to read a repeated hour at a DST fall-back",
+    )
 
 
 def _root_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", required=True, help="store root: a folder or s3://bucket/prefix")
 
 
-def _columns(args: argparse.Namespace) -> Columns:
-    return Columns(sensor=args.sensor_col, time=args.time_col, value=args.value_col)
+def _scan(args: argparse.Namespace, source: str) -> pl.LazyFrame:
+    """Scan ``source`` with the column, time-format and time-zone flags."""
+    return scan(
+        source,
+        columns=Columns(sensor=args.sensor_col, time=args.time_col, value=args.value_col),
+        time_format=args.time_format,
+        timezone=args.timezone,
+        ambiguous=args.ambiguous,
+    )
 
 
 def _quality(args: argparse.Namespace) -> pl.DataFrame:
-    report = assess_quality(
-        scan(args.source, columns=_columns(args)), QualityConfig(outlier_z=args.outlier_z)
-    )
+    report = assess_quality(_scan(args, args.source), QualityConfig(outlier_z=args.outlier_z))
     return report.events if args.events else report.table
 
 
 def _drift(args: argparse.Namespace) -> pl.DataFrame:
-    cols = _columns(args)
     report = detect_drift(
-        scan(args.reference, columns=cols),
-        scan(args.current, columns=cols),
-        DriftConfig(alpha=args.alpha),
+        _scan(args, args.reference), _scan(args, args.current), DriftConfig(alpha=args.alpha)
     )
     return report.table
 
@@ -163,7 +264,7 @@ def _run(args: argparse.Namespace) -> pl.DataFrame:
     window = timedelta(hours=args.hours_back) if args.hours_back > 0 else None
     pipe = Pipeline(DatasetStore(args.root), PipelineConfig(window=window))
     sensors = args.sensors.split(",") if args.sensors else None
-    run = pipe.run(scan(args.source, columns=_columns(args)), sensors=sensors)
+    run = pipe.run(_scan(args, args.source), sensors=sensors)
     print(run.summary(), file=sys.stderr)
     return run.sensors
 
@@ -191,14 +292,30 @@ def _existing_store(root: str) -> DatasetStore:
 
 
 def _demo(args: argparse.Namespace) -> None:
+    """
+    Run the demo into ``--root``: a new or empty folder, or an earlier demo's with --force.
+
+    A folder holding anything else is never deleted, with or without ``--force``.
+    """
     from sensorframe.demo import run_demo
 
     root = Path(args.root)
-    if root.exists():
-        if not (root / "_sensorframe").is_dir():
-            msg = f"{root} exists and is not a sensorframe lake; choose another --root"
-            raise SensorFrameError(msg)
+    if root.exists() and any(root.iterdir()):
+        if not (root / DEMO_MARK).is_file():
+            msg = (
+                f"{root} is not empty and was not made by the demo; the demo never deletes "
+                "it: choose another --root"
+            )
+            raise InvalidParameterError(msg)
+        if not args.force:
+            msg = (
+                f"{root} holds the lake of an earlier demo; pass --force to replace it, "
+                "or choose another --root"
+            )
+            raise InvalidParameterError(msg)
         shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / DEMO_MARK).write_text("made by `sensorframe demo`; --force may replace this folder\n")
     run_demo(str(root), n_sensors=args.sensors, as_json=args.json)
 
 

@@ -6,7 +6,8 @@ two weeks and a level shift from day 17 in half of them, then runs the pipeline 
 into a local Delta lake: a first run on weeks 1-2 (which finds the faults and stores the
 drift reference) and a second on weeks 3-4 (which finds the shift). It prints the
 quality table, the drift table, the dataset versions with their lineage, a model link
-and the run records.
+and the run records. ``sensorframe demo`` writes only into a new or empty folder, or,
+with ``--force``, replaces the lake of an earlier demo; it never deletes anything else.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+import sensorframe as sf
 from sensorframe.cli import main
 from sensorframe.datasets import synthetic
 
@@ -109,8 +111,137 @@ def test_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "run records",
     ):
         assert section in out
-    assert main(["demo", "--root", str(root), "--sensors", "4"]) == 0  # re-runnable
+    assert main(["demo", "--root", str(root), "--sensors", "4", "--force"]) == 0  # re-runnable
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("mine")
-    assert main(["demo", "--root", str(tmp_path / "other")]) == 2
+    assert main(["demo", "--root", str(tmp_path / "other"), "--force"]) == 2
     assert (tmp_path / "other" / "keep.txt").exists()
+
+
+def test_demo_never_deletes_a_lake_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = tmp_path / "demo-lake"
+    assert main(["demo", "--root", str(demo), "--sensors", "2"]) == 0
+    capsys.readouterr()
+    before = sorted(p.relative_to(demo) for p in demo.rglob("*"))
+    assert main(["demo", "--root", str(demo), "--sensors", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--force" in err
+    assert str(demo) in err
+    assert sorted(p.relative_to(demo) for p in demo.rglob("*")) == before
+    # a lake the demo did not make is never deleted, even with --force
+    lake = tmp_path / "lake"
+    readings = synthetic(n_sensors=2, n_points=500, seed=1).frame
+    sf.DatasetStore(lake).commit("readings", readings)
+    for flags in ([], ["--force"]):
+        assert main(["demo", "--root", str(lake), "--sensors", "2", *flags]) == 2
+        assert "not made by the demo" in capsys.readouterr().err
+    assert sf.DatasetStore(lake).versions("readings").height == 1
+    with pytest.raises(sf.InvalidParameterError, match="--force"):
+        _demo_into(demo)
+
+
+def _demo_into(root: Path) -> None:
+    from sensorframe.cli import _demo, _parser
+
+    _demo(_parser().parse_args(["demo", "--root", str(root)]))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--hours-back", "inf"],
+        ["--hours-back", "nan"],
+        ["--hours-back", "-5"],
+        ["--hours-back", "1e400"],
+        ["--hours-back", "2e10"],  # would overflow microsecond timestamps
+        ["--hours-back", "soon"],
+    ],
+)
+def test_run_refuses_bad_hours(
+    args: list[str], readings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(readings), "--root", str(tmp_path / "lake"), *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--hours-back" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["quality", "R", "--outlier-z", "nan"],
+        ["quality", "R", "--outlier-z", "0"],
+        ["drift", "R", "R", "--alpha", "1.5"],
+        ["drift", "R", "R", "--alpha", "-inf"],
+        ["demo", "--sensors", "0"],
+        ["demo", "--sensors", "10000000"],
+        ["lineage", "--root", "X", "raw", "-1"],
+    ],
+)
+def test_other_bad_numbers_are_refused(
+    argv: list[str], readings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(readings) if a == "R" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_a_bad_value_names_file_column_and_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = synthetic(n_sensors=1, n_points=3_000, seed=1, faults=()).frame
+    path = tmp_path / "readings.csv"
+    frame.with_columns(pl.col("value").cast(pl.String)).with_columns(
+        value=pl.when(pl.int_range(pl.len()) == 2_499).then(pl.lit("abc")).otherwise("value")
+    ).write_csv(path)
+    for command in (["quality", str(path)], ["run", str(path), "--root", str(tmp_path / "l")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sensorframe: error:")
+        assert err.count("\n") == 1
+        assert str(path) in err or path.name in err
+        assert "'value'" in err or "value column" in err
+        assert "abc" in err
+        assert "2500" in err or "2,500" in err or "2499" in err
+
+
+def test_hints_name_the_flags_not_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = synthetic(n_sensors=1, n_points=500, seed=1, faults=()).frame
+    path = tmp_path / "r.csv"
+    frame.rename({"timestamp": "ts"}).write_csv(path)
+    assert main(["quality", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "--time-col" in err
+    assert "sf.Columns" not in err
+    us = tmp_path / "us.csv"
+    us.write_text("sensor_id,timestamp,value\na,1/2/2022 0:00,1\na,1/3/2022 0:00,2\n")
+    assert main(["quality", str(us)]) == 2
+    err = capsys.readouterr().err
+    assert "--time-format" in err
+    assert "time_format=" not in err
+
+
+def test_time_format_and_timezone_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    us = tmp_path / "us.csv"
+    rows = [f"a,1/{d}/2022 {h}:00,{d * h}" for d in range(2, 9) for h in range(24)]
+    us.write_text("sensor_id,timestamp,value\n" + "\n".join(rows) + "\n")
+    flags = ["--time-format", "%m/%d/%Y %H:%M", "--timezone", "America/New_York"]
+    root = str(tmp_path / "lake")
+    assert main(["run", str(us), "--root", root, "--hours-back", "0", *flags]) == 0
+    capsys.readouterr()
+    raw = sf.DatasetStore(root).read("raw").collect()
+    # 2 January 2022, 00:00 in New York (EST, UTC-5) is 05:00 UTC; never 1 February
+    assert raw["timestamp"].min() == datetime(2022, 1, 2, 5, tzinfo=UTC)
+    assert main(["quality", str(us), *flags, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["rows"] == len(rows)
+    assert main(["drift", str(us), str(us), *flags, "--json"]) == 0

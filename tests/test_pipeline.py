@@ -161,3 +161,31 @@ def test_run_batch_leaves_one_state_with_every_sensor(pipe: sf.Pipeline, data: A
         stored = pipe.store.read(name).collect()
         assert sorted(stored["sensor_id"].unique()) == ["S000", "S001", "S002", "S003"]
     assert second["processed"].parents == (("raw", second["raw"].version),)
+
+
+def test_window_bounds_and_sensor_selection(pipe: sf.Pipeline, data: Any) -> None:
+    with pytest.raises(sf.ConfigError, match="at most 36500 days"):
+        sf.PipelineConfig(window=timedelta(days=10**6))
+    with pytest.raises(sf.ConfigError, match="at most 36500 days"):
+        pipe.run(data.frame, window=timedelta(days=-1))
+    with pytest.raises(sf.InvalidTypeError, match="timedelta"):
+        pipe.run(data.frame, window=24)  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidTypeError, match="'S001'"):
+        pipe.run(data.frame, sensors="S001")
+    with pytest.raises(sf.PipelineError, match=r"no readings of the sensor\(s\) \['nope'\]"):
+        pipe.run(data.frame, sensors=["nope"])
+    assert pipe.store.datasets() == []
+
+
+def test_every_sensor_too_short_says_so(pipe: sf.Pipeline, data: Any) -> None:
+    short = data.frame.group_by("sensor_id").head(3)
+    with pytest.raises(sf.PipelineError, match=r"every sensor failed: .*only 3 finite reading"):
+        pipe.run(short)
+    finish = pipe.runs().filter(pl.col("event") == "finish")
+    assert set(finish["status"]) == {"failed"}
+
+
+def test_the_description_reaches_both_versions(pipe: sf.Pipeline, data: Any) -> None:
+    run = pipe.run(data.frame, description="pull of 3 March")
+    assert {v.description for v in run.versions.values()} == {"pull of 3 March"}
+    assert pipe.store.latest("processed").properties == (("run_id", run.run_id),)

@@ -9,14 +9,41 @@ from typing import Any, Literal, TypeAlias, get_args
 
 from sensorframe._typing import NormalizeMethod
 from sensorframe.drift import DriftConfig
-from sensorframe.errors import ConfigError
+from sensorframe.errors import ConfigError, InvalidTypeError
 from sensorframe.features import FeatureConfig
 from sensorframe.quality import QualityConfig
 
-__all__ = ["STEPS", "PipelineConfig", "Step"]
+__all__ = ["MAX_WINDOW", "STEPS", "PipelineConfig", "Step", "check_window"]
 
 Step: TypeAlias = Literal["quality", "normalize", "features", "drift", "version"]
 STEPS: tuple[Step, ...] = get_args(Step)
+MAX_WINDOW = timedelta(days=36_500)
+"""Longest ``window``: 100 years (a longer one would overflow microsecond timestamps)."""
+
+
+def check_window(window: object) -> None:
+    """
+    Raise unless ``window`` is ``None`` or a positive timedelta of at most :data:`MAX_WINDOW`.
+
+    Examples
+    --------
+    >>> from sensorframe.pipeline.config import check_window
+    >>> check_window(timedelta(days=-1))
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.ConfigError: `window` must be positive and at most 36500 days ...
+    """
+    if window is None:
+        return
+    if not isinstance(window, timedelta):
+        msg = f"`window` must be a timedelta or None, got {type(window).__name__}"
+        raise InvalidTypeError(msg)
+    if not timedelta(0) < window <= MAX_WINDOW:
+        msg = (
+            f"`window` must be positive and at most {MAX_WINDOW.days} days "
+            f"(None for every reading), got {window}"
+        )
+        raise ConfigError(msg)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,9 +96,7 @@ class PipelineConfig:
         if unknown:
             msg = f"unknown step(s) {unknown}; choose from {STEPS}"
             raise ConfigError(msg)
-        if self.window is not None and self.window <= timedelta(0):
-            msg = f"`window` must be positive, got {self.window}"
-            raise ConfigError(msg)
+        check_window(self.window)
         if self.abandon_after <= timedelta(0):
             msg = f"`abandon_after` must be positive, got {self.abandon_after}"
             raise ConfigError(msg)

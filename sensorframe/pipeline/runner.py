@@ -22,15 +22,16 @@ from typing import Any, Literal, TypeVar
 
 import polars as pl
 
+from sensorframe._utils import preview
 from sensorframe.drift import DriftDetector, DriftReport
-from sensorframe.errors import ConfigError, PipelineError, SensorFrameError
+from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError, SensorFrameError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
-from sensorframe.pipeline.config import PipelineConfig
+from sensorframe.pipeline.config import PipelineConfig, check_window
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
 from sensorframe.prepare import prepare_training_data as _prepare_training_data
@@ -129,6 +130,7 @@ class Pipeline:
         mode: Literal["overwrite", "append"],
     ) -> PipelineRun:
         cfg = self.config
+        check_window(window)
         self.recover()
         run_id = uuid.uuid4().hex[:12]
         started = datetime.now(UTC)
@@ -137,7 +139,8 @@ class Pipeline:
             frame = self._load(source, sensors, window or cfg.window)
         ids = frame[SENSOR].unique().sort().to_list()
         if not ids:
-            msg = "no readings selected: check `sensors` and `window`"
+            asked = "" if sensors is None else f" of the sensor(s) {preview(list(sensors))}"
+            msg = f"no readings selected: the source has no readings{asked} in the window"
             raise PipelineError(msg)
         params = cfg.to_json()
         ACTIVE.add(run_id)
@@ -348,6 +351,9 @@ class Pipeline:
     def _load(
         self, source: Any, sensors: Sequence[str] | None, window: timedelta | None
     ) -> pl.DataFrame:
+        if isinstance(sensors, str):
+            msg = f"`sensors` must be a sequence of sensor ids, got the string {sensors!r}"
+            raise InvalidTypeError(msg)
         lf = scan(source)
         if sensors is not None:
             lf = lf.filter(pl.col(SENSOR).is_in(list(sensors)))
@@ -363,6 +369,9 @@ class Pipeline:
     ) -> tuple[_Outcome, pl.DataFrame, pl.DataFrame]:
         """Run the computing steps; return their reports and the raw and processed rows kept."""
         cfg = self.config
+        if len(failures) == frame[SENSOR].n_unique():
+            msg = f"every sensor failed: {preview(failures.values(), limit=3)}"
+            raise PipelineError(msg)
         out = _Outcome()
         if "quality" in cfg.steps:  # on every sensor: an all-missing one is graded CRITICAL
             with report.step("quality"):
