@@ -537,7 +537,7 @@ def test_hash_is_order_independent_on_full_ties() -> None:
 
 def test_hash_falls_back_when_keys_do_not_pack() -> None:
     # 100 sensors (7 bits) and 8,000 years of microseconds (58 bits): two sort keys.
-    early, late = datetime(1, 1, 1, tzinfo=UTC), datetime(8000, 1, 1, tzinfo=UTC)
+    early, late = datetime(1, 1, 2, tzinfo=UTC), datetime(8000, 1, 1, tzinfo=UTC)
     ids = [f"s{i:03d}" for i in range(100)] * 2
     frame = pl.DataFrame(
         {

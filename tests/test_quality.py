@@ -236,7 +236,7 @@ def test_sensors_in_any_order_give_the_same_report() -> None:
 
 def test_unsorted_input_with_a_huge_time_span_sorts_on_the_columns() -> None:
     # 20 sensors x (year 1 .. 9999) overflows the one-key sort: the fallback sorts
-    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC), T0]
+    times = [datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC), T0]
     frame = pl.DataFrame(
         {
             "sensor_id": [f"s{k:02}" for k in range(20) for _ in times],

@@ -36,6 +36,9 @@ class DriftSeverity(IntEnum):
 
 Ladder: TypeAlias = tuple[float, float, float, float]
 
+_INT_RANGES = {"n_bins": (2, 1_000), "min_samples": (1, 10**9), "batch_cells": (1, 10**12)}
+"""Allowed ranges of the integer fields (bins cost memory per sensor; the rest fit in int64)."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DriftConfig:
@@ -46,7 +49,7 @@ class DriftConfig:
     ----------
     n_bins
         Number of bins, with edges at reference quantiles (outer edges ±inf), for PSI,
-        Jensen-Shannon and the chi-square test.
+        Jensen-Shannon and the chi-square test: 2 to 1,000.
     epsilon
         Bin proportions below this are clipped to it in PSI (as polars-ds does).
     alpha
@@ -68,10 +71,11 @@ class DriftConfig:
         With a target: the ladder for the change in value-target correlation
         (concept drift).
     min_samples
-        Finite readings needed in each window; fewer gives status
+        Finite readings needed in each window (1 to 10**9); fewer gives status
         ``"insufficient_data"``.
     batch_cells
-        Memory knob: sensors are processed in batches of about this many readings.
+        Memory knob: sensors are processed in batches of about this many readings
+        (1 to 10**12).
 
     Raises
     ------
@@ -127,10 +131,13 @@ class DriftConfig:
     batch_cells: int = 2_000_000
 
     def __post_init__(self) -> None:
-        for name, low in (("n_bins", 2), ("min_samples", 1), ("batch_cells", 1)):
+        for name, (low, high) in _INT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 msg = f"`{name}` must be an integer >= {low}, got {value!r}"
+                raise ConfigError(msg)
+            if value > high:
+                msg = f"`{name}` must be at most {high:_}, got {value!r}"
                 raise ConfigError(msg)
         check_probability("epsilon", self.epsilon)
         check_probability("alpha", self.alpha)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
@@ -29,13 +30,26 @@ from sensorframe.drift.statistics import (
     merge_stats,
     mw_pvalue,
 )
-from sensorframe.errors import ConfigError, NotFittedError, SensorSchemaError
+from sensorframe.errors import (
+    ConfigError,
+    InvalidTypeError,
+    NotFittedError,
+    SensorFrameError,
+    SensorSchemaError,
+    SourceError,
+)
 from sensorframe.frame import SENSOR
 
 __all__ = ["DriftDetector", "detect_drift"]
 
 _QNAMES = tuple(f"q{round(q * 100):02d}_shift" for q in QUANTILES)
 _META_KEY = "sensorframe.drift.config"
+
+
+def _one_line(exc: BaseException) -> str:
+    """Return the first line of an exception's message, with its type unless it is ours."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text if isinstance(exc, SensorFrameError) else f"{type(exc).__name__}: {text}"
 
 
 def _level(values: np.ndarray, ladder: tuple[float, ...]) -> np.ndarray:
@@ -191,8 +205,11 @@ class DriftDetector:
         """
         config = self.config or DriftConfig()
         if not isinstance(config, DriftConfig):
-            msg = f"`config` must be a DriftConfig, got {type(config).__name__}"
-            raise TypeError(msg)
+            msg = (
+                f"`config` must be a DriftConfig, got {type(config).__name__} "
+                "(for a dict of options: DriftConfig(**options))"
+            )
+            raise InvalidTypeError(msg)
         groups = collect_groups(reference, target=target, sensors=None)
         self.config_ = config
         self.target_ = target
@@ -262,16 +279,38 @@ class DriftDetector:
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read a detector written by :meth:`save`."""
-        meta = pl.read_parquet_metadata(path)
-        config = None
-        if _META_KEY in meta:
-            raw: dict[str, Any] = json.loads(meta[_META_KEY])
-            kwargs: dict[str, Any] = {
-                k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
-            }
-            config = DriftConfig(**kwargs)
-        return cls.from_profile(pl.read_parquet(path), config)
+        """
+        Read a detector written by :meth:`save`.
+
+        Raises
+        ------
+        SourceError
+            If the file is missing, is not Parquet, or does not hold a saved detector
+            (its config or profile columns are missing or malformed).
+        """
+        try:
+            meta = pl.read_parquet_metadata(path)
+            config = None
+            if _META_KEY in meta:
+                raw = json.loads(meta[_META_KEY])
+                if not isinstance(raw, dict):
+                    msg = f"the stored config is a {type(raw).__name__}, not an object"
+                    raise TypeError(msg)
+                kwargs: dict[str, Any] = {
+                    k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
+                }
+                config = DriftConfig(**kwargs)
+            return cls.from_profile(pl.read_parquet(path), config)
+        except (
+            OSError,
+            TypeError,
+            ValueError,  # also JSON errors and the library's own ConfigError ...
+            KeyError,
+            pl.exceptions.PolarsError,
+            pl.exceptions.PanicException,
+        ) as exc:
+            msg = f"{os.fspath(path)} is not a readable saved DriftDetector: {_one_line(exc)}"
+            raise SourceError(msg) from exc
 
     def detect(self, current: Any) -> DriftReport:
         """

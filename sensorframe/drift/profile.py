@@ -16,8 +16,9 @@ from sensorframe.drift.statistics import (
     quantiles_sorted,
     searchsorted_rows,
 )
-from sensorframe.errors import SensorSchemaError
-from sensorframe.frame import SENSOR, VALUE, scan
+from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
+from sensorframe.frame import SENSOR, TIME, VALUE, scan
+from sensorframe.quality.overflow import refuse_overflow
 
 __all__ = [
     "Groups",
@@ -75,6 +76,18 @@ def collect_groups(frame: Any, *, target: str | None, sensors: pl.Series | None)
     (sensors absent from the frame get no readings) and the frame's other sensors are
     appended, sorted.
     """
+    if target is not None and not isinstance(target, str):
+        msg = f"`target` must be a column name or None, got {type(target).__name__}"
+        raise InvalidTypeError(msg)
+    if target in (SENSOR, TIME, VALUE):
+        # The target is compared with the readings: concept drift is the change of
+        # their correlation. The readings as their own target would be a correlation
+        # of 1 and a copy of the covariate shift; the keys are not numeric.
+        msg = (
+            f"`target` must be a numeric column other than {SENSOR!r}, {TIME!r} and the "
+            f"readings {VALUE!r}, got {target!r}"
+        )
+        raise InvalidParameterError(msg)
     lf = scan(frame)
     schema = lf.collect_schema()
     if target is not None:
@@ -137,6 +150,8 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
         ]
         lf = lf.with_columns(_finite(pl.col(target)).alias("__target"))
     grouped = lf.group_by(SENSOR).agg(aggs).collect()
+    moments = [c for c in ("mean", "std", "t_mean", "t_std") if c in grouped.columns]
+    refuse_overflow(grouped[SENSOR], *(grouped[c] for c in moments), what="drift statistics")
     values = Samples.concatenated(*_flat(grouped["values"]))
     tvalues = None if target is None else Samples.concatenated(*_flat(grouped["t_values"]))
     return Groups(grouped.drop("values", "t_values", strict=False), values, tvalues)
@@ -166,14 +181,20 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
     full = n > 0
     sums = np.zeros(len(n))
     sq = np.zeros(len(n))
-    if vals.size:
-        sums[full] = np.add.reduceat(vals, starts[full])
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if vals.size:
+            sums[full] = np.add.reduceat(vals, starts[full])
         mean = sums / n
         if vals.size:
             dev = vals - np.repeat(mean[full], n[full])
             sq[full] = np.add.reduceat(dev * dev, starts[full])
         std = np.sqrt(sq / (n - 1))
+    refuse_overflow(
+        runs["value"],
+        np.where(full, mean, 0.0),
+        np.where(n >= 2, std, 0.0),
+        what="drift statistics",
+    )
     std[n < 2] = np.nan
     meta = pl.DataFrame(
         {

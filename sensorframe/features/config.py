@@ -10,11 +10,23 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, TypeAlias, get_args
 
-from sensorframe.errors import ConfigError
+from sensorframe.errors import ConfigError, InvalidParameterError
 
-__all__ = ["FeatureConfig", "RollingStat", "feature_names", "parse_duration_us"]
+__all__ = [
+    "MAX_DURATION",
+    "MAX_ROWS",
+    "MAX_SPECTRAL_WINDOW",
+    "MAX_TOP_K",
+    "FeatureConfig",
+    "RollingStat",
+    "check_count",
+    "check_spectral",
+    "feature_names",
+    "parse_duration_us",
+]
 
 RollingStat: TypeAlias = Literal["mean", "std", "min", "max", "median", "range"]
 ROLLING_STATS: tuple[RollingStat, ...] = get_args(RollingStat)
@@ -30,6 +42,14 @@ _US_PER_UNIT = {
     "d": 86_400_000_000,
     "w": 604_800_000_000,
 }
+MAX_ROWS = 1_000_000_000
+"""Largest row count of a window, lag, difference, span or step (more than any sensor holds)."""
+MAX_DURATION = timedelta(days=36_525)
+"""Longest duration window (100 years): longer ones would overflow the time arithmetic."""
+MAX_SPECTRAL_WINDOW = 4096
+"""Most rows per spectral window (the FFT work per row grows with it)."""
+MAX_TOP_K = 64
+"""Most dominant frequency bins reported (each adds two columns)."""
 CALENDAR_NAMES = ("hour", "day_of_week", "day_of_month", "month", "is_weekend")
 CYCLICAL_NAMES = (
     "hour_sin",
@@ -51,7 +71,8 @@ def parse_duration_us(text: str) -> int:
     Raises
     ------
     ConfigError
-        If the text is not such a duration or is zero.
+        If the text is not such a duration, is zero or is longer than
+        :data:`MAX_DURATION` (100 years).
 
     Examples
     --------
@@ -71,15 +92,92 @@ def parse_duration_us(text: str) -> int:
     if total_ns <= 0:
         msg = f"a duration window must be longer than zero, got {text!r}"
         raise ConfigError(msg)
+    if total_ns > MAX_DURATION // timedelta(microseconds=1) * 1_000:
+        msg = f"a duration window must be at most {MAX_DURATION.days}d (100 years), got {text!r}"
+        raise ConfigError(msg)
     return -(-total_ns // 1_000)  # ceil to whole microseconds
+
+
+def check_count(
+    name: str, value: object, *, low: int = 1, error: type[Exception] = InvalidParameterError
+) -> None:
+    """
+    Raise `error` unless `value` is an int from `low` to :data:`MAX_ROWS`.
+
+    Examples
+    --------
+    >>> from sensorframe.features.config import check_count
+    >>> check_count("lag", 0)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.InvalidParameterError: `lag` must be an int from 1 to 1_000_000_000, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_ROWS:
+        msg = f"`{name}` must be an int from {low} to {MAX_ROWS:_}, got {value!r}"
+        raise error(msg)
+
+
+def check_span(name: str, value: object, *, error: type[Exception] = InvalidParameterError) -> None:
+    """Raise `error` unless `value` is a number from 1 to :data:`MAX_ROWS` (an EWM span)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 1 <= value <= MAX_ROWS  # also refuses NaN
+    ):
+        msg = f"`{name}` must be a number from 1 to {MAX_ROWS:_}, got {value!r}"
+        raise error(msg)
+
+
+def check_spectral(
+    window: object,
+    top_k: object,
+    step: object,
+    *,
+    prefix: str = "",
+    error: type[Exception] = InvalidParameterError,
+) -> None:
+    """
+    Validate a spectral window, top-K and step against their documented bounds.
+
+    `window` is 4 to :data:`MAX_SPECTRAL_WINDOW` rows, `top_k` 1 to :data:`MAX_TOP_K`
+    and at most the ``window // 2`` frequency bins, `step` 1 to :data:`MAX_ROWS`.
+    Messages name the parameters `prefix` + ``window`` ...
+
+    Examples
+    --------
+    >>> from sensorframe.features.config import check_spectral
+    >>> check_spectral(65536, 3, 1)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.InvalidParameterError: `window` must be an int from 4 to 4096, got 65536
+    """
+    check_count(f"{prefix}step", step, error=error)
+    for name, value, high in (
+        (f"{prefix}window", window, MAX_SPECTRAL_WINDOW),
+        (f"{prefix}top_k", top_k, MAX_TOP_K),
+    ):
+        low = 4 if name.endswith("window") else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            msg = f"`{name}` must be an int from {low} to {high}, got {value!r}"
+            raise error(msg)
+    assert isinstance(window, int)
+    assert isinstance(top_k, int)
+    if window // 2 < top_k:
+        msg = (
+            f"`{prefix}top_k`={top_k} exceeds the {window // 2} frequency bins of a window "
+            f"of {window} rows"
+        )
+        raise error(msg)
 
 
 def _check_windows(name: str, windows: tuple[int | str, ...], *, durations: bool) -> None:
     for w in windows:
         if isinstance(w, str) and durations:
             parse_duration_us(w)
-        elif isinstance(w, bool) or not isinstance(w, int) or w < 2:
-            allowed = "a row count >= 2 or a duration string" if durations else "an int >= 2"
+        elif isinstance(w, bool) or not isinstance(w, int) or not 2 <= w <= MAX_ROWS:
+            allowed = f"a row count from 2 to {MAX_ROWS:_}" + (
+                " or a duration string" if durations else ""
+            )
             msg = f"every entry of `{name}` must be {allowed}, got {w!r}"
             raise ConfigError(msg)
     if len(set(windows)) != len(windows):
@@ -89,8 +187,8 @@ def _check_windows(name: str, windows: tuple[int | str, ...], *, durations: bool
 
 def _check_periods(name: str, periods: tuple[int, ...]) -> None:
     for k in periods:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            msg = f"every entry of `{name}` must be an int >= 1, got {k!r}"
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_ROWS:
+            msg = f"every entry of `{name}` must be an int from 1 to {MAX_ROWS:_}, got {k!r}"
             raise ConfigError(msg)
     if len(set(periods)) != len(periods):
         msg = f"`{name}` has duplicate entries: {list(periods)}"
@@ -111,6 +209,8 @@ class FeatureConfig:
     rolling_windows
         Window lengths for ``rolling_{w}_{stat}``: row counts (>= 2) or fixed durations
         such as ``"1h"`` (windows ``(t - w, t]``, which suit irregular sampling).
+        Every row count, period, span and step of this config is at most
+        :data:`MAX_ROWS` (10**9), a duration at most :data:`MAX_DURATION` (100 years).
     rolling_stats
         Statistics of each rolling window: ``mean``, ``std`` (ddof=1), ``min``, ``max``,
         ``median`` and ``range`` (max - min).
@@ -130,9 +230,10 @@ class FeatureConfig:
     spectral
         Whether to compute the trailing-window spectral features.
     spectral_window
-        Rows per spectral window, W (>= 4 and >= 2 * `spectral_top_k`).
+        Rows per spectral window, W (4 to :data:`MAX_SPECTRAL_WINDOW` = 4096, and
+        >= 2 * `spectral_top_k`).
     spectral_top_k
-        Number of dominant frequency bins reported.
+        Number of dominant frequency bins reported (1 to :data:`MAX_TOP_K` = 64).
     spectral_step
         Compute the spectrum every k-th row of a sensor and carry it forward.
     calendar
@@ -209,39 +310,25 @@ class FeatureConfig:
             if not isinstance(getattr(self, name), bool):
                 msg = f"`{name}` must be True or False, got {getattr(self, name)!r}"
                 raise ConfigError(msg)
-        span = self.ewm_span
-        if span is not None and (
-            isinstance(span, bool) or not isinstance(span, int | float) or not span >= 1
-        ):
-            msg = f"`ewm_span` must be a number >= 1 or None, got {span!r}"
-            raise ConfigError(msg)
+        if self.ewm_span is not None:
+            check_span("ewm_span", self.ewm_span, error=ConfigError)
         self._check_spectral()
         try:
             zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
             msg = f"`timezone` must be an IANA time zone, got {self.timezone!r}"
             raise ConfigError(msg) from exc
-        mp = self.min_periods
-        if mp is not None and (isinstance(mp, bool) or not isinstance(mp, int) or mp < 1):
-            msg = f"`min_periods` must be an int >= 1 or None, got {mp!r}"
-            raise ConfigError(msg)
+        if self.min_periods is not None:
+            check_count("min_periods", self.min_periods, error=ConfigError)
 
     def _check_spectral(self) -> None:
-        for name in ("spectral_window", "spectral_top_k", "spectral_step"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                msg = f"`{name}` must be an int >= 1, got {value!r}"
-                raise ConfigError(msg)
-        if self.spectral_window < 4:
-            msg = f"`spectral_window` must be >= 4, got {self.spectral_window}"
-            raise ConfigError(msg)
-        if self.spectral_window // 2 < self.spectral_top_k:
-            msg = (
-                f"`spectral_top_k`={self.spectral_top_k} exceeds the "
-                f"{self.spectral_window // 2} frequency bins of a window of "
-                f"{self.spectral_window} rows"
-            )
-            raise ConfigError(msg)
+        check_spectral(
+            self.spectral_window,
+            self.spectral_top_k,
+            self.spectral_step,
+            prefix="spectral_",
+            error=ConfigError,
+        )
 
 
 def spectral_names(top_k: int) -> list[str]:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from sensorframe.errors import InvalidTypeError
 from sensorframe.features import temporal
 from sensorframe.features._blocks import BLOCK_STATS, block_windows
 from sensorframe.features._order import sensor_ranges, sort_rows, with_positions
@@ -196,8 +197,11 @@ def engineer_features(frame: FrameInput, config: FeatureConfig | None = None) ->
     """
     cfg = config if config is not None else FeatureConfig()
     if not isinstance(cfg, FeatureConfig):
-        msg = f"`config` must be a FeatureConfig, got {type(cfg).__name__}"
-        raise TypeError(msg)
+        msg = (
+            f"`config` must be a FeatureConfig, got {type(cfg).__name__} "
+            "(for a dict of options: FeatureConfig(**options))"
+        )
+        raise InvalidTypeError(msg)
     lf = scan(frame).select(SENSOR, TIME, VALUE)
     empty = pl.DataFrame(schema=lf.collect_schema())
     schema = _features(_indexed(empty, np.array([], dtype=np.int64)).lazy(), cfg).collect_schema()

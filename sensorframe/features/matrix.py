@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from sensorframe.errors import InvalidParameterError, UnknownFeatureError
+from sensorframe._utils import preview
+from sensorframe.errors import InvalidParameterError, InvalidTypeError, UnknownFeatureError
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
@@ -51,8 +52,11 @@ def feature_matrix(
     UnknownFeatureError
         If a selected name is not a column, listing the ones available.
     InvalidParameterError
-        If a selected column is not numeric or boolean, or nulls cannot be represented
-        in `dtype`.
+        If a name is selected twice, a selected column is not numeric or boolean, or
+        nulls cannot be represented in `dtype`.
+    InvalidTypeError
+        If `select` holds something other than names or `dtype` is not a NumPy
+        number or bool dtype.
 
     Examples
     --------
@@ -72,6 +76,13 @@ def feature_matrix(
         columns = [c for c in available if c != VALUE]
     else:
         columns = [select] if isinstance(select, str) else list(select)
+        if not all(isinstance(c, str) for c in columns):
+            msg = f"`select` must hold column names (str), got {columns!r}"
+            raise InvalidTypeError(msg)
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            msg = f"`select` names {preview(twice)} twice or more; name each column once"
+            raise InvalidParameterError(msg)
         unknown = [c for c in columns if c not in available]
         if unknown:
             msg = f"unknown feature(s) {unknown}; available: {available}"
@@ -80,7 +91,14 @@ def feature_matrix(
     if bad:
         msg = f"feature column(s) {bad} are not numeric: {[str(schema[c]) for c in bad]}"
         raise InvalidParameterError(msg)
-    target = np.dtype(dtype)
+    try:
+        target = np.dtype(dtype)
+    except TypeError as exc:
+        msg = f"`dtype` must be a NumPy number or bool dtype, got {dtype!r}"
+        raise InvalidTypeError(msg) from exc
+    if not (np.issubdtype(target, np.number) or target == np.bool_):
+        msg = f"`dtype` must be a NumPy number or bool dtype, got {target}"
+        raise InvalidTypeError(msg)
     selected = lf.select(pl.col(c).cast(pl.Float64) for c in columns)
     if drop_nulls:
         selected = selected.drop_nulls()

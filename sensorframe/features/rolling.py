@@ -15,7 +15,7 @@ import polars as pl
 
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
-from sensorframe.features.config import RollingStat, parse_duration_us
+from sensorframe.features.config import MAX_ROWS, RollingStat, check_count, parse_duration_us
 from sensorframe.frame import TIME
 
 if TYPE_CHECKING:
@@ -117,11 +117,8 @@ def rolling_stat(
     if stat not in get_args(RollingStat):
         msg = f"`stat` must be one of {get_args(RollingStat)}, got {stat!r}"
         raise InvalidParameterError(msg)
-    if min_periods is not None and (
-        isinstance(min_periods, bool) or not isinstance(min_periods, int) or min_periods < 1
-    ):
-        msg = f"`min_periods` must be an int >= 1 or None, got {min_periods!r}"
-        raise InvalidParameterError(msg)
+    if min_periods is not None:
+        check_count("min_periods", min_periods)
     x = parse_into_expr(column)
     if isinstance(window, str):
         span_us = parse_duration_us(window)
@@ -131,8 +128,11 @@ def rolling_stat(
             covered = (time - time.min()).dt.total_microseconds() >= span_us
             out = pl.when(covered).then(out)
         return out
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        msg = f"`window` must be a row count >= 1 or a duration string, got {window!r}"
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= MAX_ROWS:
+        msg = (
+            f"`window` must be a row count from 1 to {MAX_ROWS:_} or a duration string, "
+            f"got {window!r}"
+        )
         raise InvalidParameterError(msg)
     min_samples = window if min_periods is None else min(min_periods, window)
     return _count_stat(x, stat, window, min_samples)

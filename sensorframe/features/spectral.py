@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
-from sensorframe.features.config import spectral_names
+from sensorframe.features.config import MAX_TOP_K, check_spectral, spectral_names
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["spectral_features", "spectral_summary", "spectral_window_features"]
 
-_CHUNK_ROWS = 1 << 13
+_CHUNK_CELLS = 1 << 19
+"""Readings per batch of windows: 8,192 windows of the default 64 rows (~20 MB of work)."""
 _REGULAR_TOLERANCE = 0.01
 
 
@@ -137,7 +138,7 @@ def spectral_window_features(
     window: int = 64,
     top_k: int = 3,
     step: int = 1,
-    chunk_rows: int = _CHUNK_ROWS,
+    chunk_rows: int | None = None,
     threads: int | None = None,
 ) -> dict[str, np.ndarray]:
     """
@@ -150,15 +151,17 @@ def spectral_window_features(
     row_in_sensor
         Position of each row within its sensor (0 at a sensor's first row).
     window
-        Rows per window, W.
+        Rows per window, W (4 to :data:`~sensorframe.features.config.MAX_SPECTRAL_WINDOW`).
     top_k
-        Number of dominant bins reported.
+        Number of dominant bins reported (at most ``W // 2`` and
+        :data:`~sensorframe.features.config.MAX_TOP_K`).
     step
         Compute every `step`-th row of a sensor (counting from its first full window)
         and carry the result forward to the rows in between.
     chunk_rows
         Windows transformed per batch; bounds memory at about ``chunk_rows * W * 40``
-        bytes.
+        bytes per thread. By default ``2**19 // W`` (8,192 windows of 64 rows), so
+        the memory stays about 20 MB per thread whatever the window.
     threads
         Threads transforming batches at once; None for one per core. A caller that
         already runs on a thread per core passes 1: the batches then run in its own
@@ -177,13 +180,8 @@ def spectral_window_features(
     >>> out["fft_freq_1"].tolist()
     [nan, nan, nan, 0.25, 0.25, 0.25]
     """
-    for name, value in (("window", window), ("top_k", top_k), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            msg = f"`{name}` must be an int >= 1, got {value!r}"
-            raise InvalidParameterError(msg)
-    if window < 2:
-        msg = f"`window` must be >= 2, got {window}"
-        raise InvalidParameterError(msg)
+    check_spectral(window, top_k, step)
+    rows_per_batch = chunk_rows or max(1, _CHUNK_CELLS // window)
     values = np.asarray(values, dtype=np.float64)
     rn = np.asarray(row_in_sensor, dtype=np.int64)
     n = values.shape[0]
@@ -204,7 +202,7 @@ def spectral_window_features(
             for name in names:
                 out[name][rows] = feats[name]
 
-    chunks = [computed[i : i + chunk_rows] for i in range(0, computed.size, chunk_rows)]
+    chunks = [computed[i : i + rows_per_batch] for i in range(0, computed.size, rows_per_batch)]
     workers = min(len(chunks), threads or os.cpu_count() or 1)
     if workers <= 1:
         for chunk in chunks:
@@ -263,6 +261,7 @@ def spectral_features(
     >>> out["fft_freq_1"].to_list(), out["fft_amp_1"].round(6).to_list()
     ([None, None, None, 0.25, 0.25], [None, None, None, 1.0, 1.0])
     """
+    check_spectral(window, top_k, step)
     x = parse_into_expr(column).cast(pl.Float64)
 
     def run(s: pl.Series) -> pl.Series:
@@ -292,7 +291,9 @@ def spectral_summary(frame: FrameInput, *, top_k: int = 3) -> pl.DataFrame:
     frame
         Anything :func:`sensorframe.scan` accepts.
     top_k
-        Number of dominant bins reported; null where a sensor has fewer bins.
+        Number of dominant bins reported, 1 to
+        :data:`~sensorframe.features.config.MAX_TOP_K` (64); null where a sensor has
+        fewer bins.
 
     Returns
     -------
@@ -310,8 +311,8 @@ def spectral_summary(frame: FrameInput, *, top_k: int = 3) -> pl.DataFrame:
     >>> sf.features.spectral_summary(df, top_k=1).select("fft_freq_hz_1", "fft_amp_1").row(0)
     (0.5, 1.0)
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        msg = f"`top_k` must be an int >= 1, got {top_k!r}"
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        msg = f"`top_k` must be an int from 1 to {MAX_TOP_K}, got {top_k!r}"
         raise InvalidParameterError(msg)
     data = (
         scan(frame)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe._utils import parse_into_expr
-from sensorframe.errors import InvalidParameterError
+from sensorframe.features.config import check_count, check_span
 from sensorframe.features.rolling import rolling_stat
 from sensorframe.frame import TIME
 
@@ -38,12 +38,6 @@ PCT_CHANGE_EPS = 1e-10
 """``pct_change`` is null where the previous reading's magnitude is below this."""
 
 
-def _check_period(name: str, n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        msg = f"`{name}` must be an int >= 1, got {n!r}"
-        raise InvalidParameterError(msg)
-
-
 def lag(column: IntoExpr, n: int = 1) -> pl.Expr:
     """
     Return the reading `n` rows back, null where there is none.
@@ -54,7 +48,7 @@ def lag(column: IntoExpr, n: int = 1) -> pl.Expr:
     >>> df.select(sf.features.lag("value", 1)).to_series().to_list()
     [None, 1.0, 2.0]
     """
-    _check_period("n", n)
+    check_count("n", n)
     return parse_into_expr(column).shift(n)
 
 
@@ -68,7 +62,7 @@ def diff(column: IntoExpr, n: int = 1) -> pl.Expr:
     >>> df.select(sf.features.diff("value", 2)).to_series().to_list()
     [None, None, 3.0]
     """
-    _check_period("n", n)
+    check_count("n", n)
     x = parse_into_expr(column)
     return x - x.shift(n)
 
@@ -131,12 +125,6 @@ def acceleration(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     return (roc - roc.shift(1)) / _seconds_since_previous(parse_into_expr(time))
 
 
-def _check_span(span: float) -> None:
-    if isinstance(span, bool) or not isinstance(span, int | float) or not span >= 1:
-        msg = f"`span` must be a number >= 1, got {span!r}"
-        raise InvalidParameterError(msg)
-
-
 def ewm_mean(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     """
     Exponentially weighted mean, ``m_t = (1 - a) m_{t-1} + a x_t`` with ``a = 2 / (span + 1)``.
@@ -150,7 +138,7 @@ def ewm_mean(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     >>> df.select(sf.features.ewm_mean("value", span=3)).to_series().to_list()
     [1.0, 1.0, 2.0]
     """
-    _check_span(span)
+    check_span("span", span)
     x = parse_into_expr(column)
     return x.ewm_mean(span=span, adjust=False, ignore_nulls=True).forward_fill()
 
@@ -169,7 +157,7 @@ def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     >>> df.select(sf.features.ewm_std("value", span=3)).to_series().round(4).to_list()
     [None, None, 1.4142]
     """
-    _check_span(span)
+    check_span("span", span)
     x = parse_into_expr(column)
     return x.ewm_std(span=span, adjust=False, ignore_nulls=True, bias=False).forward_fill()
 
@@ -224,5 +212,5 @@ def volatility(column: IntoExpr, *, window: int, min_periods: int | None = None)
     >>> df.select(sf.features.volatility("value", window=2)).to_series().round(4).to_list()
     [None, None, 0.3536, 0.3536]
     """
-    _check_period("window", window)
+    check_count("window", window)
     return rolling_stat(pct_change(column), window=window, stat="std", min_periods=min_periods)

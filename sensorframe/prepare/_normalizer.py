@@ -21,6 +21,7 @@ from sensorframe.errors import (
     ZeroScaleWarning,
 )
 from sensorframe.frame import SENSOR, VALUE, require_rows, scan
+from sensorframe.quality.overflow import refuse_overflow
 
 __all__ = ["Normalizer", "UnknownPolicy"]
 
@@ -135,6 +136,9 @@ class Normalizer:
             If ``method`` or ``unknown`` is not one of the allowed values.
         EmptyFrameError
             If the frame has no rows.
+        SensorSchemaError
+            If a sensor's center or scale overflows float64 (readings near ±1e308, or
+            spreads beyond ~1e154), naming the sensors.
 
         Examples
         --------
@@ -146,6 +150,7 @@ class Normalizer:
         self._check_options()
         query = scan(frame).group_by(SENSOR).agg(*_fit_exprs(self.method)).sort(SENSOR)
         params = require_rows(query.collect(), "fitting a Normalizer")
+        refuse_overflow(params[SENSOR], params["center"], params["scale"], what="a Normalizer")
         # Null (no finite values) or within rounding of zero.
         zero = ~(pl.col("scale") > _ZERO_SCALE_ULPS * pl.col("center").abs()).fill_null(False)
         flagged = params.filter(zero).get_column(SENSOR)

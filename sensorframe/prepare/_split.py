@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 import polars as pl
 
-from sensorframe.errors import InvalidParameterError
+from sensorframe.errors import InvalidParameterError, InvalidTypeError
 from sensorframe.frame import SENSOR, TIME, scan
 
 __all__ = ["Split", "TimeLike", "split"]
@@ -62,6 +62,8 @@ def split(
     ------
     InvalidParameterError
         If the ratios are not three positive numbers summing to 1, or ``t1 > t2``.
+    InvalidTypeError
+        If `at` holds something other than datetimes, dates or ISO-8601 text.
 
     Notes
     -----
@@ -153,9 +155,16 @@ def _as_utc(moment: TimeLike) -> datetime:
             raise InvalidParameterError(msg) from exc
     if not isinstance(moment, datetime):
         if not isinstance(moment, date):
-            msg = f"expected a datetime, date or ISO-8601 text, got {type(moment).__name__}"
-            raise TypeError(msg)
+            msg = (
+                f"`at` must hold datetimes, dates or ISO-8601 text, got "
+                f"{type(moment).__name__} {moment!r}"
+            )
+            raise InvalidTypeError(msg)
         moment = datetime(moment.year, moment.month, moment.day)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01 00:00+01:00 is before year 1 in UTC
+        msg = f"`at` holds {moment.isoformat()}, which is outside the datetime range in UTC"
+        raise InvalidParameterError(msg) from exc

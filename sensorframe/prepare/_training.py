@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sensorframe._typing import NormalizeMethod
+from sensorframe.errors import InvalidTypeError
 from sensorframe.frame import require_rows, scan
 from sensorframe.prepare._hash import hash_and_sort
 from sensorframe.prepare._normalizer import Normalizer, _scale
 from sensorframe.prepare._split import _DEFAULT_RATIOS, _PART, _check_ratios, _rank_labels
+from sensorframe.quality.config import checked_config
 
 if TYPE_CHECKING:
     from sensorframe.quality import QualityConfig, QualityReport
@@ -88,6 +90,8 @@ def prepare_training_data(
         If the frame has no rows.
     InvalidParameterError
         If the ratios or the method are invalid.
+    InvalidTypeError
+        If `assess_quality` is not a bool or `quality_config` not a ``QualityConfig``.
 
     Examples
     --------
@@ -101,6 +105,10 @@ def prepare_training_data(
     parts_ratios = _check_ratios(ratios)
     normalizer = Normalizer(normalize)
     normalizer._check_options()
+    if not isinstance(assess_quality, bool):
+        msg = f"`assess_quality` must be True or False, got {assess_quality!r}"
+        raise InvalidTypeError(msg)
+    quality_config = checked_config(quality_config)
     df = require_rows(scan(frame).collect(), "preparing training data")
     data_hash, ordered = hash_and_sort(df)
     report = None

@@ -9,9 +9,14 @@ from enum import StrEnum
 from typing import get_args
 
 from sensorframe._typing import OutlierMethod
-from sensorframe.errors import ConfigError
+from sensorframe.errors import ConfigError, InvalidTypeError
 
-__all__ = ["QualityConfig", "QualityStatus", "StatusThresholds"]
+__all__ = ["QualityConfig", "QualityStatus", "StatusThresholds", "checked_config"]
+
+_MAX_LENGTH = 10**9
+"""Longest flat-line length a config may ask for (more readings than any sensor holds)."""
+_MAX_INTERVAL = timedelta(days=36_525)
+"""Longest expected sampling interval (100 years), well inside the microsecond range."""
 
 
 class QualityStatus(StrEnum):
@@ -149,13 +154,14 @@ class QualityConfig:
     flatline_tolerance
         Consecutive readings closer than this are linked into a flat stretch.
     flatline_min_length
-        Fewest readings (>= 2) in a flat-line.
+        Fewest readings in a flat-line, 2 to 10**9.
     flatline_ignore
         Values that never count as flat, e.g. ``(0.0,)`` for a sensor resting at zero.
     gap_factor
         A step longer than this many usual steps is a gap.
     expected_interval
-        The sampling interval; by default each sensor's median positive step.
+        The sampling interval, up to 36,525 days (100 years); by default each
+        sensor's median positive step.
     drift_threshold
         A within-series drift ratio above this flags drift.
     status
@@ -199,8 +205,8 @@ class QualityConfig:
             _positive(name, getattr(self, name))
         _positive("drift_threshold", self.drift_threshold, allow_zero=True)
         n = self.flatline_min_length
-        if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-            msg = f"`flatline_min_length` must be an integer >= 2, got {n!r}"
+        if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= _MAX_LENGTH:
+            msg = f"`flatline_min_length` must be an integer from 2 to {_MAX_LENGTH:_}, got {n!r}"
             raise ConfigError(msg)
         ignore = self.flatline_ignore
         if isinstance(ignore, str | bytes) or not hasattr(ignore, "__iter__"):
@@ -214,10 +220,43 @@ class QualityConfig:
         object.__setattr__(self, "flatline_ignore", tuple(float(v) for v in values))
         interval = self.expected_interval
         if interval is not None and (
-            not isinstance(interval, timedelta) or interval <= timedelta(0)
+            not isinstance(interval, timedelta) or not timedelta(0) < interval <= _MAX_INTERVAL
         ):
-            msg = f"`expected_interval` must be a positive timedelta or None, got {interval!r}"
+            msg = (
+                f"`expected_interval` must be a positive timedelta of at most "
+                f"{_MAX_INTERVAL.days} days, or None, got {interval!r}"
+            )
             raise ConfigError(msg)
         if not isinstance(self.status, StatusThresholds):
             msg = f"`status` must be a StatusThresholds, got {self.status!r}"
             raise ConfigError(msg)
+
+
+def checked_config(config: object) -> QualityConfig:
+    """
+    Return `config`, or the default :class:`QualityConfig` for None.
+
+    Raises
+    ------
+    InvalidTypeError
+        If `config` is anything else (a dict of options is not guessed at).
+
+    Examples
+    --------
+    >>> from sensorframe.quality.config import checked_config
+    >>> checked_config(None).outlier_z
+    3.0
+    >>> checked_config({"outlier_z": 3})
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.InvalidTypeError: `config` must be a QualityConfig, got dict ...
+    """
+    if config is None:
+        return QualityConfig()
+    if not isinstance(config, QualityConfig):
+        msg = (
+            f"`config` must be a QualityConfig, got {type(config).__name__} "
+            "(for a dict of options: QualityConfig(**options))"
+        )
+        raise InvalidTypeError(msg)
+    return config

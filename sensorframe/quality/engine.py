@@ -31,6 +31,7 @@ from sensorframe.quality.checks import (
     out_of_order,
 )
 from sensorframe.quality.config import QualityConfig
+from sensorframe.quality.overflow import refuse_overflow
 
 __all__ = ["CHECKS", "FLAGS", "flag_rows", "sensor_table"]
 
@@ -247,6 +248,9 @@ def flag_rows(
         .sort(GID)
         .collect()
     )
+    n = stats.get_column(ROWS)
+    sensors = rows.get_column(SENSOR).gather(n.cum_sum() - n)
+    refuse_overflow(sensors, stats.get_column(CENTER), stats.get_column(SCALE), what="outliers")
     shared = (*_ROW_STATS, HALF_END) if table else _ROW_STATS
     rows = rows.with_columns(*_broadcast(stats, rows, shared), _chains(rows))
     flagged = _flags(rows.lazy(), cfg)
