@@ -5,13 +5,19 @@ The sensor frame: one reading per row, in three canonical columns.
 column         type                        notes
 =============  ==========================  =========================================
 ``sensor_id``  ``String``                  any non-empty id
-``timestamp``  ``Datetime("us", "UTC")``   naive times are taken as UTC
+``timestamp``  ``Datetime("us", "UTC")``   naive times are UTC or in ``timezone=``
 ``value``      ``Float64``                 NaN and ±inf become null (missing)
 =============  ==========================  =========================================
 
 Every public function of sensorframe accepts anything :func:`scan` accepts and starts
 by turning it into this canonical, validated ``pl.LazyFrame``. Other column names are
-mapped once, here, with :class:`Columns`; extra columns are kept after the three keys.
+mapped once, here, with :class:`Columns`; extra columns are kept after the three keys,
+except names starting with ``__sf_``, which sensorframe uses internally.
+
+Nothing is guessed: textual times are ISO-8601 or follow ``time_format=`` (Polars alone
+would infer a format from the first value and read "1/2/2022" as 1 February), text in
+the value column must be numbers, and a time outside 0001-01-02 .. 9999-12-31 (which no
+cast to microseconds could hold) is refused before any cast, so nothing wraps or panics.
 
 Why NaN becomes null: a NaN poisons every Polars rolling window that contains it and
 ``ewm_mean`` never recovers after one, while null is skipped (and ``min_samples``
@@ -60,7 +66,7 @@ RESERVED_PREFIX = "__sf_"
 """Column names sensorframe uses internally start with this; user columns may not."""
 TIME_RANGE = (datetime(1, 1, 2), datetime(9999, 12, 31))
 """Supported times (naive bounds, a day inside Python's range so any offset still fits)."""
-Ambiguous = Literal["raise", "earliest", "latest"]
+Ambiguous = Literal["raise", "infer", "earliest", "latest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +158,16 @@ def scan(
         are. By default naive times are UTC. A wall-clock time skipped when clocks
         go forward (02:30 on 2022-03-27 in Berlin) does not exist and raises.
     ambiguous
-        A wall-clock time that occurs twice when clocks go back (02:30 on 2022-10-30
-        in Berlin): ``"raise"`` (the default, naming the first such time),
-        ``"earliest"`` (the first occurrence, still on summer time) or ``"latest"``.
-        Readings of the repeated hour keep their order only if they carry offsets.
+        What a naive wall-clock time that occurs twice when clocks go back means
+        (02:30 on 2022-10-30 in Berlin, first on summer time, then an hour later on
+        winter time):
+
+        - ``"raise"`` (the default): raise, naming the first such time;
+        - ``"infer"``: the readings are in time order per sensor, so each sensor's
+          readings of the repeated hour are on summer time until the wall clock first
+          fails to advance (02:50 then 02:00, or 02:00 twice), and on winter time from
+          that reading on;
+        - ``"earliest"`` / ``"latest"``: every such time on summer / winter time.
 
     Returns
     -------
@@ -169,7 +181,11 @@ def scan(
     SourceError
         If a path does not exist or the object cannot be read as a table.
     SensorSchemaError
-        If a column is missing, has the wrong type or holds invalid values.
+        If a column is missing, has the wrong type or holds invalid values (the
+        message names the file, column, row and value), or an extra column's name
+        starts with ``__sf_``.
+    InvalidParameterError, InvalidTypeError
+        If ``time_format``, ``timezone`` or ``ambiguous`` is not valid.
 
     Examples
     --------
@@ -190,6 +206,17 @@ def scan(
     │ a         ┆ 2026-01-01 00:00:00 UTC ┆ 1.0   │
     │ a         ┆ 2026-01-01 00:01:00 UTC ┆ null  │
     └───────────┴─────────────────────────┴───────┘
+
+    Text in another format needs ``time_format``; naive local times need ``timezone``:
+
+    >>> us = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["1/2/2022 9:30"], "value": [1]})
+    >>> sf.scan(us)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.SensorSchemaError: time column 'timestamp' has 1 value(s) ... '1/2/2022 9:30'. ...
+    >>> lf = sf.scan(us, time_format="%m/%d/%Y %H:%M", timezone="America/New_York")
+    >>> lf.collect()["timestamp"].item()
+    datetime.datetime(2022, 1, 2, 14, 30, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
     """
     cols = columns or Columns()
     opts = _read_options(time_format, timezone, ambiguous, validate=validate)
@@ -332,8 +359,8 @@ def _read_options(
         except pl.exceptions.PolarsError as exc:
             msg = f"unknown time zone {timezone!r}: use an IANA name such as 'Europe/Berlin'"
             raise InvalidParameterError(msg) from exc
-    if ambiguous not in ("raise", "earliest", "latest"):
-        msg = f"`ambiguous` must be 'raise', 'earliest' or 'latest', got {ambiguous!r}"
+    if ambiguous not in ("raise", "infer", "earliest", "latest"):
+        msg = f"`ambiguous` must be 'raise', 'infer', 'earliest' or 'latest', got {ambiguous!r}"
         raise InvalidParameterError(msg)
     return _ReadOptions(
         time_format=time_format,
@@ -507,7 +534,7 @@ def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions, origin: s
         )
         raise SensorSchemaError(msg)
     sensor = _sensor_expr(cols.sensor, schema[cols.sensor])
-    time = _time_expr(lf, cols.time, schema[cols.time], opts)
+    time = _time_expr(lf, cols, schema[cols.time], opts)
     value = _value_expr(cols.value, schema[cols.value])
     out = lf.select(sensor, time.utc.alias(TIME), value.parsed.alias(VALUE), *extras)
     if opts.validate:
@@ -548,17 +575,17 @@ class _Value:
     """True where a textual value is not a number; None for numeric columns."""
 
 
-def _time_expr(lf: pl.LazyFrame, name: str, dtype: pl.DataType, opts: _ReadOptions) -> _Time:
-    col = pl.col(name)
+def _time_expr(lf: pl.LazyFrame, cols: Columns, dtype: pl.DataType, opts: _ReadOptions) -> _Time:
+    name, col, sensor = cols.time, pl.col(cols.time), pl.col(cols.sensor)
     if dtype == pl.String and opts.time_format is not None:
         parsed = col.str.to_datetime(opts.time_format, time_unit="us", strict=False)
         parsed_dtype = lf.select(parsed).collect_schema().dtypes()[0]
         mismatch = f"that do not match time_format={opts.time_format!r}"
-        return _from_datetime(parsed, parsed_dtype, opts, mismatch=mismatch)
+        return _from_datetime(parsed, parsed_dtype, sensor, opts, mismatch=mismatch)
     if dtype == pl.String:
-        return _from_iso_text(col, opts)
+        return _from_iso_text(col, sensor, opts)
     if isinstance(dtype, pl.Datetime) or dtype in (pl.Date, pl.Null):
-        return _from_datetime(col, dtype, opts, mismatch="that are not timestamps")
+        return _from_datetime(col, dtype, sensor, opts, mismatch="that are not timestamps")
     msg = (
         f"time column {name!r} must hold datetimes, dates or ISO-8601 text, got {dtype}; "
         "convert epoch numbers first, e.g. pl.from_epoch(col, time_unit='s')"
@@ -566,7 +593,9 @@ def _time_expr(lf: pl.LazyFrame, name: str, dtype: pl.DataType, opts: _ReadOptio
     raise SensorSchemaError(msg)
 
 
-def _from_datetime(col: pl.Expr, dtype: pl.DataType, opts: _ReadOptions, *, mismatch: str) -> _Time:
+def _from_datetime(
+    col: pl.Expr, dtype: pl.DataType, sensor: pl.Expr, opts: _ReadOptions, *, mismatch: str
+) -> _Time:
     if dtype == pl.Null:
         col, dtype = col.cast(pl.Datetime("us")), pl.Datetime("us")
     unit = dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"
@@ -579,7 +608,7 @@ def _from_datetime(col: pl.Expr, dtype: pl.DataType, opts: _ReadOptions, *, mism
         return _Time(utc=utc, in_range=in_range, local=None, mismatch=mismatch)
     naive = safe.cast(pl.Datetime("us"))
     return _Time(
-        utc=_localise(naive, opts),
+        utc=_localise(naive, sensor, opts),
         in_range=in_range,
         local=None if opts.timezone is None else naive,
         mismatch=mismatch,
@@ -595,7 +624,7 @@ _ISO = (
 )
 
 
-def _from_iso_text(col: pl.Expr, opts: _ReadOptions) -> _Time:
+def _from_iso_text(col: pl.Expr, sensor: pl.Expr, opts: _ReadOptions) -> _Time:
     # Parsed field by field with one fixed format: Polars' own inference guesses a format
     # from the first value (and reads "1/2/2022" as 1 February), so it is never used.
     parts = col.str.strip_chars().str.extract_groups(_ISO)
@@ -614,7 +643,7 @@ def _from_iso_text(col: pl.Expr, opts: _ReadOptions) -> _Time:
     naive = pl.when(offset.is_null()).then(wall)
     utc = (
         pl.when(offset.is_null())
-        .then(_localise(naive, opts))
+        .then(_localise(naive, sensor, opts))
         .otherwise((wall - pl.duration(minutes=signed)).dt.replace_time_zone("UTC"))
     )
     return _Time(
@@ -630,12 +659,22 @@ def _from_iso_text(col: pl.Expr, opts: _ReadOptions) -> _Time:
     )
 
 
-def _localise(naive: pl.Expr, opts: _ReadOptions) -> pl.Expr:
+def _localise(naive: pl.Expr, sensor: pl.Expr, opts: _ReadOptions) -> pl.Expr:
     """Read naive wall-clock times in ``opts.timezone`` (UTC if None), as UTC."""
-    if opts.timezone is None:
+    zone = opts.timezone
+    if zone is None:
         return naive.dt.replace_time_zone("UTC")
-    ambiguous = "null" if opts.ambiguous == "raise" else opts.ambiguous
-    local = naive.dt.replace_time_zone(opts.timezone, ambiguous=ambiguous, non_existent="null")
+    if opts.ambiguous != "infer":
+        ambiguous = "null" if opts.ambiguous == "raise" else opts.ambiguous
+        local = naive.dt.replace_time_zone(zone, ambiguous=ambiguous, non_existent="null")
+        return local.dt.convert_time_zone("UTC")
+    earliest = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    latest = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
+    # Each sensor's readings of one repeated hour, in row order: from the first step
+    # that does not advance the wall clock on (02:50 -> 02:00), they are the second pass.
+    repeated = (earliest != latest).fill_null(False)
+    turned = (naive.diff() <= 0).fill_null(False).cum_sum().over(sensor, naive.dt.date(), repeated)
+    local = pl.when(repeated & (turned > 0)).then(latest).otherwise(earliest)
     return local.dt.convert_time_zone("UTC")
 
 
@@ -725,7 +764,8 @@ def _validate(
         "ambiguous": (
             f"time column {column!r} has {count} local time(s) that occur twice in "
             f"{opts.timezone} (daylight saving ends), first at row {row}: {example}; "
-            "choose with ambiguous='earliest' or 'latest', or give times with offsets"
+            "give times with offsets, or choose a rule: ambiguous='infer' (readings in "
+            "time order), 'earliest' or 'latest'"
         ),
         "bad time": (
             f"time column {column!r} has {count} value(s) {time.mismatch}, "

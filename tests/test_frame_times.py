@@ -269,3 +269,37 @@ def test_a_pandas_frame_without_any_time_says_what_exists() -> None:
     pdf = pd.DataFrame({"sensor_id": ["a"], "value": [1.0]})
     with pytest.raises(sf.SensorSchemaError, match=r"missing column\(s\) \['timestamp'\]"):
         sf.scan(pdf)
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "step"),
+    [
+        ("Europe/Berlin", _utc(2022, 10, 29, 23), timedelta(minutes=10)),
+        ("Europe/Berlin", _utc(2022, 10, 29, 23), timedelta(hours=1)),
+        ("America/New_York", _utc(2022, 11, 6, 4), timedelta(minutes=15)),
+        ("Australia/Lord_Howe", _utc(2022, 4, 2, 14), timedelta(minutes=10)),
+    ],
+)
+def test_infer_reads_a_logger_on_local_time_back_to_the_true_instants(
+    zone: str, start: datetime, step: timedelta
+) -> None:
+    # Two sensors, interleaved, log across the autumn change on wall-clock time.
+    truth = [start + i * step for i in range(int(timedelta(hours=4) / step))]
+    wall = [t.astimezone(ZoneInfo(zone)).replace(tzinfo=None) for t in truth]
+    assert len(set(wall)) < len(wall)  # the wall clock really repeats
+    frame = pl.DataFrame(
+        {
+            "sensor_id": [s for _ in wall for s in ("a", "b")],
+            "timestamp": [t for t in wall for _ in "ab"],
+            "value": [float(i) for i in range(2 * len(wall))],
+        }
+    )
+    got = sf.scan(frame, timezone=zone, ambiguous="infer").collect()
+    for sensor in "ab":
+        times = got.filter(pl.col("sensor_id") == sensor)["timestamp"].to_list()
+        assert times == truth
+    text = frame.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%d %H:%M"))
+    from_text = sf.scan(text, timezone=zone, ambiguous="infer").collect()
+    assert from_text["timestamp"].to_list() == got["timestamp"].to_list()
+    pandas = pd.DatetimeIndex(wall).tz_localize(zone, ambiguous="infer").tz_convert("UTC")
+    assert list(pandas.to_pydatetime()) == truth
