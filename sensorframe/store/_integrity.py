@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -12,10 +13,24 @@ import polars as pl
 from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
 
-from sensorframe.errors import CommitConflictError, DatasetNotFoundError, VersionNotFoundError
+from sensorframe.errors import (
+    CommitConflictError,
+    DatasetNotFoundError,
+    IntegrityError,
+    InvalidTypeError,
+    VersionNotFoundError,
+)
 from sensorframe.prepare import content_hash
 from sensorframe.store._catalog import CATALOG_RETRIES
-from sensorframe.store._model import DatasetVersion, Verification, commit_properties
+from sensorframe.store._model import (
+    DatasetVersion,
+    LogCommit,
+    Verification,
+    chained_hash,
+    commit_properties,
+    hash_format,
+)
+from sensorframe.store._parquet import commit_files
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -29,6 +44,7 @@ class IntegrityMixin:
     """Verify and restore methods of :class:`DatasetStore`."""
 
     max_commit_retries: int
+    storage_options: dict[str, str] | None
 
     if TYPE_CHECKING:
 
@@ -43,19 +59,37 @@ class IntegrityMixin:
             mode: str,
             files: Future[list[AddAction]] | None = None,
         ) -> int: ...
+        def _log_entry(self, dataset: str, n: int) -> LogCommit: ...
+        def _landed(self, dataset: str, after: int, commit_id: str) -> int: ...
+        def _previous(self, dataset: str, n: int) -> DatasetVersion | None: ...
         def version(self, dataset: str, n: int) -> DatasetVersion: ...
         def resolve(self, dataset: str, *, version: int | None = None) -> int: ...
-        def read(self, dataset: str, *, version: int | None = None) -> pl.LazyFrame: ...
 
     def verify(self, dataset: str, version: int | None = None) -> Verification:
         """
         Re-hash a version's data and compare it with the hash recorded at commit.
 
+        The proof follows the hash's definition (see ``DatasetVersion.data_hash``):
+        an overwrite (or first version) is the content hash of the table at that
+        version; an append chains the previous version's proof with the hash of the
+        files this commit added (and checks that no commit in between changed data);
+        a restore checks that its files are the restored version's, then proves that
+        version. Versions written before that definition (``sensorframe.format`` 1)
+        are the content hash of the whole table.
+
         Returns
         -------
         Verification
-            True in a boolean context when the data is intact. Data that cannot
-            be read at all (a corrupt or missing file) is reported, not raised.
+            True in a boolean context when the data is intact. Data that cannot be
+            read (a corrupt or missing data file) and a damaged Delta log (a commit
+            file truncated, garbage or missing, a corrupt checkpoint, edited
+            metadata) are reported (``ok=False`` and ``error``), not raised;
+            ``version`` is -1 when the damaged log cannot say which is the latest.
+
+        Raises
+        ------
+        DatasetNotFoundError, VersionNotFoundError
+            If there is no such dataset or version.
 
         Examples
         --------
@@ -63,13 +97,24 @@ class IntegrityMixin:
         >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
         >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
         >>> _ = store.commit("raw", df)
-        >>> bool(store.verify("raw", 0))
-        True
+        >>> _ = store.commit("raw", df.with_columns(sensor_id=pl.lit("b")), mode="append")
+        >>> bool(store.verify("raw", 0)), bool(store.verify("raw", 1))
+        (True, True)
         """
-        n = self.resolve(dataset, version=version)
-        recorded = self.version(dataset, n)
         try:
-            actual: str | None = content_hash(self.read(dataset, version=n).collect())
+            n = self.resolve(dataset, version=version)
+            recorded = self.version(dataset, n)
+        except IntegrityError as exc:
+            return Verification(
+                dataset=dataset,
+                version=-1 if version is None else version,
+                ok=False,
+                expected="",
+                actual=None,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        try:
+            actual: str | None = self._prove(dataset, recorded)
             error = None
         except (KeyboardInterrupt, SystemExit):
             raise
@@ -86,12 +131,73 @@ class IntegrityMixin:
             error=error,
         )
 
+    def _prove(self, dataset: str, v: DatasetVersion) -> str:
+        """Recompute a version's ``data_hash`` from the stored data (see :meth:`verify`)."""
+        appended: list[str] = []  # hashes of the rows each append added, newest first
+        while True:
+            entry = self._log_entry(dataset, v.version)
+            if hash_format(entry.info) >= 2 and v.operation == "append":
+                previous = self._previous(dataset, v.version - 1)
+                if previous is not None:
+                    self._check_no_data_change(dataset, previous.version + 1, v.version)
+                    if entry.removed:
+                        msg = f"version {v.version} of {dataset!r} is an append but removes files"
+                        raise IntegrityError(msg)
+                    appended.append(self._files_hash(dataset, v.version, entry.added))
+                    v = previous
+                    continue
+            if hash_format(entry.info) >= 2 and v.operation == "restore" and v.parents:
+                target = self.version(*v.parents[0])
+                if self._files(dataset, v.version) != self._files(dataset, target.version):
+                    msg = (
+                        f"version {v.version} of {dataset!r} restores version "
+                        f"{target.version} but does not hold its files"
+                    )
+                    raise IntegrityError(msg)
+                v = target
+                continue
+            proof = content_hash(self._scan(dataset, v.version).collect())
+            break
+        for batch in reversed(appended):
+            proof = chained_hash(proof, batch)
+        return proof
+
+    def _scan(self, dataset: str, n: int) -> pl.LazyFrame:
+        return pl.scan_delta(self._uri(dataset), version=n, storage_options=self.storage_options)
+
+    def _files(self, dataset: str, n: int) -> set[str]:
+        uri = self._uri(dataset)
+        return set(DeltaTable(uri, version=n, storage_options=self.storage_options).file_uris())
+
+    def _files_hash(self, dataset: str, n: int, paths: tuple[str, ...]) -> str:
+        """Content hash of the rows in the given data files of version ``n``."""
+        schema = self._scan(dataset, n).collect_schema()
+        if not paths:
+            return content_hash(pl.DataFrame(schema=schema))
+        uri = self._uri(dataset).removeprefix("file://")
+        files = pl.scan_parquet(
+            [f"{uri}/{path}" for path in paths], storage_options=self.storage_options
+        )
+        return content_hash(files.select(pl.col(name).cast(t) for name, t in schema.items()))
+
+    def _check_no_data_change(self, dataset: str, start: int, stop: int) -> None:
+        """Raise if a commit in ``start .. stop - 1`` (not sensorframe's) changed data."""
+        for k in range(start, stop):
+            between = self._log_entry(dataset, k)
+            if between.added or between.removed:
+                msg = (
+                    f"version {k} of {dataset!r} changed data files without sensorframe, "
+                    f"so version {stop} cannot be proven"
+                )
+                raise IntegrityError(msg)
+
     def restore(self, dataset: str, version: int, *, description: str = "") -> DatasetVersion:
         """
         Make an old version's content the latest again, as a new commit.
 
         The new version records the restored one as its parent, and its hash is the
         restored version's hash (Delta re-adds the old files; no data is copied).
+        Restoring the latest version makes a commit that changes no files.
 
         Examples
         --------
@@ -101,9 +207,12 @@ class IntegrityMixin:
         >>> v0 = store.commit("raw", df)
         >>> _ = store.commit("raw", df.with_columns(value=pl.lit(2.0)))
         >>> r = store.restore("raw", 0)
-        >>> (r.version, r.data_hash == v0.data_hash, r.parents)
-        (2, True, (('raw', 0),))
+        >>> (r.version, r.data_hash == v0.data_hash, r.parents, bool(store.verify("raw", 2)))
+        (2, True, (('raw', 0),), True)
         """
+        if not isinstance(description, str):
+            msg = f"`description` must be a string, got {type(description).__name__}"
+            raise InvalidTypeError(msg)
         n = self.resolve(dataset, version=version)
         old = self.version(dataset, n)
         last_error: Exception | None = None
@@ -127,19 +236,20 @@ class IntegrityMixin:
                 batch_rows=old.rows,
                 properties=(),
             )
-            if current == n:  # delta-rs cannot restore the current version: rewrite it
-                frame = self.read(dataset, version=n).collect()
-                done = self._write(self._uri(dataset), dt, frame, new, "overwrite")
-                return replace(new, version=done)
+            commit_id = uuid.uuid4().hex
+            props = commit_properties(new, retries=CATALOG_RETRIES, commit_id=commit_id)
             try:
-                dt.restore(n, commit_properties=commit_properties(new, retries=CATALOG_RETRIES))
+                if current == n:  # delta-rs cannot restore the current version
+                    commit_files(dt, [], mode="append", props=props)
+                else:
+                    dt.restore(n, commit_properties=props)
             except CommitFailedError as exc:
                 last_error = exc
                 continue
             except DeltaError as exc:
                 msg = f"cannot restore version {n} of {dataset!r}: {exc}"
                 raise VersionNotFoundError(msg) from exc
-            return replace(new, version=int(dt.version()))
+            return replace(new, version=self._landed(dataset, current, commit_id))
         msg = f"could not restore {dataset!r}: concurrent writers kept winning"
         raise CommitConflictError(msg) from last_error
 

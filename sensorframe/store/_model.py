@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -14,7 +15,12 @@ from typing import Any
 import polars as pl
 from deltalake import CommitProperties, Transaction
 
-from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
+from sensorframe.errors import (
+    IntegrityError,
+    InvalidParameterError,
+    InvalidTypeError,
+    SensorSchemaError,
+)
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]
 
@@ -25,10 +31,20 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 PREFIX = "sensorframe."
 """Prefix of every key sensorframe writes into a Delta commit's custom metadata."""
+COMMIT_ID = PREFIX + "commit_id"
+"""Custom-metadata key holding a unique id of each commit call, to find where it landed."""
 PROPERTY = PREFIX + "property."
 """Prefix of the keys holding a version's user properties (``commit(properties=...)``)."""
 APP_ID = "sensorframe"
 """Delta application-transaction id: makes two sensorframe commits on one table conflict."""
+HASH_FORMAT = 2
+"""
+The definition of ``DatasetVersion.data_hash`` that new commits record (key
+``sensorframe.format``). 1: the content hash of the whole table. 2: for an overwrite
+(and the first version) the content hash of its rows; for an append
+:func:`chained_hash` of the previous version's hash and the appended rows' hash;
+for a restore the restored version's hash.
+"""
 CATALOG = "_sensorframe"
 """Folder (under the store root) holding the append-only event tables."""
 RESERVED_RECORDS = frozenset({"tags", "model_links", "datasets", "vacuums"})
@@ -174,6 +190,77 @@ class VacuumReport:
     dry_run: bool = False
 
 
+def chained_hash(previous: str, batch: str) -> str:
+    """
+    Return the ``data_hash`` of an append: SHA-256 of the previous and the new rows' hash.
+
+    Examples
+    --------
+    >>> from sensorframe.store._model import chained_hash
+    >>> len(chained_hash("ab", "cd")), chained_hash("ab", "cd") == chained_hash("cd", "ab")
+    (64, False)
+    """
+    return hashlib.sha256(f"sensorframe.append:{previous}:{batch}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LogCommit:
+    """One Delta commit file, ``_delta_log/<version>.json``, read by its number."""
+
+    version: int
+    info: dict[str, Any]
+    """Its ``commitInfo`` (our metadata, ``operation`` ...); empty if it has none."""
+    added: tuple[str, ...]
+    """Paths (relative to the table) of the data files it adds."""
+    removed: tuple[str, ...]
+    """Paths of the data files it removes."""
+
+
+def log_file(version: int) -> str:
+    """Path, relative to the table, of the commit file of a version."""
+    return f"_delta_log/{version:020d}.json"
+
+
+def parse_commit(dataset: str, version: int, raw: bytes) -> LogCommit:
+    """
+    Parse a commit file (one JSON action per line).
+
+    Raises :class:`~sensorframe.errors.IntegrityError` naming the dataset and
+    version if it is not a commit file (truncated, garbage, no actions).
+    """
+    try:
+        actions = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        problem: str | None = str(exc)
+    else:
+        problem = _malformed(actions)
+    if problem is not None:
+        msg = (
+            f"dataset {dataset!r}: the commit file of version {version} "
+            f"({log_file(version)}) is damaged: {problem}"
+        )
+        raise IntegrityError(msg)
+    info: dict[str, Any] = next((a["commitInfo"] for a in actions if "commitInfo" in a), {})
+    added = tuple(a["add"]["path"] for a in actions if "add" in a)
+    removed = tuple(a["remove"]["path"] for a in actions if "remove" in a)
+    return LogCommit(version=version, info=info, added=added, removed=removed)
+
+
+def _malformed(actions: list[Any]) -> str | None:
+    """Say what makes a commit file's parsed lines not Delta actions (None: nothing)."""
+    if not actions:
+        return "it holds no actions"
+    for action in actions:
+        if not isinstance(action, dict) or len(action) != 1:
+            return f"{str(action)[:80]!r} is not one action"
+        ((kind, body),) = action.items()
+        if not isinstance(body, dict):
+            return f"its {kind!r} action is not an object"
+        if kind in ("add", "remove") and not isinstance(body.get("path"), str):
+            return f"an {kind!r} action has no path"
+    return None
+
+
 def check_name(name: object, what: str = "dataset") -> str:
     """Return ``name`` if it is a valid dataset or record-table name, else raise."""
     if not isinstance(name, str):
@@ -246,15 +333,16 @@ def storable(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
-def commit_properties(v: DatasetVersion, *, retries: int) -> CommitProperties:
+def commit_properties(v: DatasetVersion, *, retries: int, commit_id: str) -> CommitProperties:
     """
     Delta commit properties of a version: its metadata and the application transaction.
 
     The transaction (``APP_ID``, version number) makes a concurrent sensorframe commit
-    of the same version number fail instead of sliding to the next one.
+    of the same version number fail instead of sliding to the next one; ``commit_id``
+    (unique to the call) is how the writer finds the version its commit landed at.
     """
     return CommitProperties(
-        custom_metadata=encode_metadata(v),
+        custom_metadata=encode_metadata(v) | {COMMIT_ID: commit_id},
         max_commit_retries=retries,
         app_transactions=[Transaction(app_id=APP_ID, version=v.version)],
     )
@@ -263,7 +351,7 @@ def commit_properties(v: DatasetVersion, *, retries: int) -> CommitProperties:
 def encode_metadata(v: DatasetVersion) -> dict[str, str]:
     """Return the commit custom metadata (all values strings) for a version."""
     fields: dict[str, Any] = {
-        "format": 1,
+        "format": HASH_FORMAT,
         "hash": v.data_hash,
         "rows": v.rows,
         "bytes": v.bytes,
@@ -283,37 +371,123 @@ def encode_metadata(v: DatasetVersion) -> dict[str, str]:
     return encoded | {PROPERTY + key: value for key, value in v.properties}
 
 
-def decode_metadata(dataset: str, commit: dict[str, Any]) -> DatasetVersion | None:
-    """Rebuild a version from one ``DeltaTable.history()`` entry; None if not ours."""
-    if PREFIX + "hash" not in commit:
+def decode_metadata(dataset: str, version: int, info: dict[str, Any]) -> DatasetVersion | None:
+    """
+    Rebuild a version from the ``commitInfo`` of its commit file; None if not ours.
+
+    Raises :class:`~sensorframe.errors.IntegrityError` naming the dataset, version
+    and key if the metadata was edited into something that is not what a writer
+    records (a non-integer row count, a naive or unparsable time ...).
+    """
+    if PREFIX + "hash" not in info:
         return None
+    try:
+        return DatasetVersion(
+            dataset=dataset,
+            version=version,
+            data_hash=_text(info, "hash"),
+            rows=_count(info, "rows"),
+            bytes=_count(info, "bytes"),
+            sensors=_texts(info, "sensors"),
+            created_at=_instant(info, "created_at"),
+            tags=_texts(info, "tags"),
+            description=_text(info, "description", ""),
+            parents=_parents(info),
+            library_version=_text(info, "library_version", ""),
+            operation=_text(info, "operation", "overwrite"),
+            batch_hash=_text(info, "batch_hash", ""),
+            batch_rows=_count(info, "batch_rows", 0),
+            properties=tuple(
+                sorted(
+                    (key.removeprefix(PROPERTY), _text(info, key.removeprefix(PREFIX)))
+                    for key in info
+                    if key.startswith(PROPERTY)
+                )
+            ),
+        )
+    except _BadField as exc:
+        msg = f"dataset {dataset!r}: the recorded metadata of version {version} is damaged: {exc}"
+        raise IntegrityError(msg) from None
 
-    def get(key: str) -> Any:
-        return json.loads(commit[PREFIX + key])
 
-    return DatasetVersion(
-        dataset=dataset,
-        version=int(commit["version"]),
-        data_hash=commit[PREFIX + "hash"],
-        rows=int(get("rows")),
-        bytes=int(get("bytes")),
-        sensors=tuple(get("sensors")),
-        created_at=datetime.fromisoformat(commit[PREFIX + "created_at"]),
-        tags=tuple(get("tags")),
-        description=commit.get(PREFIX + "description", ""),
-        parents=tuple((str(d), int(n)) for d, n in get("parents")),
-        library_version=commit.get(PREFIX + "library_version", ""),
-        operation=commit.get(PREFIX + "operation", "overwrite"),
-        batch_hash=commit.get(PREFIX + "batch_hash", ""),
-        batch_rows=int(get("batch_rows")) if PREFIX + "batch_rows" in commit else 0,
-        properties=tuple(
-            sorted(
-                (key.removeprefix(PROPERTY), str(value))
-                for key, value in commit.items()
-                if key.startswith(PROPERTY)
-            )
-        ),
-    )
+def hash_format(info: dict[str, Any]) -> int:
+    """Return the hash definition a commit's ``data_hash`` follows (:data:`HASH_FORMAT`)."""
+    value = info.get(PREFIX + "format", "1")
+    return int(value) if isinstance(value, str) and value.isdigit() else 1
+
+
+class _BadField(Exception):
+    """One metadata field does not decode (internal; becomes an IntegrityError)."""
+
+
+def _raw(info: dict[str, Any], key: str, default: Any) -> Any:
+    if PREFIX + key not in info:
+        if default is None:
+            msg = f"{PREFIX + key} is missing"
+            raise _BadField(msg)
+        return default
+    return info[PREFIX + key]
+
+
+def _text(info: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = _raw(info, key, default)
+    if not isinstance(value, str):
+        msg = f"{PREFIX + key} is {value!r}, not a string"
+        raise _BadField(msg)
+    return value
+
+
+def _json(info: dict[str, Any], key: str, default: str | None = None) -> Any:
+    text = _text(info, key, default)
+    try:
+        return json.loads(text)
+    except ValueError:
+        msg = f"{PREFIX + key} is {text!r}, not JSON"
+        raise _BadField(msg) from None
+
+
+def _count(info: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = _json(info, key, None if default is None else str(default))
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"{PREFIX + key} is {value!r}, not a count"
+        raise _BadField(msg)
+    return value
+
+
+def _texts(info: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = _json(info, key, "[]")
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        msg = f"{PREFIX + key} is {value!r}, not a list of strings"
+        raise _BadField(msg)
+    return tuple(value)
+
+
+def _instant(info: dict[str, Any], key: str) -> datetime:
+    text = _text(info, key)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        msg = f"{PREFIX + key} is {text!r}, not an ISO time with a UTC offset"
+        raise _BadField(msg)
+    return when.astimezone(UTC)
+
+
+def _parents(info: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    value = _json(info, "parents", "[]")
+    pairs: list[Any] = value if isinstance(value, list) else [None]
+    if not all(
+        isinstance(p, list)
+        and len(p) == 2
+        and isinstance(p[0], str)
+        and isinstance(p[1], int)
+        and not isinstance(p[1], bool)
+        for p in pairs
+    ):
+        msg = f"{PREFIX}parents is {value!r}, not a list of [dataset, version] pairs"
+        raise _BadField(msg)
+    return tuple((p[0], p[1]) for p in pairs)
 
 
 VERSION_SCHEMA = pl.Schema(

@@ -27,11 +27,7 @@ from deltalake import Schema as DeltaSchema
 from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction, RemoveAction
 
-from sensorframe.errors import VersioningError
-from sensorframe.store._model import PREFIX
-
 __all__ = [
-    "COMMIT_ID",
     "MAX_FILE_BYTES",
     "MAX_FILE_ROWS",
     "commit_files",
@@ -41,8 +37,6 @@ __all__ = [
     "write_files",
 ]
 
-COMMIT_ID = PREFIX + "commit_id"
-"""Custom-metadata key marking a write transaction, to find the version it landed at."""
 MAX_FILE_ROWS = 1 << 20
 """At most this many rows per data file (readers parallelize over files)."""
 MAX_FILE_BYTES = 128 << 20
@@ -148,37 +142,15 @@ def write_files(
 
 def commit_files(
     dt: DeltaTable, actions: list[AddAction], *, mode: str, props: CommitProperties
-) -> int:
+) -> None:
     """
-    Commit data files to ``dt`` (in its schema) as one transaction; return its version.
+    Commit data files to ``dt`` (in its schema) as one transaction.
 
     ``create_write_transaction`` does not move the handle to the new version or tell
-    it: with exactly one commit since the read, that is ours; else (other writers'
-    commits, e.g. vacuum's, came between or after) it is found by a commit id put into
-    the commit's custom metadata.
+    it: the caller finds it by the commit id in ``props`` (``DatasetStore._landed``).
     """
-    commit_id = uuid.uuid4().hex
-    marked = CommitProperties(
-        custom_metadata={**(props.custom_metadata or {}), COMMIT_ID: commit_id},
-        max_commit_retries=props.max_commit_retries,
-        app_transactions=props.app_transactions,
-    )
-    read_version = int(dt.version())
     changes: list[AddAction | RemoveAction] = list(actions)
-    dt.create_write_transaction(changes, mode=mode, schema=dt.schema(), commit_properties=marked)
-    return _landed(dt, read_version, commit_id)
-
-
-def _landed(dt: DeltaTable, read_version: int, commit_id: str) -> int:
-    dt.update_incremental()
-    newest = int(dt.version())
-    if newest == read_version + 1:
-        return newest
-    for commit in dt.history(limit=newest - read_version):
-        if commit.get(COMMIT_ID) == commit_id:
-            return int(commit["version"])
-    msg = f"committed to {dt.table_uri} but cannot find the commit {commit_id}"  # pragma: no cover
-    raise VersioningError(msg)  # pragma: no cover
+    dt.create_write_transaction(changes, mode=mode, schema=dt.schema(), commit_properties=props)
 
 
 def file_stats(parts: list[pl.DataFrame]) -> list[str]:

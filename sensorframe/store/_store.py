@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -15,19 +16,22 @@ from typing import Any, Literal
 import polars as pl
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
+from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction
+from pyarrow.fs import FileSelector
 
 from sensorframe._utils import preview
 from sensorframe.errors import (
     CommitConflictError,
     DatasetNotFoundError,
+    IntegrityError,
     InvalidParameterError,
+    InvalidTypeError,
     SensorSchemaError,
     VersioningError,
     VersionNotFoundError,
 )
 from sensorframe.frame import SENSOR, scan
-from sensorframe.prepare import content_hash
 from sensorframe.prepare._hash import canonical_hash
 from sensorframe.store._catalog import (
     CATALOG_RETRIES,
@@ -40,18 +44,23 @@ from sensorframe.store._integrity import IntegrityMixin
 from sensorframe.store._maintenance import MaintenanceMixin
 from sensorframe.store._model import (
     CATALOG,
+    COMMIT_ID,
     TABLE_CONFIG,
     DatasetVersion,
+    LogCommit,
+    chained_hash,
     check_name,
     check_properties,
     check_text,
     commit_properties,
     decode_metadata,
+    log_file,
+    parse_commit,
     storable,
     to_utc,
     versions_frame,
 )
-from sensorframe.store._parquet import commit_files, fits, write_files
+from sensorframe.store._parquet import commit_files, delta_schema, fits, write_files
 from sensorframe.store._refs import RefsMixin
 
 __all__ = ["DatasetStore"]
@@ -118,20 +127,36 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         storage_options: dict[str, str] | None = None,
         max_commit_retries: int = 50,
     ) -> None:
+        if not isinstance(root, str | os.PathLike):
+            msg = f"`root` must be a folder or an object-store URI, got {type(root).__name__}"
+            raise InvalidTypeError(msg)
         text = os.fspath(root)
-        if not text:
-            msg = "`root` must be a folder or an object-store URI, got ''"
+        if not isinstance(text, str) or not text:
+            msg = f"`root` must be a folder or an object-store URI, got {text!r}"
             raise InvalidParameterError(msg)
-        if isinstance(max_commit_retries, bool) or max_commit_retries < 0:
+        if storage_options is not None and not (
+            isinstance(storage_options, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in storage_options.items())
+        ):
+            msg = f"`storage_options` must be a dict of strings, got {storage_options!r}"
+            raise InvalidTypeError(msg)
+        if not isinstance(max_commit_retries, int) or isinstance(max_commit_retries, bool):
+            msg = f"`max_commit_retries` must be an int >= 0, got {max_commit_retries!r}"
+            raise InvalidTypeError(msg)
+        if max_commit_retries < 0:
             msg = f"`max_commit_retries` must be an int >= 0, got {max_commit_retries!r}"
             raise InvalidParameterError(msg)
         self.is_local = "://" not in text or text.startswith("file://")
         if self.is_local:
             text = str(Path(text.removeprefix("file://")).expanduser().resolve())
+            if Path(text).exists() and not Path(text).is_dir():
+                msg = f"`root` must be a folder or an object-store URI; {text} is a file"
+                raise InvalidParameterError(msg)
         self.root = text.rstrip("/")
         self.storage_options = dict(storage_options) if storage_options else None
         self.max_commit_retries = max_commit_retries
         self._handles: dict[str, DeltaTable] = {}
+        self._logs: dict[str, DeltaStorageHandler] = {}
 
     def __repr__(self) -> str:
         return f"DatasetStore({self.root!r})"
@@ -144,7 +169,10 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         return f"{self.root}/{CATALOG}/{name}"
 
     def _open(self, dataset: str, version: int | None = None) -> DeltaTable | None:
-        return open_table(self._uri(dataset), self.storage_options, version)
+        try:
+            return open_table(self._uri(dataset), self.storage_options, version)
+        except (DeltaError, OSError) as exc:
+            raise self._damage(dataset, exc) from exc
 
     def _latest(self, dataset: str) -> DeltaTable | None:
         """Return the table at its newest version, reusing (and catching up) a handle."""
@@ -160,6 +188,98 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         if dt is not None:
             self._handles[dataset] = dt
         return dt
+
+    # ------------------------------------------------------------------ the log
+    def _commit_file(self, dataset: str, n: int) -> LogCommit | None:
+        """
+        Read the commit file of version ``n`` by its number (None if there is none).
+
+        Versions are numbered by the file they are in, never by their position in a
+        listing (``DeltaTable.history()`` numbers its records down from the handle's
+        version, so a commit landing in between shifts every label).
+        """
+        try:
+            log = self._logs.get(dataset)
+            if log is None:
+                log = self._logs[dataset] = DeltaStorageHandler(
+                    self._uri(dataset), self.storage_options
+                )
+            with log.open_input_file(log_file(n)) as file:
+                raw = file.read()
+        except FileNotFoundError:
+            return None
+        except (DeltaError, OSError) as exc:
+            msg = f"cannot read version {n} of dataset {dataset!r}: {exc}"
+            raise VersioningError(msg) from exc
+        return parse_commit(dataset, n, raw)
+
+    def _log_entry(self, dataset: str, n: int) -> LogCommit:
+        """Read the commit file of version ``n``, which must exist."""
+        entry = self._commit_file(dataset, n)
+        if entry is None:
+            msg = f"dataset {dataset!r}: the commit file of version {n} ({log_file(n)}) is missing"
+            raise IntegrityError(msg)
+        return entry
+
+    def _damage(self, dataset: str, exc: Exception) -> VersioningError:
+        """
+        Return the typed error for a table deltalake cannot load, naming the damage.
+
+        Reads every commit file by its number (a missing or unparsable one raises
+        :class:`IntegrityError` naming it); if they are all sound, the checkpoint is.
+        """
+        if isinstance(exc, OSError) and not self.is_local:
+            msg = f"cannot reach dataset {dataset!r} at {self._uri(dataset)}: {exc}"
+            return VersioningError(msg)
+        try:
+            names = [
+                Path(info.path).name
+                for info in DeltaStorageHandler(
+                    self._uri(dataset), self.storage_options
+                ).get_file_info_selector(FileSelector("_delta_log"))
+            ]
+        except (DeltaError, OSError) as error:
+            msg = f"cannot read the Delta log of dataset {dataset!r}: {error}"
+            return VersioningError(msg)
+        commits = [
+            int(name[:20]) for name in names if name[:20].isdigit() and name.endswith(".json")
+        ]
+        for n in range(max(commits, default=-1) + 1):
+            self._log_entry(dataset, n)
+        checkpoints = sorted(name for name in names if ".checkpoint" in name)
+        where = f"the checkpoint {preview(checkpoints)}" if checkpoints else "its Delta log"
+        msg = f"dataset {dataset!r}: deltalake cannot load {where}: {_first_line(exc)}"
+        return IntegrityError(msg)
+
+    def _landed(self, dataset: str, after: int, commit_id: str) -> int:
+        """
+        Return the version whose commit carries ``commit_id`` (written after ``after``).
+
+        Neither the handle's version after a write nor ``after + 1`` is proof: other
+        commits (another writer's, vacuum's) may come before or after ours.
+        """
+        n = after + 1
+        while (entry := self._commit_file(dataset, n)) is not None:
+            if entry.info.get(COMMIT_ID) == commit_id:
+                return n
+            n += 1
+        msg = (
+            f"committed to dataset {dataset!r} but cannot find the commit {commit_id} "
+            f"after version {after}"
+        )
+        raise VersioningError(msg)
+
+    def _recorded(self, dataset: str, n: int) -> DatasetVersion | None:
+        """Decode the version in commit file ``n`` (None: another writer's commit)."""
+        return decode_metadata(dataset, n, self._log_entry(dataset, n).info)
+
+    def _previous(self, dataset: str, n: int) -> DatasetVersion | None:
+        """Return the newest sensorframe version at or before Delta version ``n``."""
+        for k in range(n, -1, -1):
+            found = self._recorded(dataset, k)
+            if found is not None:
+                return found
+        return None
 
     def _events(self, name: str) -> pl.DataFrame | None:
         return read_table(self._catalog_uri(name), self.storage_options)
@@ -240,10 +360,14 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         if mode not in ("overwrite", "append"):
             msg = f"`mode` must be 'overwrite' or 'append', got {mode!r}"
             raise InvalidParameterError(msg)
+        if not isinstance(description, str):
+            msg = f"`description` must be a string, got {type(description).__name__}"
+            raise InvalidTypeError(msg)
         tag_list = self._check_tags(tags)
         user_properties = check_properties(properties)
         refs = self._check_parents(parents)
         batch = storable(scan(frame).collect())
+        batch_sensors = set(batch.get_column(SENSOR).unique().to_list())
         # The data files are written in a thread while the main one hashes (see _write);
         # the table is read again after hashing, to keep the window for races short.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -264,16 +388,21 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
                         "datasets", pl.DataFrame({"dataset": [dataset], "at": [_now()]})
                     )
                 read_version = -1 if dt is None else int(dt.version())
-                content = batch
+                previous = None
                 if mode == "append" and dt is not None:
-                    content = self._appended(dataset, dt, batch)
+                    self._check_append_schema(dataset, dt, batch)
+                    previous = self._previous(dataset, read_version)
                 version = DatasetVersion(
                     dataset=dataset,
                     version=read_version + 1,
-                    data_hash=batch_hash if content is batch else content_hash(content),
-                    rows=content.height,
-                    bytes=int(content.estimated_size()),
-                    sensors=tuple(content.get_column(SENSOR).unique().sort().to_list()),
+                    data_hash=batch_hash
+                    if previous is None
+                    else chained_hash(previous.data_hash, batch_hash),
+                    rows=batch.height + (0 if previous is None else previous.rows),
+                    bytes=int(batch.estimated_size()) + (0 if previous is None else previous.bytes),
+                    sensors=tuple(
+                        sorted(batch_sensors.union(() if previous is None else previous.sensors))
+                    ),
                     created_at=_now(),
                     tags=tag_list,
                     description=description,
@@ -314,10 +443,15 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
 
         ``files`` (written by Polars) are committed if the table's schema is the
         batch's; new tables and schema changes (which may need a protocol upgrade, e.g.
-        for ``timestamp_ntz``) go through ``write_deltalake``.
+        for ``timestamp_ntz``) go through ``write_deltalake``. The landed version is
+        the one whose commit file carries this call's commit id.
         """
+        commit_id = uuid.uuid4().hex
+        after = -1 if dt is None else int(dt.version())  # write_deltalake moves the handle
         # a lost creation race must fail, not slide to version 1 (see the package doc)
-        props = commit_properties(version, retries=CATALOG_RETRIES if dt is not None else 0)
+        props = commit_properties(
+            version, retries=CATALOG_RETRIES if dt is not None else 0, commit_id=commit_id
+        )
         try:
             if dt is None:
                 write_deltalake(
@@ -328,42 +462,55 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
                     storage_options=self.storage_options,
                     commit_properties=props,
                 )
-                return 0
-            if files is not None and fits(dt, batch):
+            elif files is not None and fits(dt, batch):
                 try:
                     actions = files.result()
                 except OSError as exc:
                     msg = f"could not write the data files of {version.dataset!r}: {exc}"
                     raise VersioningError(msg) from exc
-                return commit_files(dt, actions, mode=mode, props=props)
-            write_deltalake(
-                dt,
-                batch,
-                mode="overwrite" if mode == "overwrite" else "append",
-                schema_mode="overwrite" if mode == "overwrite" else None,
-                commit_properties=props,
-            )
+                commit_files(dt, actions, mode=mode, props=props)
+            else:
+                write_deltalake(
+                    dt,
+                    batch,
+                    mode="overwrite" if mode == "overwrite" else "append",
+                    schema_mode="overwrite" if mode == "overwrite" else None,
+                    commit_properties=props,
+                )
         except SchemaMismatchError as exc:
             msg = f"cannot append to {version.dataset!r}: {exc}"
             raise SensorSchemaError(msg) from exc
-        return int(dt.version())
+        return self._landed(version.dataset, after, commit_id)
 
-    def _appended(self, dataset: str, dt: DeltaTable, batch: pl.DataFrame) -> pl.DataFrame:
-        previous = pl.scan_delta(dt, storage_options=self.storage_options).collect()
-        if previous.schema != batch.schema:
+    def _check_append_schema(self, dataset: str, dt: DeltaTable, batch: pl.DataFrame) -> None:
+        """Raise unless the rows have the table's schema (from the log, no data read)."""
+        table = dt.schema()
+        if table != delta_schema(batch):
+            have = {f.name: str(f.type) for f in table.fields}
+            new = {f.name: str(f.type) for f in delta_schema(batch).fields}
             msg = (
-                f"cannot append to {dataset!r}: its schema is {dict(previous.schema)}, "
-                f"the new rows have {dict(batch.schema)}; commit with mode='overwrite' "
-                "to change the schema"
+                f"cannot append to {dataset!r}: its schema is {have}, the new rows have "
+                f"{new}; commit with mode='overwrite' to change the schema"
             )
             raise SensorSchemaError(msg)
-        return pl.concat([previous, batch], how="vertical")
 
     def _check_tags(self, tags: Iterable[str]) -> tuple[str, ...]:
-        items = (tags,) if isinstance(tags, str) else tuple(tags)
+        if isinstance(tags, str):
+            items: tuple[object, ...] = (tags,)
+        elif isinstance(tags, Iterable):
+            items = tuple(tags)
+        else:
+            msg = f"`tags` must be a string or an iterable of strings, got {tags!r}"
+            raise InvalidTypeError(msg)
         return tuple(dict.fromkeys(check_text(tag, "each of `tags`") for tag in items))
 
     def _check_parents(self, parents: Iterable[ParentRef]) -> tuple[tuple[str, int], ...]:
+        if not isinstance(parents, Iterable) or isinstance(parents, str | DatasetVersion):
+            msg = (
+                "`parents` must be an iterable of versions or (dataset, version) pairs, "
+                f"got {parents!r}"
+            )
+            raise InvalidTypeError(msg)
         refs: list[tuple[str, int]] = []
         for parent in parents:
             if isinstance(parent, DatasetVersion):
@@ -373,8 +520,9 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
                 and len(parent) == 2
                 and isinstance(parent[0], str)
                 and isinstance(parent[1], int)
+                and not isinstance(parent[1], bool)
             ):
-                ref = (parent[0], int(parent[1]))
+                ref = (parent[0], parent[1])
             else:
                 msg = (
                     "a parent must be a DatasetVersion or a (dataset, version) pair, "
@@ -386,13 +534,18 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         return tuple(dict.fromkeys(refs))
 
     # ------------------------------------------------------------------ metadata
-    def _history(self, dataset: str) -> list[DatasetVersion]:
+    def _newest(self, dataset: str) -> int:
+        """Return the newest Delta version of a dataset (raise if there is no such dataset)."""
         dt = self._latest(dataset)
         if dt is None:
             msg = f"no dataset {dataset!r} in {self.root}; datasets: {preview(self.datasets())}"
             raise DatasetNotFoundError(msg)
-        found = (decode_metadata(dataset, commit) for commit in dt.history())
-        return sorted((v for v in found if v is not None), key=lambda v: v.version)
+        return int(dt.version())
+
+    def _history(self, dataset: str) -> list[DatasetVersion]:
+        """Every sensorframe version, oldest first, each read from its own commit file."""
+        found = (self._recorded(dataset, n) for n in range(self._newest(dataset) + 1))
+        return [v for v in found if v is not None]
 
     def versions(self, dataset: str) -> pl.DataFrame:
         """
@@ -439,14 +592,12 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         ...
         sensorframe.errors.VersionNotFoundError: dataset 'raw' has no version 5; versions: [0]
         """
-        history = self._history(dataset)
-        for v in history:
-            if v.version == n:
-                return v
-        msg = (
-            f"dataset {dataset!r} has no version {n!r}; "
-            f"versions: {preview([v.version for v in history])}"
-        )
+        _check_version(n)
+        found = self._recorded(dataset, n) if 0 <= n <= self._newest(dataset) else None
+        if found is not None:
+            return found
+        numbers = [v.version for v in self._history(dataset)]
+        msg = f"dataset {dataset!r} has no version {n!r}; versions: {preview(numbers)}"
         raise VersionNotFoundError(msg)
 
     def latest(self, dataset: str) -> DatasetVersion:
@@ -461,11 +612,11 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         >>> store.commit("raw", df) == store.latest("raw")
         True
         """
-        history = self._history(dataset)
-        if not history:
+        found = self._previous(dataset, self._newest(dataset))
+        if found is None:
             msg = f"dataset {dataset!r} has no sensorframe versions yet"
             raise VersionNotFoundError(msg)
-        return history[-1]
+        return found
 
     def datasets(self) -> list[str]:
         """
@@ -574,33 +725,32 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         if given > 1:
             msg = "give at most one of `version`, `as_of` and `tag`"
             raise InvalidParameterError(msg)
-        history = self._history(dataset)
-        numbers = [v.version for v in history]
-        if tag is not None:
-            n = self._tag_version(dataset, tag)
-        elif as_of is not None:
+        if as_of is not None:
+            if not isinstance(as_of, datetime):
+                msg = (
+                    f"`as_of` must be a datetime, got {as_of!r}; for a string use "
+                    "datetime.fromisoformat(...)"
+                )
+                raise InvalidTypeError(msg)
             when = to_utc(as_of)
+            history = self._history(dataset)
             before = [v.version for v in history if v.created_at <= when]
             if not before:
-                first = f"; the first is version {numbers[0]} at {history[0].created_at}"
+                first = f"; the first is version {history[0].version} at {history[0].created_at}"
                 msg = f"dataset {dataset!r} has no version at or before {when}" + (
                     first if history else ""
                 )
                 raise VersionNotFoundError(msg)
             n = before[-1]
+        elif tag is not None:
+            if not isinstance(tag, str):
+                msg = f"`tag` must be a string, got {tag!r}"
+                raise InvalidTypeError(msg)
+            n = self.version(dataset, self._tag_version(dataset, tag)).version
         elif version is not None:
-            if isinstance(version, bool) or not isinstance(version, int):
-                msg = f"`version` must be an int, got {version!r}"
-                raise TypeError(msg)
-            n = version
-        elif numbers:
-            n = numbers[-1]
+            n = self.version(dataset, version).version
         else:
-            msg = f"dataset {dataset!r} has no sensorframe versions yet"
-            raise VersionNotFoundError(msg)
-        if n not in numbers:
-            msg = f"dataset {dataset!r} has no version {n}; versions: {preview(numbers)}"
-            raise VersionNotFoundError(msg)
+            n = self.latest(dataset).version
         if n in self._vacuumed(dataset).get_column("version").to_list():
             msg = f"version {n} of dataset {dataset!r} was removed by vacuum"
             raise VersionNotFoundError(msg)
@@ -616,3 +766,14 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_version(n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        msg = f"`version` must be an int, got {n!r}"
+        raise InvalidTypeError(msg)
+
+
+def _first_line(exc: BaseException) -> str:
+    """Return an error's message without the Rust backtrace deltalake appends to it."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -22,6 +22,7 @@ from sensorframe.errors import (
 )
 from sensorframe.prepare import content_hash
 from sensorframe.store import DatasetStore, DatasetVersion, Verification
+from sensorframe.store._model import chained_hash
 from tests.conftest import sensor_frames
 from tests.store.conftest import tamper
 
@@ -82,24 +83,28 @@ def test_time_travel_by_version_datetime_and_tag(store: DatasetStore) -> None:
     v1 = store.commit("raw", frame(offset=1.0))
     v2 = store.commit("raw", frame("c", offset=2.0), mode="append")
     assert [v.version for v in (v0, v1, v2)] == [0, 1, 2]
-    # An append's hash is the whole table's content after the commit.
-    assert v2.data_hash == content_hash(pl.concat([frame(offset=1.0), frame("c", offset=2.0)]))
+    # An append's hash chains the previous version's with the appended rows'.
+    assert v2.data_hash == chained_hash(v1.data_hash, content_hash(frame("c", offset=2.0)))
     assert v2.batch_hash == content_hash(frame("c", offset=2.0))
     assert (v2.rows, v2.batch_rows, v2.sensors) == (12, 4, ("a", "b", "c"))
+    contents = {0: frame(offset=0.0), 1: frame(offset=1.0)}
+    contents[2] = pl.concat([contents[1], frame("c", offset=2.0)])
     for v in (v0, v1, v2):
-        assert content_hash(store.read("raw", version=v.version)) == v.data_hash
-        assert content_hash(store.read("raw", as_of=v.created_at)) == v.data_hash
+        expected = content_hash(contents[v.version])
+        assert content_hash(store.read("raw", version=v.version)) == expected
+        assert content_hash(store.read("raw", as_of=v.created_at)) == expected
+        assert store.verify("raw", v.version)
         later = v.created_at + timedelta(microseconds=1)
         assert store.resolve("raw", as_of=later) == v.version
     naive = v1.created_at.replace(tzinfo=None)
     assert store.resolve("raw", as_of=naive) == 1
     assert content_hash(store.read("raw", tag="stable")) == v0.data_hash
-    assert content_hash(store.read("raw")) == v2.data_hash
+    assert content_hash(store.read("raw")) == content_hash(contents[2])
     with pytest.raises(VersionNotFoundError, match="no version at or before"):
         store.read("raw", as_of=v0.created_at - timedelta(seconds=1))
     # Moving a tag: the newest assignment wins.
     store.tag("raw", 2, "stable")
-    assert content_hash(store.read("raw", tag="stable")) == v2.data_hash
+    assert content_hash(store.read("raw", tag="stable")) == content_hash(contents[2])
     assert store.tags("raw").select("tag", "version").rows() == [("stable", 2)]
 
 
@@ -442,5 +447,6 @@ def test_empty_frames_are_versions_too(tmp_path: object) -> None:
     v0 = store.commit("raw", empty)
     v1 = store.commit("raw", empty, mode="append")
     assert (v0.rows, v1.rows, v1.sensors) == (0, 0, ())
-    assert content_hash(store.read("raw")) == v1.data_hash == content_hash(empty)
+    assert content_hash(store.read("raw")) == v0.data_hash == content_hash(empty)
+    assert v1.data_hash == chained_hash(v0.data_hash, content_hash(empty))
     assert store.verify("raw", 1)
