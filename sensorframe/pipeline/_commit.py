@@ -10,7 +10,8 @@ by a recorded two-phase protocol:
 2. the ``commit`` event is appended to the run records;
 3. the raw version is committed, then the processed one (parent: the raw version), both
    carrying the run id in their properties (``DatasetVersion.properties["run_id"]``);
-4. the ``finish`` events are appended, then the staging folder is removed.
+4. the ``finish`` events are appended, then the staging folder is removed (by the next
+   recovery, if the process dies in between).
 
 :func:`recover` resolves every unfinished run whose process can no longer be alive
 (see :mod:`sensorframe.pipeline._owner`): if its raw version landed it rolls the run
@@ -32,6 +33,7 @@ from typing import Literal
 
 import polars as pl
 from deltalake.fs import DeltaStorageHandler
+from pyarrow.fs import FileSelector, FileType
 
 from sensorframe.errors import DatasetNotFoundError
 from sensorframe.frame import SENSOR
@@ -93,6 +95,13 @@ class Staging:
         """Read one staged frame (``processed`` or ``sensors``)."""
         return pl.read_parquet(self._path(name), storage_options=self.store.storage_options)
 
+    @staticmethod
+    def runs(store: DatasetStore) -> list[str]:
+        """Return the ids of the runs with a staging folder in ``store``."""
+        handler = DeltaStorageHandler(store.root, store.storage_options)
+        found = handler.get_file_info_selector(FileSelector(STAGING, allow_not_found=True))
+        return [info.base_name for info in found if info.type == FileType.Directory]
+
     def remove(self) -> None:
         """Delete the staged files (nothing happens if there are none)."""
         if self.store.is_local:
@@ -148,8 +157,13 @@ def recover(store: DatasetStore, log: RunLog, *, timeout: timedelta) -> list[str
     Resolve every unfinished run whose process cannot still be alive.
 
     Returns the ids of the runs resolved (rolled forward, marked failed or abandoned).
+    Also removes the staging folders of finished runs (a process killed between its
+    finish record and the clean-up leaves one).
     """
     records = log.read().collect()
+    finished = set(records.filter(pl.col("event") == "finish")["run_id"])
+    for run_id in set(Staging.runs(store) if finished else ()) & finished:
+        Staging(store, run_id).remove()
     start = pl.col("event") == "start"
     unfinished = (
         records.group_by("run_id", maintain_order=True)

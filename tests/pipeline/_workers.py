@@ -10,7 +10,7 @@ from typing import Any
 import sensorframe as sf
 from sensorframe.pipeline import _commit
 
-KILL_POINTS = ("staging", "before_raw", "after_raw", "after_processed")
+KILL_POINTS = ("staging", "before_raw", "after_raw", "after_processed", "before_cleanup")
 """Where :func:`run_and_die` kills itself, in the order a run passes them."""
 
 
@@ -65,6 +65,8 @@ def run_and_die(root: str, kill_at: str) -> None:
         store_cls.commit = _killing(  # type: ignore[method-assign]
             store_cls.commit, before=False, when=dataset_is("processed")
         )
+    elif kill_at == "before_cleanup":  # finished, its staging folder not yet removed
+        _commit.Staging.remove = lambda _self: _die()  # type: ignore[method-assign]
     pipeline(root).run(data(seed=1), progress=False)
     raise AssertionError(f"kill point {kill_at!r} was never reached")
 

@@ -65,12 +65,17 @@ def test_a_killed_run_is_rolled_forward_or_abandoned(tmp_path: Path, kill_at: st
     _killed_run(root, kill_at)
     pipe = _workers.pipeline(str(root))
     [run_id] = pipe.store.records("runs").collect()["run_id"].unique().to_list()
-    landed = kill_at in ("after_raw", "after_processed")
+    landed = kill_at in ("after_raw", "after_processed", "before_cleanup")
     assert ("raw" in pipe.store.datasets()) == landed
-    assert pipe.recover() == [run_id]
+    assert _staging(root) == [root / "_sensorframe" / "staging" / run_id]
+    assert pipe.recover() == ([] if kill_at == "before_cleanup" else [run_id])
     assert pipe.recover() == []  # resolved once
     assert_atomic(pipe.store)
-    finish = pipe.runs(run_id=run_id).filter(pl.col("event") == "finish")
+    records = pipe.runs(run_id=run_id)
+    started = records.filter(pl.col("event") == "start")
+    assert started["host"].n_unique() == started["pid"].n_unique() == 1
+    assert started["process"][0]  # the process token (Linux)
+    finish = records.filter(pl.col("event") == "finish")
     assert finish.height == 3  # one per sensor
     if landed:
         assert set(finish["status"]) == {"success"}
@@ -94,18 +99,6 @@ def test_the_next_run_recovers_first(tmp_path: Path) -> None:
     assert run.versions["processed"].version == 1  # the dead run's processed@0 came first
     assert pipe.store.version("processed", 0).parents == (("raw", 0),)
     assert_atomic(pipe.store)
-
-
-def test_a_dead_process_shows_abandoned_a_live_one_running(tmp_path: Path) -> None:
-    root = tmp_path / "lake"
-    _killed_run(root, "before_raw")
-    pipe = _workers.pipeline(str(root))
-    runs = pipe.runs()  # recovers first
-    assert set(runs.filter(pl.col("event") == "finish")["status"]) == {"abandoned"}
-    started = runs.filter(pl.col("event") == "start")
-    assert started["pid"].n_unique() == 1
-    assert started["host"][0]
-    assert started["process"][0]
 
 
 @pytest.mark.slow
