@@ -1,21 +1,56 @@
-"""Low-level Delta helpers: open tables, append events, wrap deltalake errors."""
+"""
+Low-level Delta helpers: open tables, append events, wrap deltalake errors.
+
+The catalog tables under ``<root>/_sensorframe/`` (tags, model links, dataset names,
+vacuum logs, record tables) are append-only Delta tables written by
+:func:`append_rows` and read whole by :func:`read_table`. Both are safe under
+concurrency: the first write creates the table with ``max_commit_retries=0`` (two
+creators would otherwise both "succeed", the loser sliding to version 1 with a second
+``metaData`` action that makes every concurrent append fail, see the package
+docstring); the loser, and an append that lost to a metadata change (a schema merge),
+re-read the table and append again. A damaged table (garbage or truncated log file,
+deleted or rewritten data file) is an :class:`~sensorframe.errors.IntegrityError`
+naming it, never a raw deltalake or Polars error, nor a pyo3 ``PanicException``.
+"""
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.exceptions import (
+    CommitFailedError,
+    DeltaError,
+    SchemaMismatchError,
+    TableNotFoundError,
+)
 
-from sensorframe.errors import CommitConflictError
+from sensorframe.errors import (
+    CommitConflictError,
+    IntegrityError,
+    SensorFrameError,
+    SensorSchemaError,
+    VersioningError,
+)
 from sensorframe.store._model import TABLE_CONFIG, storable
 
-__all__ = ["append_rows", "open_table", "read_table", "table_appeared"]
+__all__ = [
+    "append_rows",
+    "damaged_as_integrity_error",
+    "open_table",
+    "read_table",
+    "table_appeared",
+]
 
 CATALOG_RETRIES = 100
 """delta-rs retries of a blind append (they never conflict, they only move to a new version)."""
+APPEND_ATTEMPTS = 20
+"""Re-reads of a catalog table after a lost creation race or a conflicting schema merge."""
 
 
 def open_table(
@@ -44,12 +79,34 @@ def table_appeared(uri: str, storage_options: dict[str, str] | None) -> bool:
     return False
 
 
+@contextmanager
+def damaged_as_integrity_error(what: str) -> Iterator[None]:
+    """
+    Turn any failure to read ``what`` into an :class:`IntegrityError` naming it.
+
+    deltalake raises ``DeltaError`` for a garbage or truncated log file, Polars an
+    ``OSError`` for a deleted data file and, for a rewritten one, may panic: pyo3's
+    ``PanicException`` is a ``BaseException`` (and each Rust extension has its own
+    class), so everything but ``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``
+    and our own errors is caught.
+    """
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, SensorFrameError):
+        raise
+    except BaseException as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        msg = f"{what} is damaged and cannot be read ({type(exc).__name__}: {detail})"
+        raise IntegrityError(msg) from exc
+
+
 def read_table(uri: str, storage_options: dict[str, str] | None) -> pl.DataFrame | None:
     """Read a whole (small) catalog table, or None if it does not exist."""
-    dt = open_table(uri, storage_options)
-    if dt is None:
-        return None
-    return pl.scan_delta(dt, storage_options=storage_options).collect()
+    with damaged_as_integrity_error(_describe(uri)):
+        dt = open_table(uri, storage_options)
+        if dt is None:
+            return None
+        return pl.scan_delta(dt, storage_options=storage_options).collect()
 
 
 def append_rows(
@@ -63,12 +120,19 @@ def append_rows(
     Append rows to a Delta table, creating it first if needed; return the new version.
 
     Blind appends never conflict in Delta: delta-rs re-tries them on the next version.
-    Creating a table is a race: the loser of ``mode="error"`` appends instead.
+    Creating a table is a race: it commits with no retries, and the loser appends
+    instead. A schema merge (a new column) is a metadata change, which makes a
+    concurrent append fail instead of moving on: that one re-reads and tries again.
     """
     data = storable(rows)
-    props = CommitProperties(custom_metadata=metadata, max_commit_retries=CATALOG_RETRIES)
-    for _ in range(3):
-        dt = open_table(uri, storage_options)
+    last: DeltaError | None = None
+    for attempt in range(APPEND_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0.0, 0.01 * min(attempt, 10)))
+        with damaged_as_integrity_error(_describe(uri)):
+            dt = open_table(uri, storage_options)
+        retries = CATALOG_RETRIES if dt is not None else 0
+        props = CommitProperties(custom_metadata=metadata, max_commit_retries=retries)
         try:
             if dt is None:
                 write_deltalake(
@@ -83,11 +147,25 @@ def append_rows(
             write_deltalake(dt, data, mode="append", schema_mode="merge", commit_properties=props)
             return int(dt.version())
         except DeltaError as exc:  # CommitFailedError included
-            if dt is None and table_appeared(uri, storage_options):
-                continue  # lost the race to create it: append instead
-            if isinstance(exc, CommitFailedError):
-                msg = f"could not append to {uri} after {CATALOG_RETRIES} retries: {exc}"
-                raise CommitConflictError(msg) from exc
-            raise
-    msg = f"could not create or append to {uri}"  # pragma: no cover - needs 3 lost races
-    raise CommitConflictError(msg)  # pragma: no cover
+            if isinstance(exc, CommitFailedError) or (
+                dt is None and table_appeared(uri, storage_options)
+            ):
+                last = exc  # lost the race to create it, or to a concurrent schema change
+                continue
+            msg = f"could not append to {_describe(uri)}: {exc}"
+            if isinstance(exc, SchemaMismatchError):
+                raise SensorSchemaError(msg) from exc
+            raise VersioningError(msg) from exc
+        except OSError as exc:
+            msg = f"could not append to {_describe(uri)}: {exc}"
+            raise VersioningError(msg) from exc
+        except Exception as exc:  # deltalake raises a bare Exception for an Arrow cast error
+            msg = f"could not append to {_describe(uri)}: {exc}"
+            raise SensorSchemaError(msg) from exc
+    msg = f"could not append to {_describe(uri)}: {APPEND_ATTEMPTS} attempts lost to other writers"
+    raise CommitConflictError(msg) from last
+
+
+def _describe(uri: str) -> str:
+    """Name a catalog table by its last path segment, and say where it is."""
+    return f"catalog table {uri.rstrip('/').rsplit('/', 1)[-1]!r} ({uri})"
