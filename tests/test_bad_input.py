@@ -312,3 +312,12 @@ def test_drift_statistics_never_nan(values: list[float]) -> None:
     for name in ("mean_shift", "std_ratio", "drift_score"):
         assert row[name] is not None
         assert not np.isnan(row[name]), name
+
+
+def test_drift_detector_of_no_sensors_loads_back(tmp_path: Path) -> None:
+    empty = _frame([])
+    path = tmp_path / "ref.parquet"
+    sf.DriftDetector(sf.DriftConfig(n_bins=5)).fit(empty).save(path)
+    det = sf.DriftDetector.load(path)
+    assert det.config_.n_bins == 5
+    assert det.detect(_frame([1.0])).table["status"].to_list() == ["no_reference"]

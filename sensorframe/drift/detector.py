@@ -254,8 +254,12 @@ class DriftDetector:
         if SENSOR not in profile.columns or "bin_edges" not in profile.columns:
             msg = "not a drift profile: needs `sensor_id` and `bin_edges` columns"
             raise SensorSchemaError(msg)
-        width = int(profile["bin_edges"].list.len().max() or 0) + 1  # type: ignore[arg-type]
-        config = config or DriftConfig(n_bins=width)
+        if not profile.height:  # a reference without sensors: no bins to compare
+            config = config or DriftConfig()
+            width = config.n_bins
+        else:
+            width = int(profile["bin_edges"].list.len().max()) + 1  # type: ignore[arg-type]
+            config = config or DriftConfig(n_bins=width)
         if config.n_bins != width:
             msg = f"`n_bins` is {config.n_bins} but the profile was fitted with {width}"
             raise ConfigError(msg)

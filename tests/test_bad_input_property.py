@@ -1,0 +1,485 @@
+"""
+Every public entry point fed malformed frames, configs and paths (issue 13).
+
+The only accepted outcomes are a :class:`~sensorframe.errors.SensorFrameError` or a
+result whose invariants hold (row counts, schemas, no NaN left behind, p-values in
+[0, 1] ...). Any other exception, a ``PanicException`` included, fails the test. Each
+entry point also agrees with :func:`sensorframe.scan`: a frame that ``scan`` refuses
+is refused by everything built on it.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import warnings
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import sensorframe as sf
+from sensorframe.errors import SensorFrameError, ZeroScaleWarning
+from tests.conftest import T0
+
+T = TypeVar("T")
+
+REFUSED = object()
+"""What :func:`attempt` returns when the call raised a SensorFrameError."""
+
+CANONICAL = {
+    "sensor_id": pl.String,
+    "timestamp": pl.Datetime("us", "UTC"),
+    "value": pl.Float64,
+}
+
+_SLOW = settings(max_examples=6, suppress_health_check=list(HealthCheck))
+"""Entry points that write a Delta table or run the pipeline: a few examples each."""
+
+
+def attempt(call: Callable[[], T]) -> T | object:
+    """Return the result of `call`, or REFUSED for a SensorFrameError (nothing else)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ZeroScaleWarning)
+            return call()
+    except SensorFrameError as exc:
+        message = str(exc)
+    assert message.strip(), "a SensorFrameError without a message"
+    return REFUSED
+
+
+# -- strategies ----------------------------------------------------------------------------
+
+ODD_IDS = ["a", "b", "", " ", "é", "a/b", "..", "null", "x" * 200, "\x00", "1", "NaN"]
+EXTREME = [1e308, -1e308, 5e-324, 0.0, -0.0, math.nan, math.inf, -math.inf, 1e154, -1e200]
+any_value = st.one_of(
+    st.none(),
+    st.sampled_from(EXTREME),
+    st.floats(-1e6, 1e6, allow_nan=False),
+)
+MUTATIONS = (
+    "drop_sensor",
+    "drop_time",
+    "drop_value",
+    "int_sensor",
+    "null_sensor",
+    "iso_time",
+    "garbage_time",
+    "int_time",
+    "null_time",
+    "date_time",
+    "ms_time",
+    "naive_time",
+    "text_value",
+    "int_value",
+    "bool_value",
+    "f32_value",
+    "all_null_value",
+    "list_extra",
+    "duplicate_rows",
+)
+
+
+@st.composite
+def malformed_frames(draw: st.DrawFn, *, max_rows: int = 12) -> pl.DataFrame:
+    """Return a small frame: odd sensor ids, duplicated keys, extreme values, <= 2 mutations."""
+    n = draw(st.integers(0, max_rows))
+    ids = draw(st.lists(st.sampled_from(ODD_IDS[:4] + ODD_IDS), min_size=n, max_size=n))
+    minutes = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))  # ties are common
+    values = draw(st.lists(any_value, min_size=n, max_size=n))
+    times = [T0 + timedelta(minutes=m) for m in minutes]
+    cols: dict[str, pl.Series] = {
+        "sensor_id": pl.Series(ids, dtype=pl.String),
+        "timestamp": pl.Series(times, dtype=pl.Datetime("us", "UTC")),
+        "value": pl.Series(values, dtype=pl.Float64),
+    }
+    chosen = draw(st.sets(st.sampled_from(MUTATIONS), max_size=2))
+    for mutation in sorted(chosen):
+        _mutate(cols, mutation, n, draw)
+    frame = pl.DataFrame(cols)
+    return pl.concat([frame, frame]) if "duplicate_rows" in chosen else frame
+
+
+def _texts(draw: st.DrawFn, choices: list[str], n: int) -> pl.Series:
+    return pl.Series(
+        draw(st.lists(st.sampled_from(choices), min_size=n, max_size=n)), dtype=pl.String
+    )
+
+
+def _ints(draw: st.DrawFn, low: int, high: int, n: int) -> pl.Series:
+    return pl.Series(draw(st.lists(st.integers(low, high), min_size=n, max_size=n)), dtype=pl.Int64)
+
+
+def _mutate(cols: dict[str, pl.Series], mutation: str, n: int, draw: st.DrawFn) -> None:
+    if mutation.startswith("drop_"):
+        cols.pop(
+            {"drop_sensor": "sensor_id", "drop_time": "timestamp"}.get(mutation, "value"), None
+        )
+    elif mutation == "int_sensor":
+        cols["sensor_id"] = pl.Series(range(n), dtype=pl.Int64)
+    elif mutation == "null_sensor":
+        cols["sensor_id"] = pl.Series([None if i % 2 else "a" for i in range(n)], dtype=pl.String)
+    elif mutation == "iso_time":
+        cols["timestamp"] = pl.Series([f"2026-01-01T00:{i % 60:02d}:00" for i in range(n)])
+    elif mutation == "garbage_time":
+        cols["timestamp"] = _texts(draw, ["1/2/2022 0:00", "abc", "", "2026-13-01"], n)
+    elif mutation == "int_time":
+        cols["timestamp"] = _ints(draw, -(2**62), 2**62, n)
+    elif mutation == "null_time":
+        cols["timestamp"] = pl.Series([None] * n, dtype=pl.Datetime("us", "UTC"))
+    elif mutation == "date_time":
+        cols["timestamp"] = pl.Series([date(2026, 1, 1 + i % 28) for i in range(n)])
+    elif mutation == "ms_time":
+        start = draw(st.sampled_from([0, 2**40, -(2**40)]))
+        cols["timestamp"] = pl.Series(range(start, start + n), dtype=pl.Int64).cast(
+            pl.Datetime("ms")
+        )
+    elif mutation == "naive_time":
+        cols["timestamp"] = pl.Series(
+            [T0.replace(tzinfo=None) + timedelta(hours=i) for i in range(n)]
+        )
+    elif mutation == "text_value":
+        cols["value"] = _texts(draw, ["1.5", "abc", "", "nan", "1e999"], n)
+    elif mutation == "int_value":
+        cols["value"] = _ints(draw, -(2**63), 2**63 - 1, n)
+    elif mutation == "bool_value":
+        cols["value"] = pl.Series([i % 2 == 0 for i in range(n)], dtype=pl.Boolean)
+    elif mutation == "f32_value":
+        cols["value"] = pl.Series(
+            draw(st.lists(any_value, min_size=n, max_size=n)), dtype=pl.Float32, strict=False
+        )
+    elif mutation == "all_null_value":
+        cols["value"] = pl.Series([None] * n, dtype=pl.Float64)
+    elif mutation == "list_extra":
+        cols["extra"] = pl.Series([[i] for i in range(n)], dtype=pl.List(pl.Int64))
+
+
+weird = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(string.printable, max_size=6),
+    st.lists(st.one_of(st.integers(-3, 10**10), st.text(max_size=3)), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.just(timedelta(days=-1)),
+)
+"""Values of any type for config fields and parameters."""
+
+
+def configs(cls: type[T]) -> st.SearchStrategy[Any]:
+    """A config built from weird field values (or what its constructor raised), or not a config."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+
+    def build(kwargs: dict[str, Any]) -> Any:
+        return attempt(lambda: cls(**kwargs))
+
+    built = st.dictionaries(st.sampled_from(names), weird, max_size=3).map(build)
+    return st.one_of(
+        st.none(), built, st.dictionaries(st.sampled_from(names), weird, max_size=2), weird
+    )
+
+
+def _rows_by_sensor(frame: pl.DataFrame) -> dict[str, int]:
+    return dict(frame.group_by("sensor_id").len().iter_rows())
+
+
+def canonical(frame: Any) -> pl.DataFrame | object:
+    """The scanned frame, checked against the data model, or REFUSED."""
+    out = attempt(lambda: sf.scan(frame).collect())
+    if out is REFUSED:
+        return out
+    assert isinstance(out, pl.DataFrame)
+    assert {k: out.schema[k] for k in CANONICAL} == CANONICAL
+    value = out["value"]
+    assert (value.is_finite() | value.is_null()).all(), "NaN or inf left after scan"
+    assert out["timestamp"].null_count() == 0
+    assert out["sensor_id"].null_count() == 0
+    return out
+
+
+def _no_nan(frame: pl.DataFrame, what: str) -> None:
+    for name, dtype in frame.schema.items():
+        if dtype in (pl.Float64, pl.Float32):
+            assert not frame[name].is_nan().any(), f"{what}: NaN in {name}"
+
+
+def _huge(frame: pl.DataFrame) -> bool:
+    """Whether readings are so large that arithmetic on them may overflow."""
+    top = frame["value"].abs().max()
+    return top is not None and top > 1e150  # type: ignore[operator]
+
+
+# -- frames ------------------------------------------------------------------------------
+
+
+@given(frame=malformed_frames())
+@example(frame=pl.DataFrame({"sensor_id": ["a"], "timestamp": [1], "value": [1e308]}))
+def test_scan(frame: pl.DataFrame) -> None:
+    canonical(frame)
+    canonical(frame.to_arrow())
+
+
+@given(
+    wide=st.lists(
+        st.sampled_from(["a", "b", "", "é", "value", "sensor_id"]), unique=True, max_size=3
+    ).flatmap(
+        lambda names: st.lists(st.tuples(*(any_value for _ in names)), max_size=6).map(
+            lambda rows: pl.DataFrame(
+                {
+                    "ts": [T0 + timedelta(minutes=i % 3) for i in range(len(rows))],
+                    **{
+                        n: pl.Series([r[j] for r in rows], dtype=pl.Float64)
+                        for j, n in enumerate(names)
+                    },
+                }
+            )
+        )
+    )
+)
+def test_melt_wide(wide: pl.DataFrame) -> None:
+    out = attempt(lambda: sf.melt_wide(wide, time="ts").collect())
+    if out is not REFUSED:
+        assert isinstance(out, pl.DataFrame)
+        assert dict(out.schema) == CANONICAL
+        assert out.height <= wide.height * (wide.width - 1)
+
+
+@given(frame=malformed_frames(), config=configs(sf.QualityConfig))
+@example(
+    frame=pl.DataFrame(
+        {"sensor_id": ["a"] * 3, "timestamp": [T0] * 3, "value": [1e308, -1e308, 0.0]}
+    ),
+    config=None,
+)
+@example(
+    frame=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    config={"outlier_z": 3},
+)
+def test_assess_and_flag_quality(frame: pl.DataFrame, config: Any) -> None:
+    canon = canonical(frame)
+    report = attempt(lambda: sf.assess_quality(frame, config))
+    flags = attempt(lambda: sf.flag_quality(frame, config).collect())
+    if canon is REFUSED or not isinstance(config, sf.QualityConfig | None):
+        assert report is REFUSED
+        assert flags is REFUSED
+        return
+    assert isinstance(canon, pl.DataFrame)
+    if report is not REFUSED:
+        table = report.table  # type: ignore[attr-defined]
+        assert dict(table.select("sensor_id", "rows").iter_rows()) == _rows_by_sensor(canon)
+        _no_nan(table, "quality table")
+        assert set(table["status"]) <= {s.value for s in sf.QualityStatus}
+    if flags is not REFUSED:
+        assert isinstance(flags, pl.DataFrame)
+        assert flags.height == canon.height
+        for name in (
+            "flag_missing",
+            "flag_outlier",
+            "flag_flatline",
+            "flag_gap",
+            "flag_duplicate",
+            "flag_any",
+        ):
+            assert flags[name].null_count() == 0, name
+
+
+@given(
+    frame=malformed_frames(),
+    ratios=st.one_of(st.just((0.7, 0.15, 0.15)), weird),
+    at=st.one_of(st.none(), weird, st.tuples(weird, weird)),
+)
+@example(
+    frame=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    ratios=(0.7, 0.15, 0.15),
+    at=(1, 2),
+)
+def test_split(frame: pl.DataFrame, ratios: Any, at: Any) -> None:
+    canon = canonical(frame)
+    parts = attempt(lambda: pl.collect_all(sf.split(frame, ratios, at=at)))
+    if canon is REFUSED:
+        assert parts is REFUSED
+        return
+    if parts is not REFUSED:
+        assert isinstance(canon, pl.DataFrame)
+        assert sum(p.height for p in parts) == canon.height  # type: ignore[attr-defined]
+
+
+@given(
+    frame=malformed_frames(),
+    method=st.one_of(st.sampled_from(["zscore", "minmax", "robust", "none"]), weird),
+    other=malformed_frames(),
+)
+@example(
+    frame=pl.DataFrame({"sensor_id": ["a"] * 2, "timestamp": [T0, T0], "value": [1e308, -1e308]}),
+    method="zscore",
+    other=pl.DataFrame(),
+)
+def test_normalizer(frame: pl.DataFrame, method: Any, other: pl.DataFrame) -> None:
+    canon = canonical(frame)
+    norm = attempt(lambda: sf.Normalizer(method).fit(frame))
+    if canon is REFUSED:
+        assert norm is REFUSED
+    if norm is REFUSED:
+        return
+    params = norm.params_  # type: ignore[attr-defined]
+    assert params["center"].is_finite().all()
+    assert (params["scale"].is_finite() & (params["scale"] > 0)).all()
+    for data in (frame, other):
+        out = attempt(lambda data=data: norm.transform(data).collect())  # type: ignore[attr-defined]
+        if out is not REFUSED:
+            assert isinstance(out, pl.DataFrame)
+            assert not out["value"].is_nan().any()
+
+
+@given(
+    frame=malformed_frames(),
+    method=st.sampled_from(["zscore", "robust"]),
+    config=configs(sf.QualityConfig),
+)
+def test_prepare_training_data(frame: pl.DataFrame, method: str, config: Any) -> None:
+    canon = canonical(frame)
+    data = attempt(lambda: sf.prepare_training_data(frame, normalize=method, quality_config=config))  # type: ignore[arg-type]
+    if canon is REFUSED:
+        assert data is REFUSED
+    if data is REFUSED:
+        return
+    assert isinstance(canon, pl.DataFrame)
+    parts = (data.train, data.val, data.test)  # type: ignore[attr-defined]
+    assert sum(p.height for p in parts) == canon.height
+    for part in parts:
+        assert not part["value"].is_nan().any()
+
+
+@given(frame=malformed_frames())
+def test_content_hash(frame: pl.DataFrame) -> None:
+    canon = canonical(frame)
+    digest = attempt(lambda: sf.content_hash(frame))
+    if canon is REFUSED:
+        assert digest is REFUSED
+        return
+    assert isinstance(digest, str)
+    assert len(digest) == 64
+    assert attempt(lambda: sf.content_hash(frame.reverse())) == digest
+
+
+# -- features and drift ----------------------------------------------------------------
+
+_SMALL_FEATURES = sf.FeatureConfig(
+    rolling_windows=[2, "3m"],
+    rolling_stats=["mean", "std"],
+    lags=[1],
+    diffs=[1],
+    volatility_windows=[2],
+    spectral_window=4,
+    spectral_top_k=2,
+)
+
+
+@given(
+    frame=malformed_frames(), config=st.one_of(st.just(_SMALL_FEATURES), configs(sf.FeatureConfig))
+)
+@example(
+    frame=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    config={"lags": [1]},
+)
+def test_engineer_features_and_matrix(frame: pl.DataFrame, config: Any) -> None:
+    canon = canonical(frame)
+    feats = attempt(lambda: sf.engineer_features(frame, config).collect())
+    if canon is REFUSED or not isinstance(config, sf.FeatureConfig | None):
+        assert feats is REFUSED
+        return
+    if feats is REFUSED:
+        return
+    assert isinstance(canon, pl.DataFrame)
+    assert isinstance(feats, pl.DataFrame)
+    names = sf.feature_names(config)
+    assert feats.columns == ["sensor_id", "timestamp", "value", *names]
+    assert feats.height == canon.height
+    if not _huge(canon):  # sums of readings near 1e308 overflow (see the report)
+        _no_nan(feats, "features")
+    matrix = attempt(lambda: sf.feature_matrix(feats, names[:3]))
+    assert isinstance(matrix, np.ndarray)
+    assert matrix.shape == (feats.height, len(names[:3]))
+    assert attempt(lambda: sf.feature_matrix(feats, [*names[:1], *names[:1]])) is REFUSED
+
+
+@given(frame=malformed_frames(), top_k=st.one_of(st.integers(-2, 70), weird))
+@example(frame=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}), top_k=10**9)
+def test_spectral_summary(frame: pl.DataFrame, top_k: Any) -> None:
+    canon = canonical(frame)
+    out = attempt(lambda: sf.spectral_summary(frame, top_k=top_k))
+    if canon is REFUSED or not (isinstance(top_k, int) and 1 <= top_k <= 64) or top_k is True:
+        assert out is REFUSED
+        return
+    assert isinstance(canon, pl.DataFrame)
+    assert isinstance(out, pl.DataFrame)
+    present = canon.filter(pl.col("value").is_not_null())
+    assert dict(out.select("sensor_id", "n_points").iter_rows()) == _rows_by_sensor(present)
+    assert out.width == 3 + 3 * top_k + 2
+    if not _huge(canon):
+        _no_nan(out, "spectral summary")
+
+
+@given(
+    ref=malformed_frames(),
+    cur=malformed_frames(),
+    config=configs(sf.DriftConfig),
+    target=st.one_of(st.none(), st.sampled_from(["value", "timestamp", "extra", "missing"]), weird),
+)
+@example(
+    ref=pl.DataFrame({"sensor_id": ["a"] * 2, "timestamp": [T0, T0], "value": [1e308, -1e308]}),
+    cur=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    config=None,
+    target=None,
+)
+@example(
+    ref=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    cur=pl.DataFrame({"sensor_id": ["a"], "timestamp": [T0], "value": [1.0]}),
+    config=None,
+    target="value",
+)
+def test_detect_drift(ref: pl.DataFrame, cur: pl.DataFrame, config: Any, target: Any) -> None:
+    canon_ref, canon_cur = canonical(ref), canonical(cur)
+    report = attempt(lambda: sf.detect_drift(ref, cur, config, target=target))
+    refused = canon_ref is REFUSED or canon_cur is REFUSED
+    if refused or not isinstance(config, sf.DriftConfig | None):
+        assert report is REFUSED
+        return
+    if target is not None:
+        assert report is REFUSED  # no numeric target column in these frames
+        return
+    if report is REFUSED:
+        return
+    assert isinstance(canon_ref, pl.DataFrame)
+    assert isinstance(canon_cur, pl.DataFrame)
+    table = report.table  # type: ignore[attr-defined]
+    sensors = set(canon_ref["sensor_id"]) | set(canon_cur["sensor_id"])
+    assert sorted(table["sensor_id"]) == sorted(sensors)
+    _no_nan(table, "drift table")
+    for name in table.columns:
+        if name.endswith("pvalue") or name.endswith("pvalue_adjusted"):
+            p = table[name].drop_nulls()
+            assert ((p >= 0) & (p <= 1)).all(), name
+
+
+@settings(max_examples=15)
+@given(frame=malformed_frames())
+def test_drift_detector_round_trip(
+    frame: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    det = attempt(lambda: sf.DriftDetector().fit(frame))
+    if det is REFUSED:
+        return
+    path = tmp_path_factory.mktemp("det") / "ref.parquet"
+    det.save(path)  # type: ignore[attr-defined]
+    back = sf.DriftDetector.load(path)
+    assert back.profile_.equals(det.profile_)  # type: ignore[attr-defined]
+    assert attempt(lambda: back.detect(frame)) is not REFUSED
