@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe._utils import preview
-from sensorframe.errors import TagNotFoundError
+from sensorframe.errors import TagNotFoundError, VersionNotFoundError
 from sensorframe.store._model import DatasetVersion, check_name, check_text
 
 __all__ = ["RefsMixin"]
@@ -47,6 +47,8 @@ class RefsMixin:
         def _append_event(self, name: str, rows: pl.DataFrame) -> int: ...
         def datasets(self) -> list[str]: ...
         def version(self, dataset: str, n: int) -> DatasetVersion: ...
+        def resolve(self, dataset: str, *, version: int | None = None) -> int: ...
+        def _vacuumed(self, dataset: str) -> pl.DataFrame: ...
 
     # ------------------------------------------------------------------ tags
     def tag(self, dataset: str, version: int, name: str) -> None:
@@ -54,7 +56,18 @@ class RefsMixin:
         Put tag ``name`` on a version (moving it if another version had it).
 
         Tags are events in ``_sensorframe/tags``; the newest assignment of a tag
-        wins, whether it came from :meth:`tag` or from ``commit(tags=...)``.
+        wins, whether it came from :meth:`tag` or from ``commit(tags=...)``. A tag
+        protects its version from :meth:`vacuum`.
+
+        Raises
+        ------
+        InvalidTypeError
+            If ``version`` is not an int.
+        InvalidParameterError
+            If ``name`` is not a non-empty string.
+        VersionNotFoundError
+            If the version does not exist or was removed by vacuum, also by a vacuum
+            that recorded it as removed while this tag was being placed.
 
         Examples
         --------
@@ -68,9 +81,25 @@ class RefsMixin:
         [('stable', 1)]
         """
         check_text(name, "a tag")
-        self.version(dataset, version)
+        self.resolve(dataset, version=version)
         row = {"dataset": [dataset], "tag": [name], "version": [version], "at": [_now()]}
         self._append_event("tags", pl.DataFrame(row, schema=TAG_SCHEMA))
+        self._check_not_vacuumed(dataset, version, f"tag {name!r}")
+
+    def _check_not_vacuumed(self, dataset: str, version: int, what: str) -> None:
+        """
+        Raise if a vacuum removed ``version`` while ``what`` was being recorded.
+
+        Vacuum reads the tags and links right before it deletes files; one that
+        landed after that read cannot protect the version, so it is refused here,
+        after it was written (the vacuum's record of what it removed comes after).
+        """
+        if version in self._vacuumed(dataset).get_column("version").to_list():
+            msg = (
+                f"version {version} of dataset {dataset!r} was removed by a vacuum "
+                f"running at the same time; {what} does not protect it"
+            )
+            raise VersionNotFoundError(msg)
 
     def tags(self, dataset: str | None = None) -> pl.DataFrame:
         """
@@ -193,6 +222,17 @@ class RefsMixin:
         """
         Record that a model (id and version) was trained or evaluated on a version.
 
+        A link protects its version from :meth:`vacuum`.
+
+        Raises
+        ------
+        InvalidTypeError
+            If ``version`` is not an int.
+        InvalidParameterError
+            If ``model_id`` or ``model_version`` is not a non-empty string.
+        VersionNotFoundError
+            If the version does not exist or was removed by vacuum.
+
         Examples
         --------
         >>> import tempfile
@@ -205,7 +245,7 @@ class RefsMixin:
         """
         check_text(model_id, "`model_id`")
         check_text(model_version, "`model_version`")
-        self.version(dataset, version)
+        self.resolve(dataset, version=version)
         row = {
             "dataset": [dataset],
             "version": [version],
@@ -214,6 +254,7 @@ class RefsMixin:
             "at": [_now()],
         }
         self._append_event("model_links", pl.DataFrame(row, schema=LINK_SCHEMA))
+        self._check_not_vacuumed(dataset, version, f"the link to model {model_id!r}")
 
     def _links(self) -> pl.DataFrame:
         links = self._events("model_links")
@@ -261,6 +302,9 @@ class RefsMixin:
         >>> store.model_datasets("m").select("dataset", "version", "model_version").rows()
         [('train', 0, '1')]
         """
+        check_text(model_id, "`model_id`")
+        if model_version is not None:
+            check_text(model_version, "`model_version`")
         links = self._links().filter(pl.col("model_id") == model_id)
         if model_version is not None:
             links = links.filter(pl.col("model_version") == model_version)
