@@ -12,7 +12,7 @@ import polars as pl
 
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
 
-__all__ = ["canonical_hash", "content_hash", "hash_and_sort"]
+__all__ = ["as_type", "canonical_hash", "canonical_type", "content_hash", "hash_and_sort"]
 
 
 def content_hash(frame: Any) -> str:
@@ -22,8 +22,9 @@ def content_hash(frame: Any) -> str:
     The frame is made canonical (as :func:`sensorframe.scan` does), put in a
     canonical row order (below), and each column's Arrow-style buffers are hashed: a
     validity bitmap and the raw values for numbers and times, run lengths and bytes for
-    text. Extra columns are included, in name order.
-    Any change of a value, timestamp, sensor id, column name or type changes the hash.
+    text. Extra columns are included, in name order, each in the canonical type of its
+    content (below). Any change of a value, timestamp, sensor id or column name, and
+    any change of type beyond those, changes the hash.
 
     Parameters
     ----------
@@ -43,6 +44,12 @@ def content_hash(frame: Any) -> str:
     only rows that tie on both are ordered further, by the bit patterns of their
     values and then the other columns, so even ``0.0`` and ``-0.0`` order the same
     way every time. Columns of nested type are hashed but not used for ordering.
+
+    Types that hold the same content hash alike, as the dataset store stores them
+    (so ``content_hash(frame) == store.commit(..., frame).data_hash``):
+    Categorical and Enum as String; UInt8/16/32 as Int16/32/64, UInt64 as Int64 when
+    every value fits; time-zone aware datetimes as UTC; millisecond datetimes, and
+    nanosecond ones whose values are whole microseconds, as microseconds.
 
     Examples
     --------
@@ -79,8 +86,9 @@ def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl
     extras = sorted(c for c in df.columns if c not in KEYS)
     order = [*KEYS, *extras]
     ordered, ids, ties = _canonical_sort(df.select(order), tie_columns=order[2:])
+    types = {c: canonical_type(df.get_column(c)) for c in order}
     digest = hashlib.sha256()
-    digest.update(repr([(c, str(df.schema[c])) for c in order]).encode())
+    digest.update(repr([(c, str(types[c])) for c in order]).encode())
     digest.update(df.height.to_bytes(8, "little"))
     # The sensor column from its sorted integer codes: its runs and their ids.
     digest.update(SENSOR.encode())
@@ -94,7 +102,7 @@ def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl
         column = ordered.get_column(name)
         if ties is not None and name != TIME:  # one column at a time, not the frame
             column = column.gather(ties)
-        for chunk in _column_bytes(column):
+        for chunk in _column_bytes(as_type(column, types[name])):
             digest.update(chunk)
     if not keep_frame:
         return digest.hexdigest(), ordered
@@ -102,6 +110,48 @@ def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl
         ordered = ordered[ties]
     sensors = ids.gather(codes).alias(SENSOR)
     return digest.hexdigest(), ordered.with_columns(sensors).select(df.columns)
+
+
+_WIDER: dict[Any, pl.DataType] = {
+    pl.UInt8: pl.Int16(),
+    pl.UInt16: pl.Int32(),
+    pl.UInt32: pl.Int64(),
+}
+_INT64_MAX = (1 << 63) - 1
+
+
+def canonical_type(series: pl.Series) -> pl.DataType:
+    """
+    Return the type a column's content is hashed (and stored) in; see :func:`content_hash`.
+
+    Every cast to it is exact: a value that would change (a UInt64 above the Int64
+    range, a nanosecond time that is not a whole microsecond) keeps the column's type.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        return pl.String()
+    if dtype.base_type() in _WIDER:
+        return _WIDER[dtype.base_type()]
+    if dtype == pl.UInt64 and (series.len() == 0 or (series.max() or 0) <= _INT64_MAX):  # type: ignore[operator]
+        return pl.Int64()
+    if isinstance(dtype, pl.Datetime):
+        zone = None if dtype.time_zone is None else "UTC"
+        unit = dtype.time_unit
+        if unit == "ms" or (unit == "ns" and (series.to_physical() % 1000 == 0).all()):
+            unit = "us"
+        return pl.Datetime(unit, zone)
+    return dtype
+
+
+def as_type(series: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """Cast a column to its :func:`canonical_type` (exact by construction)."""
+    if series.dtype == dtype:
+        return series
+    if isinstance(dtype, pl.Datetime) and isinstance(series.dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            series = series.dt.convert_time_zone(dtype.time_zone)
+        return series.dt.cast_time_unit(dtype.time_unit)
+    return series.cast(dtype, strict=True)
 
 
 _CODE = "__sf_code"
@@ -201,7 +251,7 @@ def _column_bytes(series: pl.Series) -> Iterator[bytes | memoryview]:
     )
     yield validity.data
     dtype = series.dtype
-    if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+    if (dtype.is_numeric() and _bits(dtype) <= 64) or dtype.is_temporal() or dtype == pl.Boolean:
         for chunk in series.get_chunks():
             physical = chunk.to_physical()
             physical = physical.fill_null(0) if chunk.null_count() else physical
@@ -211,10 +261,15 @@ def _column_bytes(series: pl.Series) -> Iterator[bytes | memoryview]:
         text = series.cast(pl.String) if dtype == pl.Categorical else series
         runs = text.rle()
         yield from _text_bytes(runs.struct.field("len"), runs.struct.field("value"))
-    else:  # nested types: the IPC bytes of the column in one chunk
+    else:  # nested and 128-bit types: the IPC bytes of the column in one chunk
         buffer = io.BytesIO()
         series.rechunk().to_frame().write_ipc(buffer, compression="uncompressed")
         yield buffer.getbuffer()
+
+
+def _bits(dtype: pl.DataType) -> int:
+    """Width of a numeric type's values (128 for Int128 and Decimal, NumPy has none)."""
+    return 128 if isinstance(dtype, pl.Decimal) or dtype.base_type() is pl.Int128 else 64
 
 
 def _text_bytes(lengths: pl.Series, values: pl.Series) -> list[bytes | memoryview]:

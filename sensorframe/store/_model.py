@@ -21,6 +21,7 @@ from sensorframe.errors import (
     InvalidTypeError,
     SensorSchemaError,
 )
+from sensorframe.prepare._hash import as_type, canonical_type
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]
 
@@ -306,31 +307,42 @@ def check_properties(properties: object) -> tuple[tuple[str, str], ...]:
 
 def storable(df: pl.DataFrame) -> pl.DataFrame:
     """
-    Cast columns to types that survive a Delta round trip unchanged.
+    Cast columns to types that survive a Delta round trip unchanged, or refuse them.
 
+    Each column gets its :func:`~sensorframe.prepare._hash.canonical_type` (the type
+    ``content_hash`` hashes it in, so the recorded hash is the input's content hash):
     Categorical/Enum become String (delta-rs panics on dictionary columns), unsigned
     integers widen to the next signed type (Delta has none; delta-rs would wrap
-    UInt32 into Int32), and datetimes are stored in microseconds (Delta's unit).
+    UInt32 into Int32), datetimes are stored in microseconds (Delta's unit) and aware
+    ones in UTC (Delta stores instants). What would change on the way is refused
+    with a :class:`~sensorframe.errors.SensorSchemaError` naming the column: a UInt64
+    above the Int64 range, a nanosecond time that is not a whole microsecond,
+    Int128, durations, times, objects and nulls.
     """
-    casts: list[pl.Expr] = []
-    widen: dict[Any, pl.DataType] = {
-        pl.UInt8: pl.Int16(),
-        pl.UInt16: pl.Int32(),
-        pl.UInt32: pl.Int64(),
-    }
+    casts: list[pl.Series] = []
     for name, dtype in df.schema.items():
-        if isinstance(dtype, pl.Categorical | pl.Enum):
-            casts.append(pl.col(name).cast(pl.String))
-        elif dtype.base_type() in widen:
-            casts.append(pl.col(name).cast(widen[dtype.base_type()]))
-        elif dtype == pl.UInt64:
-            casts.append(pl.col(name).cast(pl.Int64, strict=True))
-        elif isinstance(dtype, pl.Datetime) and dtype.time_unit != "us":
-            casts.append(pl.col(name).dt.cast_time_unit("us"))
-        elif isinstance(dtype, pl.Duration | pl.Time | pl.Object | pl.Null):
-            msg = f"column {name!r} has type {dtype}, which Delta Lake cannot store"
+        column = df.get_column(name)
+        target = canonical_type(column)
+        problem = _unstorable(target)
+        if problem is not None:
+            msg = f"column {name!r} has type {dtype}, which Delta Lake cannot store{problem}"
             raise SensorSchemaError(msg)
+        if target != dtype:
+            casts.append(as_type(column, target))
     return df.with_columns(casts) if casts else df
+
+
+def _unstorable(dtype: pl.DataType) -> str | None:
+    """Say why a (canonical) type cannot be stored as it is; None if it can."""
+    if dtype == pl.UInt64:
+        return " (values above the Int64 range): cast it to Float64 or Decimal"
+    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
+        return " exactly (times that are not whole microseconds): round them to microseconds"
+    if dtype.base_type() is pl.Int128:
+        return ": cast it to Int64 or Decimal"
+    if isinstance(dtype, pl.Duration | pl.Time | pl.Object | pl.Null):
+        return ""
+    return None
 
 
 def commit_properties(v: DatasetVersion, *, retries: int, commit_id: str) -> CommitProperties:
