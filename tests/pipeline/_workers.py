@@ -30,10 +30,10 @@ def _killing(fn: Callable[..., Any], *, before: bool, when: Callable[..., bool])
     return wrapper
 
 
-def pipeline(root: str) -> sf.Pipeline:
+def pipeline(root: str, options: dict[str, str] | None = None) -> sf.Pipeline:
     """The pipeline of the kill tests: small features, every reading used."""
     config = sf.PipelineConfig(window=None, features=sf.FeatureConfig(rolling_windows=[6]))
-    return sf.Pipeline(sf.DatasetStore(root), config)
+    return sf.Pipeline(sf.DatasetStore(root, storage_options=options), config)
 
 
 def data(seed: int) -> Any:
@@ -41,7 +41,7 @@ def data(seed: int) -> Any:
     return sf.datasets.synthetic(n_sensors=3, n_points=400, seed=seed, freq="10m").frame
 
 
-def run_and_die(root: str, kill_at: str) -> None:
+def run_and_die(root: str, kill_at: str, options: dict[str, str] | None = None) -> None:
     """Run the pipeline once, SIGKILLing this process at ``kill_at`` (see KILL_POINTS)."""
     store_cls = sf.DatasetStore
 
@@ -67,7 +67,7 @@ def run_and_die(root: str, kill_at: str) -> None:
         )
     elif kill_at == "before_cleanup":  # finished, its staging folder not yet removed
         _commit.Staging.remove = lambda _self: _die()  # type: ignore[method-assign]
-    pipeline(root).run(data(seed=1), progress=False)
+    pipeline(root, options).run(data(seed=1), progress=False)
     raise AssertionError(f"kill point {kill_at!r} was never reached")
 
 

@@ -59,7 +59,13 @@ def _staging(root: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("kill_at", _workers.KILL_POINTS)
+@pytest.mark.parametrize(
+    "kill_at",
+    [  # two points under slow keep the default run short; the random kills reach them too
+        pytest.param(k, marks=pytest.mark.slow) if k in ("before_raw", "after_processed") else k
+        for k in _workers.KILL_POINTS
+    ],
+)
 def test_a_killed_run_is_rolled_forward_or_abandoned(tmp_path: Path, kill_at: str) -> None:
     root = tmp_path / "lake"
     _killed_run(root, kill_at)
@@ -119,3 +125,22 @@ def test_many_random_kills_keep_the_store_atomic(tmp_path: Path) -> None:
         )
         assert unfinished == set()
     assert _staging(root) == []
+
+
+@pytest.mark.s3
+def test_a_run_killed_after_the_raw_commit_on_s3_is_rolled_forward(s3_endpoint: str) -> None:
+    from sensorframe.pipeline._commit import Staging
+    from tests.store.conftest import S3_KEYS, new_bucket
+
+    root = f"s3://{new_bucket(s3_endpoint)}/lake"
+    options = {"AWS_ENDPOINT_URL": s3_endpoint, **S3_KEYS}
+    child = _spawn(_workers.run_and_die, root, "after_raw", options)
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    pipe = _workers.pipeline(root, options)
+    [run_id] = Staging.runs(pipe.store)
+    assert pipe.store.datasets() == ["raw"]
+    assert pipe.recover() == [run_id]
+    assert_atomic(pipe.store)
+    assert pipe.store.verify("processed", 0)
+    assert Staging.runs(pipe.store) == []
