@@ -89,6 +89,22 @@ def test_feature_config_bounds(field: str, value: Any) -> None:
         FeatureConfig(**{field: value})
 
 
+@pytest.mark.parametrize("pair", [(1e308, 5e-324), (1e308, -1e308), (1e200, -1e200)])
+def test_spectral_features_of_huge_readings(pair: tuple[float, float]) -> None:
+    # The power |X_k|^2 of readings beyond ~1e154 overflows; frequencies and amplitudes
+    # must still be right (energy may be inf: its true value exceeds float64).
+    high, low = pair
+    frame = _frame([high, low] * 4)
+    summary = spectral_summary(frame, top_k=1).row(0, named=True)
+    assert summary["fft_freq_1"] == 0.5  # the Nyquist bin: |X| / W = (high - low) / 2
+    assert summary["fft_amp_1"] == pytest.approx(high / 2 - low / 2, rel=1e-12)
+    assert summary["spectral_entropy"] == 0.0
+    cfg = FeatureConfig(**{**_FEW, "spectral": True}, spectral_window=4, spectral_top_k=1)
+    out = engineer_features(frame, cfg).collect()
+    assert out["fft_freq_1"].drop_nulls().to_list() == [0.5] * 5
+    assert out["fft_amp_1"].drop_nulls().to_list() == pytest.approx([high / 2 - low / 2] * 5)
+
+
 def test_largest_allowed_values_work(frame: pl.DataFrame) -> None:
     days = MAX_DURATION.days
     cfg = FeatureConfig(
@@ -149,6 +165,15 @@ def test_quality_lengths_are_bounded() -> None:
 def test_split_at_numbers(frame: pl.DataFrame) -> None:
     with pytest.raises(InvalidTypeError, match=r"`at`.*int"):
         sf.split(frame, at=(1, 2))  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="ratios"):
+        sf.split(frame, None, at=("2026-01-01", "2026-01-02"))  # type: ignore[arg-type]
+
+
+def test_an_empty_dict_is_not_the_default_config(frame: pl.DataFrame) -> None:
+    with pytest.raises(InvalidTypeError, match="DriftConfig"):
+        sf.detect_drift(frame, frame, {})  # type: ignore[arg-type]
+    with pytest.raises(InvalidTypeError, match="QualityConfig"):
+        sf.assess_quality(frame, {})  # type: ignore[arg-type]
 
 
 def test_dict_for_a_config(frame: pl.DataFrame) -> None:

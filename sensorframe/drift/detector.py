@@ -203,7 +203,7 @@ class DriftDetector:
         DriftDetector
             ``self``, fitted.
         """
-        config = self.config or DriftConfig()
+        config = self.config if self.config is not None else DriftConfig()
         if not isinstance(config, DriftConfig):
             msg = (
                 f"`config` must be a DriftConfig, got {type(config).__name__} "
@@ -255,11 +255,11 @@ class DriftDetector:
             msg = "not a drift profile: needs `sensor_id` and `bin_edges` columns"
             raise SensorSchemaError(msg)
         if not profile.height:  # a reference without sensors: no bins to compare
-            config = config or DriftConfig()
+            config = config if config is not None else DriftConfig()
             width = config.n_bins
         else:
             width = int(profile["bin_edges"].list.len().max()) + 1  # type: ignore[arg-type]
-            config = config or DriftConfig(n_bins=width)
+            config = config if config is not None else DriftConfig(n_bins=width)
         if config.n_bins != width:
             msg = f"`n_bins` is {config.n_bins} but the profile was fitted with {width}"
             raise ConfigError(msg)

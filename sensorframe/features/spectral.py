@@ -71,7 +71,31 @@ _SCRATCH = _Scratch()
 
 
 def _spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
-    """Spectral features of each row of a 2-D block of finite windows."""
+    """
+    Spectral features of each row of a 2-D block of finite windows.
+
+    Readings beyond ~1e154 overflow the power ``|X_k|^2``; the few windows whose
+    energy is not finite are computed again divided by their largest magnitude (the
+    spectrum is linear, so frequencies and entropy do not change, and amplitudes and
+    energy are scaled back). Their energy may then be inf: the true value exceeds
+    float64. Other windows pay only the check of their energy.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _unscaled_spectrum(windows, top_k)
+        again = np.flatnonzero(~np.isfinite(out["spectral_energy"]))
+        if again.size:
+            scale = np.abs(windows[again]).max(axis=1)
+            fixed = _unscaled_spectrum(windows[again] / scale[:, None], top_k)
+            for name, values in fixed.items():
+                if name.startswith("fft_amp"):
+                    values *= scale
+                elif name == "spectral_energy":
+                    values *= scale * scale
+                out[name][again] = values
+    return out
+
+
+def _unscaled_spectrum(windows: np.ndarray, top_k: int) -> dict[str, np.ndarray]:
     rows, width = windows.shape
     n_bins = width // 2
     bins = (rows, n_bins)

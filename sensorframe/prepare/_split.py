@@ -88,8 +88,8 @@ def split(
     """
     lf = scan(frame)
     if at is not None:
-        if tuple(ratios) != _DEFAULT_RATIOS:
-            msg = f"pass either `ratios` or `at`, not both; got ratios={tuple(ratios)!r}"
+        if _check_ratios(ratios) != _DEFAULT_RATIOS:
+            msg = f"pass either `ratios` or `at`, not both; got ratios={ratios!r}"
             raise InvalidParameterError(msg)
         labelled = lf.with_columns(_time_labels(at))
     else:
