@@ -6,7 +6,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction
+from polars.io.plugins import register_io_source
 from pyarrow.fs import FileSelector
 
 from sensorframe._utils import preview
@@ -246,8 +247,8 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         ]
         for n in range(max(commits, default=-1) + 1):
             self._log_entry(dataset, n)
-        checkpoints = sorted(name for name in names if ".checkpoint" in name)
-        where = f"the checkpoint {preview(checkpoints)}" if checkpoints else "its Delta log"
+        checkpoints = sorted({int(name[:20]) for name in names if ".checkpoint" in name})
+        where = f"the checkpoint of version {checkpoints[-1]}" if checkpoints else "its Delta log"
         msg = f"dataset {dataset!r}: deltalake cannot load {where}: {_first_line(exc)}"
         return IntegrityError(msg)
 
@@ -676,6 +677,10 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         -------
         LazyFrame
             The stored rows (canonical columns first, then any extra columns).
+            Projections, filters and ``head`` reach the Delta scan. A data file that
+            cannot be read (rewritten, truncated, garbage: Polars may panic on it)
+            raises :class:`~sensorframe.errors.IntegrityError` when the frame is
+            collected; changed values that still parse are caught by :meth:`verify`.
 
         Raises
         ------
@@ -699,7 +704,37 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         1
         """
         n = self.resolve(dataset, version=version, as_of=as_of, tag=tag)
-        return pl.scan_delta(self._uri(dataset), version=n, storage_options=self.storage_options)
+        try:
+            scan = pl.scan_delta(
+                self._uri(dataset), version=n, storage_options=self.storage_options
+            )
+            schema = scan.collect_schema()
+        except (DeltaError, OSError, pl.exceptions.PolarsError) as exc:
+            raise self._damage(dataset, exc) from exc
+
+        def source(
+            with_columns: list[str] | None,
+            predicate: pl.Expr | None,
+            n_rows: int | None,
+            batch_size: int | None,
+        ) -> Iterator[pl.DataFrame]:
+            query = scan if with_columns is None else scan.select(with_columns)
+            query = query if predicate is None else query.filter(predicate)
+            query = query if n_rows is None else query.head(n_rows)
+            try:
+                rows = query.collect()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # pyo3's PanicException is a BaseException
+                msg = (
+                    f"cannot read version {n} of dataset {dataset!r}: a data file is damaged "
+                    f"or was changed ({type(exc).__name__}: {_first_line(exc)}); "
+                    "store.verify() reports which versions are intact"
+                )
+                raise IntegrityError(msg) from None
+            yield rows
+
+        return register_io_source(source, schema=schema)
 
     def resolve(
         self,
