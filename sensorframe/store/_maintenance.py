@@ -30,11 +30,6 @@ from sensorframe.store._model import (
     check_name,
 )
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from deltalake.transaction import AddAction
-
 __all__ = ["MAX_RETENTION_HOURS", "ORPHAN_MIN_HOURS", "PIPELINE_RECORDS", "MaintenanceMixin"]
 
 ORPHAN_MIN_HOURS = 1
@@ -60,7 +55,6 @@ class MaintenanceMixin:
 
     root: str
     storage_options: dict[str, str] | None
-    max_commit_retries: int
 
     if TYPE_CHECKING:
 
@@ -68,24 +62,9 @@ class MaintenanceMixin:
         def _events(self, name: str) -> pl.DataFrame | None: ...
         def _append_event(self, name: str, rows: pl.DataFrame) -> int: ...
         def _open(self, dataset: str, version: int | None = None) -> DeltaTable | None: ...
-        def _latest(self, dataset: str) -> DeltaTable | None: ...
-        def _uri(self, dataset: str) -> str: ...
-        def _catalog_uri(self, name: str) -> str: ...
         def _vacuumed(self, dataset: str) -> pl.DataFrame: ...
-        def _write(
-            self,
-            uri: str,
-            dt: DeltaTable | None,
-            batch: pl.DataFrame,
-            version: DatasetVersion,
-            mode: str,
-            files: Future[list[AddAction]] | None = None,
-        ) -> int: ...
         def datasets(self) -> list[str]: ...
         def tags(self, dataset: str | None = None) -> pl.DataFrame: ...
-        def version(self, dataset: str, n: int) -> DatasetVersion: ...
-        def resolve(self, dataset: str, *, version: int | None = None) -> int: ...
-        def read(self, dataset: str, *, version: int | None = None) -> pl.LazyFrame: ...
 
     def vacuum(
         self,
