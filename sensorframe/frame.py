@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -487,13 +487,14 @@ def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | No
         if suffix in {".csv", ".tsv", ".txt"}:
             # The key columns are read as text and parsed strictly by _canonicalize: a
             # type inferred from the first rows would fail as a raw error further on, and
-            # the other columns are inferred from the whole file for the same reason.
-            return pl.scan_csv(
-                path,
-                separator="\t" if suffix == ".tsv" else ",",
-                schema_overrides=dict.fromkeys([cols.sensor, cols.time, cols.value], pl.String),
-                infer_schema_length=None,
-            )
+            # the other columns are inferred from the whole file for the same reason,
+            # once, here (a scan left to infer would infer again at every collect).
+            separator = "\t" if suffix == ".tsv" else ","
+            keys = dict.fromkeys([cols.sensor, cols.time, cols.value], pl.String)
+            schema = pl.scan_csv(
+                path, separator=separator, schema_overrides=keys, infer_schema_length=None
+            ).collect_schema()
+            return pl.scan_csv(path, separator=separator, schema=schema)
         if suffix in {".arrow", ".ipc", ".feather"}:
             return pl.scan_ipc(path, storage_options=storage_options)
         if is_uri or (local / "_delta_log").is_dir():
@@ -536,9 +537,14 @@ def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions, origin: s
     sensor = _sensor_expr(cols.sensor, schema[cols.sensor])
     time = _time_expr(lf, cols, schema[cols.time], opts)
     value = _value_expr(cols.value, schema[cols.value])
-    out = lf.select(sensor, time.utc.alias(TIME), value.parsed.alias(VALUE), *extras)
+    # Text is parsed into helper columns once (a Polars expression used twice is
+    # computed twice); the final select drops them.
+    staged = lf
+    for stage in time.stages:
+        staged = staged.with_columns(**stage)
+    out = staged.select(sensor, time.utc.alias(TIME), value.parsed.alias(VALUE), *extras)
     if opts.validate:
-        _validate(lf, cols, time, value, opts, origin)
+        _validate(staged, cols, time, value, opts, origin)
     return out
 
 
@@ -566,6 +572,8 @@ class _Time:
     """What is wrong with a time that cannot be read ("that are not timestamps")."""
     hint: str = ""
     """How to fix it, appended to the message."""
+    stages: tuple[dict[str, pl.Expr], ...] = ()
+    """Helper columns the expressions read, added in this order with ``with_columns``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +589,8 @@ def _time_expr(lf: pl.LazyFrame, cols: Columns, dtype: pl.DataType, opts: _ReadO
         parsed = col.str.to_datetime(opts.time_format, time_unit="us", strict=False)
         parsed_dtype = lf.select(parsed).collect_schema().dtypes()[0]
         mismatch = f"that do not match time_format={opts.time_format!r}"
-        return _from_datetime(parsed, parsed_dtype, sensor, opts, mismatch=mismatch)
+        time = _from_datetime(pl.col(_WALL), parsed_dtype, sensor, opts, mismatch=mismatch)
+        return replace(time, stages=({_WALL: parsed},))
     if dtype == pl.String:
         return _from_iso_text(col, sensor, opts)
     if isinstance(dtype, pl.Datetime) or dtype in (pl.Date, pl.Null):
@@ -615,6 +624,13 @@ def _from_datetime(
     )
 
 
+# Helper columns of the text parsers (names with the reserved prefix cannot collide).
+_PARTS, _WALL, _OFFSET = (
+    f"{RESERVED_PREFIX}time_parts",
+    f"{RESERVED_PREFIX}wall",
+    f"{RESERVED_PREFIX}offset",
+)
+
 # ISO-8601 as written by most systems: a date, optionally a time with "T" or a space,
 # seconds, a fraction and an offset ("Z", "+02", "+0200", "+02:00").
 _ISO = (
@@ -627,26 +643,34 @@ _ISO = (
 def _from_iso_text(col: pl.Expr, sensor: pl.Expr, opts: _ReadOptions) -> _Time:
     # Parsed field by field with one fixed format: Polars' own inference guesses a format
     # from the first value (and reads "1/2/2022" as 1 February), so it is never used.
-    parts = col.str.strip_chars().str.extract_groups(_ISO)
-    wall = pl.concat_str(
+    parts = pl.col(_PARTS)
+    wall_text = pl.concat_str(
         parts.struct["date"],
         pl.lit(" "),
         parts.struct["hm"].fill_null("00:00"),
         parts.struct["sec"].fill_null(":00"),
-    ).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False)
-    lo, hi = _physical_bounds("us")
-    in_range = wall.to_physical().is_between(lo, hi)
-    wall = pl.when(in_range).then(wall)
+    )
     offset = parts.struct["off"].str.replace("Z", "+00:00").str.replace(":", "").str.pad_end(5, "0")
     minutes = offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(3, 2).cast(pl.Int64)
-    signed = pl.when(offset.str.starts_with("-")).then(-minutes).otherwise(minutes)
-    naive = pl.when(offset.is_null()).then(wall)
+    stages = (
+        {_PARTS: col.str.strip_chars().str.extract_groups(_ISO)},
+        {
+            _WALL: wall_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False),
+            _OFFSET: pl.when(offset.str.starts_with("-")).then(-minutes).otherwise(minutes),
+        },
+    )
+    lo, hi = _physical_bounds("us")
+    in_range = pl.col(_WALL).to_physical().is_between(lo, hi)
+    wall = pl.when(in_range).then(pl.col(_WALL))
+    own_offset = pl.col(_OFFSET)
+    naive = pl.when(own_offset.is_null()).then(wall)
     utc = (
-        pl.when(offset.is_null())
+        pl.when(own_offset.is_null())
         .then(_localise(naive, sensor, opts))
-        .otherwise((wall - pl.duration(minutes=signed)).dt.replace_time_zone("UTC"))
+        .otherwise((wall - pl.duration(minutes=own_offset)).dt.replace_time_zone("UTC"))
     )
     return _Time(
+        stages=stages,
         utc=utc,
         in_range=in_range,
         local=None if opts.timezone is None else naive,
@@ -715,12 +739,11 @@ def _validate(
 ) -> None:
     raw_time = pl.col(cols.time)
     present = raw_time.is_not_null()
-    checks: dict[str, pl.Expr] = {
-        "null sensor": pl.col(cols.sensor).is_null(),
-        "empty sensor": pl.col(cols.sensor).cast(pl.String) == "",
-        "null time": raw_time.is_null(),
-        "out of range": present & ~time.in_range,
-    }
+    checks: dict[str, pl.Expr] = {"null sensor": pl.col(cols.sensor).is_null()}
+    if not raw.collect_schema()[cols.sensor].is_integer():  # an integer is never empty
+        checks["empty sensor"] = pl.col(cols.sensor).cast(pl.String) == ""
+    checks["null time"] = raw_time.is_null()
+    checks["out of range"] = present & ~time.in_range
     if time.local is not None:
         zone = opts.timezone
         earliest = time.local.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
