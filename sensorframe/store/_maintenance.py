@@ -19,6 +19,7 @@ from sensorframe.errors import (
     DatasetNotFoundError,
     InvalidParameterError,
     InvalidTypeError,
+    SensorSchemaError,
     VersioningError,
     VersionNotFoundError,
 )
@@ -302,6 +303,9 @@ class MaintenanceMixin:
             For an invalid or reserved name.
         InvalidTypeError
             If ``records`` is not a Polars frame.
+        SensorSchemaError
+            If it has no columns, a column Delta cannot store, or a column whose
+            type clashes with the table's.
 
         Examples
         --------
@@ -359,10 +363,13 @@ class MaintenanceMixin:
 
 def _record_frame(records: object) -> pl.DataFrame:
     if isinstance(records, pl.LazyFrame):
-        return records.collect()
+        records = records.collect()
     if not isinstance(records, pl.DataFrame):
         msg = f"`records` must be a polars DataFrame or LazyFrame, got {type(records).__name__}"
         raise InvalidTypeError(msg)
+    if records.width == 0:
+        msg = "`records` has no columns; a record table needs at least one"
+        raise SensorSchemaError(msg)
     return records
 
 

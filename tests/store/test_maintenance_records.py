@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sensorframe.errors import InvalidParameterError, InvalidTypeError
+from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
 from sensorframe.store import DatasetStore
 
 
@@ -31,6 +31,11 @@ def test_the_pipeline_writes_its_tables_through_the_private_path(local: DatasetS
         local._append_reserved_records("labels", pl.DataFrame({"x": [1]}))
 
 
-def test_records_must_be_a_polars_frame(local: DatasetStore) -> None:
+def test_records_must_be_a_polars_frame_with_columns(local: DatasetStore) -> None:
     with pytest.raises(InvalidTypeError, match="dict"):
         local.append_records("labels", {"run": [4]})  # type: ignore[arg-type]
+    with pytest.raises(SensorSchemaError, match="no columns"):
+        local.append_records("labels", pl.DataFrame())
+    with pytest.raises(SensorSchemaError, match="'x' has type Null"):
+        local.append_records("labels", pl.DataFrame({"x": [None]}))
+    assert local._events("labels") is None
