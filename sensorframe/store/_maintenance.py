@@ -128,8 +128,14 @@ class MaintenanceMixin:
         What must be kept (the latest version, tags, model links) is read again
         right before files are deleted, and the deletion is planned again if it
         changed or the table got a new commit meanwhile: a tag or commit made while
-        vacuum lists files is honoured. Concurrent vacuums are safe: a lost commit
-        race is planned again (files another vacuum already deleted are skipped).
+        vacuum lists files is honoured. A tag or link that lands after that last
+        read, while files are being deleted, cannot protect its version; ``tag`` and
+        ``link_model`` check the vacuum log after writing and raise
+        ``VersionNotFoundError`` if the version was removed meanwhile. The gap left
+        is a tag or link written and checked entirely while the files are being
+        deleted, before vacuum records what it removed.
+        Concurrent vacuums are safe: a lost commit race is planned again (files
+        another vacuum already deleted are skipped).
 
         Examples
         --------
