@@ -266,7 +266,7 @@ def check_name(name: object, what: str = "dataset") -> str:
     """Return ``name`` if it is a valid dataset or record-table name, else raise."""
     if not isinstance(name, str):
         msg = f"{what} name must be a string, got {type(name).__name__}"
-        raise TypeError(msg)
+        raise InvalidTypeError(msg)
     if not _NAME.fullmatch(name) or ".." in name:
         msg = (
             f"invalid {what} name {name!r}: use 1-128 letters, digits, '.', '_' or '-', "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -210,7 +211,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         except FileNotFoundError:
             return None
         except (DeltaError, OSError) as exc:
-            msg = f"cannot read version {n} of dataset {dataset!r}: {exc}"
+            msg = f"cannot read version {n} of dataset {dataset!r}: {_first_line(exc)}"
             raise VersioningError(msg) from exc
         return parse_commit(dataset, n, raw)
 
@@ -230,7 +231,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         :class:`IntegrityError` naming it); if they are all sound, the checkpoint is.
         """
         if isinstance(exc, OSError) and not self.is_local:
-            msg = f"cannot reach dataset {dataset!r} at {self._uri(dataset)}: {exc}"
+            msg = f"cannot reach dataset {dataset!r} at {self._uri(dataset)}: {_first_line(exc)}"
             return VersioningError(msg)
         try:
             names = [
@@ -240,7 +241,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
                 ).get_file_info_selector(FileSelector("_delta_log"))
             ]
         except (DeltaError, OSError) as error:
-            msg = f"cannot read the Delta log of dataset {dataset!r}: {error}"
+            msg = f"cannot read the Delta log of dataset {dataset!r}: {_first_line(error)}"
             return VersioningError(msg)
         commits = [
             int(name[:20]) for name in names if name[:20].isdigit() and name.endswith(".json")
@@ -810,5 +811,6 @@ def _check_version(n: object) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    """Return an error's message without the Rust backtrace deltalake appends to it."""
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """Return an error's message without the Rust backtrace (and colours) deltalake adds."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return text.splitlines()[0].rstrip(" ↳") if text else type(exc).__name__
