@@ -10,9 +10,12 @@ Layout under the store's root (a folder or an object-store URI)::
     _sensorframe/vacuums        events: versions made unreadable and files deleted
     _sensorframe/<name>         record tables written with ``append_records`` (runs ...)
 
-A version's metadata (content hash, rows, bytes, sensors, description, tags, parents,
-time, library version) is the custom metadata (``sensorframe.*`` keys) of the very
-Delta commit that wrote its data.
+A version's metadata (hash, rows, bytes, sensors, description, tags, parents, time,
+library version, user properties as ``sensorframe.property.<key>``) is the custom
+metadata (``sensorframe.*`` keys) of the very Delta commit that wrote its data. The
+hash of an overwrite is the content hash of its rows; of an append, the SHA-256 of the
+previous version's hash and the appended rows' hash (so an append never reads earlier
+data); of a restore, the restored version's (see ``DatasetVersion.data_hash``).
 
 Lessons from deltalake 1.6 that this package relies on (keep them when changing it):
 
@@ -20,6 +23,20 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   ``delta.enableExpiredLogCleanup = "false"`` (exact keys; a misspelled key is a
   ``DeltaError``), else old commits and their metadata vanish at a checkpoint.
   ``cleanup_metadata()`` is never called.
+* ``DeltaTable.history()`` reads the newest commit records from storage but numbers
+  them down from the handle's own version: a commit landing between
+  ``update_incremental()`` and ``history()`` shifts every label by one. The store never
+  uses it: each version is read from its own commit file,
+  ``_delta_log/<20-digit version>.json``, through ``deltalake.fs.DeltaStorageHandler``
+  (the same storage options, local or object store), up to the handle's version.
+* Which version a commit landed at is not ``read version + 1`` (vacuum's
+  ``VACUUM START/END`` commits, and other Delta writers, take numbers without the
+  sensorframe app transaction) nor the handle's version after the write (a later
+  commit may be loaded too): each commit carries a unique ``sensorframe.commit_id``
+  and the writer finds the commit file holding it.
+* A damaged log (a truncated, garbage or missing commit file, a corrupt checkpoint)
+  makes deltalake raise a bare ``DeltaError`` when the table is loaded; the store
+  reads the commit files itself to name the damaged version in an ``IntegrityError``.
 * A blind append is silently moved to the next free version when another writer won
   (even with ``max_commit_retries=1``; ``0`` makes every commit fail). Each commit
   therefore carries a ``Transaction(app_id="sensorframe", version=n)``: a concurrent
@@ -39,8 +56,9 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   delta-rs' writer on wide frames) and commit them with
   ``DeltaTable.create_write_transaction`` (``_parquet.py``). That call takes any
   ``AddAction`` on trust (a missing file or wrong stats are committed as given), does
-  not move the handle to the new version nor return it (the store finds it, see
-  ``_landed``), keeps the app transaction and custom metadata, and on overwrite can
+  not move the handle to the new version nor return it (the store finds it by its
+  commit id, ``DatasetStore._landed``), commits an empty list of actions (a restore
+  of the latest version changes no files), keeps the app transaction and custom metadata, and on overwrite can
   change the schema (a new ``metaData`` keeping the configuration) but does not
   upgrade the protocol (a first ``timestamp_ntz`` column is a ``DeltaError``): schema
   changes, new tables and types beyond numbers, strings, booleans, dates and
@@ -52,10 +70,15 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
 * Files of a writer killed before its commit stay in the table folder, invisible;
   ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does
   (``DatasetStore.vacuum(orphans=True)``), judging their age by modification time.
-* delta-rs panics on Categorical columns, wraps UInt32 into Int32 and cannot store
-  Duration; frames are cast to storable types before hashing and writing.
-* A corrupt data file can make Polars panic: ``PanicException`` is a
-  ``BaseException``, so ``verify`` catches that too.
+* delta-rs panics on Categorical columns, wraps UInt32 into Int32, stores instants in
+  UTC and microseconds, and cannot store Duration or Int128; frames are cast to the
+  types ``content_hash`` hashes in (``canonical_type``) before hashing and writing,
+  and what a cast would change (UInt64 above Int64, sub-microsecond times) is refused.
+* A rewritten data file makes Polars panic (the size in the log no longer matches):
+  ``PanicException`` is a ``BaseException``. ``read`` returns a lazy scan wrapped in
+  a Polars IO source that turns any failure at collect time into ``IntegrityError``
+  (a Python exception raised in an IO source reaches the caller unchanged);
+  ``verify`` reports it.
 * S3 needs no locking provider and no ``AWS_S3_ALLOW_UNSAFE_RENAME``: deltalake 1.x
   commits with conditional PUTs (moto supports them).
 * Some deltalake calls (``DeltaTable.history``) hold the GIL while waiting on HTTP,

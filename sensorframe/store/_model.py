@@ -71,7 +71,14 @@ class DatasetVersion:
     version
         Delta table version of the commit.
     data_hash
-        :func:`sensorframe.content_hash` of the whole table at this version.
+        The version's hash (:data:`HASH_FORMAT` 2). An overwrite, and a dataset's
+        first version: :func:`sensorframe.content_hash` of its rows (the whole
+        table). An append: ``sha256("sensorframe.append:<previous>:<batch_hash>")``
+        (:func:`chained_hash` of the previous version's ``data_hash`` and this
+        commit's rows' hash). A restore: the restored version's ``data_hash``.
+        :meth:`DatasetStore.verify` re-derives it from the stored files. Versions
+        written by sensorframe before this definition (format 1) hold the content
+        hash of the whole table.
     rows, bytes
         Rows of the table at this version and their in-memory (Arrow) size in bytes.
     sensors

@@ -100,8 +100,10 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
     ``"sensorframe"``, so delta-rs refuses a commit if another sensorframe commit
     landed since it read the table, instead of silently moving it to the next
     version. The store then re-reads the table and tries again. That keeps the
-    recorded hash of an append (the whole table's) exact. Commits by other Delta
-    writers do not take part in this and are not listed as versions. Use one store
+    recorded hash of an append (chained on the previous version's) exact. Commits
+    by other Delta writers do not take part in this and are not listed as versions.
+    Every version is read from its own commit file, ``_delta_log/<version>.json``,
+    so a listing can never mislabel a version while others commit. Use one store
     object per thread (or process); it caches open table handles.
 
     Writing: new versions of existing datasets get Parquet files written by Polars
@@ -329,9 +331,15 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         Returns
         -------
         DatasetVersion
-            ``data_hash`` is the content hash of the whole table after the commit.
-            For an append that means re-reading the previous version once (cost
-            grows with the table); ``batch_hash`` is the hash of the appended rows.
+            The version holding this call's rows (found by a commit id in its commit
+            file). ``batch_hash`` is :func:`sensorframe.content_hash` of the rows
+            written. ``data_hash`` is, for an overwrite (and a dataset's first
+            version), that same hash, which is the content hash of the whole table;
+            for an append, ``sha256("sensorframe.append:<previous data_hash>:<batch_hash>")``
+            (:func:`~sensorframe.store._model.chained_hash`), so an append costs time
+            and memory in proportion to its rows only (no earlier data is read; the
+            schema is checked against the table's schema in the log).
+            :meth:`verify` proves either kind.
 
         Raises
         ------
