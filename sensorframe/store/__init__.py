@@ -56,17 +56,17 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   delta-rs' writer on wide frames) and commit them with
   ``DeltaTable.create_write_transaction`` (``_parquet.py``). That call takes any
   ``AddAction`` on trust (a missing file or wrong stats are committed as given), does
-  not move the handle to the new version nor return it (the store finds it by its
-  commit id, ``DatasetStore._landed``), commits an empty list of actions (a restore
-  of the latest version changes no files), keeps the app transaction and custom metadata, and on overwrite can
-  change the schema (a new ``metaData`` keeping the configuration) but does not
-  upgrade the protocol (a first ``timestamp_ntz`` column is a ``DeltaError``): schema
-  changes, new tables and types beyond numbers, strings, booleans, dates and
-  microsecond datetimes still go through ``write_deltalake``. The file statistics
-  mirror delta-rs' (timestamps truncated to milliseconds, which Polars' ``scan_delta``
-  widens back); min/max are left out where NaN or infinities would mislead pruning.
-  Polars takes deltalake's storage options as they are (same object_store keys,
-  unknown ones ignored).
+  not move the handle to the new version nor return it (the store finds it by its commit
+  id, ``DatasetStore._landed``), commits an empty list of actions (a restore of the
+  latest version changes no files), keeps the app transaction and custom metadata, and
+  on overwrite can change the schema (a new ``metaData`` keeping the configuration) but
+  does not upgrade the protocol (a first ``timestamp_ntz`` column is a ``DeltaError``):
+  schema changes, new tables and types beyond numbers, strings, booleans, dates and
+  microsecond datetimes still go through ``write_deltalake``. The file statistics mirror
+  delta-rs' (timestamps truncated to milliseconds, which Polars' ``scan_delta`` widens
+  back); min/max are left out where NaN or infinities would mislead pruning. Polars
+  takes deltalake's storage options as they are (same object_store keys, unknown ones
+  ignored).
 * Files of a writer killed before its commit stay in the table folder, invisible;
   ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does
   (``DatasetStore.vacuum(orphans=True)``), judging their age by modification time.
