@@ -5,8 +5,8 @@ A Delta commit covers one table, so a run's raw and processed versions are commi
 by a recorded two-phase protocol:
 
 1. stage: the processed frame, the per-sensor outcome and the commit intent (mode,
-   descriptions) are written as Parquet under ``<root>/_sensorframe/staging/<run_id>/``,
-   the intent last;
+   descriptions) are written as Arrow IPC files under
+   ``<root>/_sensorframe/staging/<run_id>/``, the intent last;
 2. the ``commit`` event is appended to the run records;
 3. the raw version is committed, then the processed one (parent: the raw version), both
    carrying the run id in their properties (``DatasetVersion.properties["run_id"]``);
@@ -29,6 +29,7 @@ import logging
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -63,25 +64,27 @@ class Intent:
 
 
 class Staging:
-    """The staged output of one run: ``<root>/_sensorframe/staging/<run_id>/*.parquet``."""
+    """The staged output of one run: ``<root>/_sensorframe/staging/<run_id>/*.arrow``."""
 
     def __init__(self, store: DatasetStore, run_id: str) -> None:
         self.store = store
         self.folder = f"{STAGING}/{run_id}"
 
     def _path(self, name: str) -> str:
-        return f"{self.store.root}/{self.folder}/{name}.parquet"
+        return f"{self.store.root}/{self.folder}/{name}.arrow"
 
     def write(self, processed: pl.DataFrame, sensors: pl.DataFrame, intent: Intent) -> None:
-        """Stage the output; the intent goes last and marks the staging complete."""
+        """
+        Stage the output; the intent goes last and marks the staging complete.
+
+        Uncompressed Arrow IPC files: read back at most once, so written at memory
+        speed (a third of the time of LZ4 Parquet for 400k x 63 features).
+        """
+        if self.store.is_local:
+            Path(f"{self.store.root}/{self.folder}").mkdir(parents=True, exist_ok=True)
         frames = (("processed", processed), ("sensors", sensors), ("intent", _one_row(intent)))
         for name, frame in frames:
-            frame.write_parquet(
-                self._path(name),
-                compression="lz4",  # read back at most once: speed over size
-                storage_options=self.store.storage_options,
-                mkdir=self.store.is_local,
-            )
+            frame.write_ipc(self._path(name), storage_options=self.store.storage_options)
 
     def intent(self) -> Intent | None:
         """Return the staged intent; ``None`` if staging never completed (or was removed)."""
@@ -93,7 +96,7 @@ class Staging:
 
     def read(self, name: str) -> pl.DataFrame:
         """Read one staged frame (``processed`` or ``sensors``)."""
-        return pl.read_parquet(self._path(name), storage_options=self.store.storage_options)
+        return pl.read_ipc(self._path(name), storage_options=self.store.storage_options)
 
     @staticmethod
     def runs(store: DatasetStore) -> list[str]:

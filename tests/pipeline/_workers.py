@@ -49,14 +49,14 @@ def run_and_die(root: str, kill_at: str, options: dict[str, str] | None = None) 
         return lambda _store, dataset, *_a, **_k: dataset == name
 
     if kill_at == "staging":  # after the processed frame was staged, before the intent
-        real_write = _commit.pl.DataFrame.write_parquet
+        real_write = _commit.pl.DataFrame.write_ipc
 
         def write(frame: Any, path: Any, **kwargs: Any) -> Any:
-            if str(path).endswith("/intent.parquet"):
+            if str(path).endswith("/intent.arrow"):
                 _die()
             return real_write(frame, path, **kwargs)
 
-        _commit.pl.DataFrame.write_parquet = write  # type: ignore[method-assign]
+        _commit.pl.DataFrame.write_ipc = write  # type: ignore[method-assign]
     elif kill_at == "before_raw":  # the commit event is recorded, nothing committed
         store_cls.commit = _killing(store_cls.commit, before=True, when=dataset_is("raw"))  # type: ignore[method-assign]
     elif kill_at == "after_raw":
