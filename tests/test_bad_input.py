@@ -346,3 +346,17 @@ def test_drift_detector_of_no_sensors_loads_back(tmp_path: Path) -> None:
     det = sf.DriftDetector.load(path)
     assert det.config_.n_bins == 5
     assert det.detect(_frame([1.0])).table["status"].to_list() == ["no_reference"]
+
+
+def test_loads_and_saves_take_paths_only() -> None:
+    # open(1) would read or write the process's standard output
+    norm = sf.Normalizer().fit(_frame([1.0, 2.0]))
+    det = sf.DriftDetector().fit(_frame([1.0, 2.0]))
+    for call in (
+        lambda: sf.Normalizer.load(1),  # type: ignore[arg-type]
+        lambda: sf.DriftDetector.load(True),  # type: ignore[arg-type]
+        lambda: norm.save(1),  # type: ignore[arg-type]
+        lambda: det.save(None),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidTypeError, match="`path` must be a file path"):
+            call()

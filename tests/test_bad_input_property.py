@@ -10,12 +10,17 @@ is refused by everything built on it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import math
 import string
+import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -25,8 +30,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sensorframe as sf
+from sensorframe.cli import main
 from sensorframe.errors import SensorFrameError, ZeroScaleWarning
-from tests.conftest import T0
+from tests.conftest import T0, sensor_frames
 
 T = TypeVar("T")
 
@@ -498,3 +504,252 @@ def test_drift_detector_round_trip(
     back = sf.DriftDetector.load(path)
     assert back.profile_.equals(det.profile_)  # type: ignore[attr-defined]
     assert attempt(lambda: back.detect(frame)) is not REFUSED
+
+
+# -- paths -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _bad_paths() -> dict[str, Path]:
+    """Missing files, folders and garbage files, made once in a temporary folder."""
+    root = Path(tempfile.mkdtemp(prefix="sf-bad-paths-"))
+    good = pl.DataFrame(
+        {"sensor_id": ["a"] * 4, "timestamp": [T0 + timedelta(minutes=i) for i in range(4)]}
+    ).with_columns(value=pl.Series([1.0, 2.0, 3.0, 4.0]))
+    good.write_parquet(root / "good.parquet")
+    data = (root / "good.parquet").read_bytes()
+    files: dict[str, bytes | str] = {
+        "random.parquet": np.random.default_rng(0).bytes(256),
+        "random.csv": np.random.default_rng(1).bytes(256),
+        "random.json": np.random.default_rng(2).bytes(64),
+        "random": np.random.default_rng(3).bytes(64),
+        "empty.parquet": b"",
+        "empty.csv": b"",
+        "truncated.parquet": data[: len(data) // 2],
+        "header.csv": "sensor_id,timestamp,value\n",
+        "text_value.csv": "sensor_id,timestamp,value\n"
+        + "a,2026-01-01T00:00:00,1.0\n" * 3
+        + "a,2026-01-01T00:01:00,abc\n",
+        "us_dates.csv": "sensor_id,timestamp,value\na,1/2/2022 0:00,1.0\na,1/3/2022 0:00,2.0\n",
+        "ragged.csv": "sensor_id,timestamp,value\na,2026-01-01,1,2\nb\n",
+        "truncated.json": '{"format": "sensorframe',
+        "list.json": "[1, 2, 3]",
+    }
+    for name, content in files.items():
+        path = root / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    pl.DataFrame({"x": [1]}).write_parquet(root / "no_columns.parquet")
+    (root / "empty_dir").mkdir()
+    garbage_dir = root / "garbage_dir"
+    garbage_dir.mkdir()
+    (garbage_dir / "part-0.parquet").write_bytes(b"not parquet")
+    delta = root / "bad_delta" / "_delta_log"
+    delta.mkdir(parents=True)
+    (delta / "00000000000000000000.json").write_text('{"commitInfo": {"timestamp": ')
+    paths = {name: root / name for name in files}
+    for name in ("no_columns.parquet", "empty_dir", "garbage_dir", "bad_delta"):
+        paths[name] = root / name
+    paths["missing"] = root / "missing.parquet"
+    paths["root"] = root
+    return paths
+
+
+SCAN_RAISES = ("bad_delta",)
+"""Paths whose scan raises an untyped error today (frame.py, being fixed): left out here."""
+BAD_PATHS = sorted(set(_bad_paths()) - set(SCAN_RAISES))
+paths = st.sampled_from(BAD_PATHS).map(lambda name: _bad_paths()[name])
+sources = st.one_of(paths, paths.map(str), weird)
+
+
+@given(source=sources)
+@example(source=_bad_paths()["text_value.csv"])
+@example(source=_bad_paths()["us_dates.csv"])
+def test_paths_and_odd_sources(source: Any) -> None:
+    canon = canonical(source)
+    outcomes = {
+        "assess_quality": attempt(lambda: sf.assess_quality(source)),
+        "engineer_features": attempt(lambda: sf.engineer_features(source).collect()),
+        "spectral_summary": attempt(lambda: sf.spectral_summary(source)),
+        "split": attempt(lambda: pl.collect_all(sf.split(source))),
+        "content_hash": attempt(lambda: sf.content_hash(source)),
+        "detect_drift": attempt(lambda: sf.detect_drift(source, source)),
+        "normalizer": attempt(lambda: sf.Normalizer().fit(source)),
+    }
+    if canon is REFUSED:
+        assert all(v is REFUSED for v in outcomes.values()), outcomes
+    assert attempt(lambda: sf.Normalizer.load(source)) is REFUSED
+    assert attempt(lambda: sf.DriftDetector.load(source)) is REFUSED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scan of a Delta folder whose first commit file is truncated JSON raises a raw "
+    "DeltaError at collect (frame.py, being fixed in parallel)",
+)
+@pytest.mark.parametrize("name", SCAN_RAISES)
+def test_scan_of_a_corrupt_delta_folder(name: str) -> None:
+    canonical(_bad_paths()[name])
+
+
+# -- store, pipeline and command line (a few examples each: they write Delta tables) ----
+
+
+def _fresh(tmp: pytest.TempPathFactory, name: str) -> Path:
+    return tmp.mktemp(name)
+
+
+@_SLOW
+@given(
+    frame=malformed_frames(max_rows=6),
+    dataset=st.one_of(st.just("readings"), weird),
+    description=st.one_of(st.just(""), weird),
+    tags=st.one_of(st.just(()), weird),
+    version=st.one_of(st.none(), st.just(0), weird),
+)
+@example(frame=pl.DataFrame({"a": [1]}), dataset=5, description="", tags=(), version=None)
+@example(frame=pl.DataFrame({"a": [1]}), dataset="readings", description=None, tags=5, version="0")
+def test_store_commit_and_read(
+    tmp_path_factory: pytest.TempPathFactory,
+    frame: pl.DataFrame,
+    dataset: Any,
+    description: Any,
+    tags: Any,
+    version: Any,
+) -> None:
+    store = sf.DatasetStore(_fresh(tmp_path_factory, "store"))
+    canon = canonical(frame)
+    landed = attempt(lambda: store.commit(dataset, frame, description=description, tags=tags))
+    if canon is REFUSED:
+        assert landed is REFUSED
+    if landed is REFUSED:
+        return
+    assert isinstance(canon, pl.DataFrame)
+    back = attempt(lambda: store.read(dataset, version=version).collect())
+    if version not in (None, 0):
+        assert back is REFUSED
+        return
+    assert isinstance(back, pl.DataFrame)
+    assert back.height == canon.height
+    assert sf.content_hash(back) == landed.data_hash  # type: ignore[attr-defined]
+    assert bool(store.verify(dataset, 0))
+
+
+@_SLOW
+@given(root=sources)
+def test_store_roots(root: Any) -> None:
+    store = attempt(lambda: sf.DatasetStore(root))
+    if store is not REFUSED:
+        assert attempt(lambda: store.read("readings")) is REFUSED  # type: ignore[attr-defined]
+
+
+@_SLOW
+@given(
+    frame=st.one_of(sensor_frames(max_rows=80, regular=True), malformed_frames(max_rows=10)),
+    config=st.sampled_from([None, sf.PipelineConfig(features=_SMALL_FEATURES, window=None)]),
+)
+def test_pipeline_run(
+    tmp_path_factory: pytest.TempPathFactory, frame: pl.DataFrame, config: Any
+) -> None:
+    store = sf.DatasetStore(_fresh(tmp_path_factory, "pipe"))
+    canon = canonical(frame)
+    run = attempt(lambda: sf.Pipeline(store, config).run(frame))
+    if canon is REFUSED:
+        assert run is REFUSED
+    if run is REFUSED:
+        return
+    assert isinstance(canon, pl.DataFrame)
+    sensors = run.sensors  # type: ignore[attr-defined]
+    assert set(sensors["sensor_id"]) <= set(canon["sensor_id"])
+    assert set(sensors["status"]) <= {"success", "failed", "skipped"}
+    for version in run.versions.values():  # type: ignore[attr-defined]
+        assert bool(store.verify(version.dataset, version.version))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PipelineConfig and Pipeline raise raw TypeError / AttributeError for fields of "
+    "the wrong type (pipeline/config.py, runner.py: being fixed in parallel)",
+)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: sf.PipelineConfig(steps=None),  # type: ignore[arg-type]
+        lambda: sf.PipelineConfig(min_readings=None),  # type: ignore[arg-type]
+        lambda: sf.PipelineConfig(abandon_after=5),  # type: ignore[arg-type]
+        lambda: sf.Pipeline(sf.DatasetStore(tempfile.mkdtemp()), True),  # type: ignore[arg-type]
+    ],
+)
+def test_pipeline_config_of_the_wrong_type(make: Callable[[], Any]) -> None:
+    assert attempt(make) is REFUSED
+
+
+def _cli(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse: a usage error
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, err.getvalue()
+
+
+CLI_OPTIONS = st.sampled_from(
+    [
+        [],
+        ["--hours-back", "inf"],
+        ["--hours-back", "nan"],
+        ["--hours-back", "-5"],
+        ["--sensor-col", "missing"],
+        ["--time-format", "%d/%m/%Y"],
+        ["--timezone", "Mars/Olympus"],
+        ["--outlier-z", "0"],
+    ]
+)
+
+
+@_SLOW
+@given(
+    frame=malformed_frames(max_rows=8),
+    command=st.sampled_from(["quality", "drift", "run"]),
+    options=CLI_OPTIONS,
+    as_csv=st.booleans(),
+    source=st.one_of(st.none(), paths),
+)
+@example(
+    frame=pl.DataFrame(), command="run", options=["--hours-back", "nan"], as_csv=False, source=None
+)
+@example(
+    frame=pl.DataFrame(),
+    command="quality",
+    options=[],
+    as_csv=True,
+    source=_bad_paths()["text_value.csv"],
+)
+def test_cli(
+    tmp_path_factory: pytest.TempPathFactory,
+    frame: pl.DataFrame,
+    command: str,
+    options: list[str],
+    as_csv: bool,
+    source: Path | None,
+) -> None:
+    folder = _fresh(tmp_path_factory, "cli")
+    if source is None:
+        source = folder / ("data.csv" if as_csv else "data.parquet")
+        if as_csv:
+            with contextlib.suppress(pl.exceptions.PolarsError):  # nested columns: no CSV
+                frame.write_csv(source)
+        else:
+            frame.write_parquet(source)
+    argv = [command, str(source)]
+    if command == "drift":
+        argv.append(str(source))
+    if command == "run":
+        argv += ["--root", str(folder / "lake")]
+    code, err = _cli([*argv, *options])
+    assert code in (0, 2), (code, err)
+    assert "Traceback" not in err
+    if code == 2:
+        lines = err.strip().splitlines()
+        assert lines, "exit status 2 without a message"
+        assert len(lines) == 1 or lines[0].startswith("usage:"), err

@@ -278,6 +278,9 @@ class DriftDetector:
 
     def save(self, path: str | Path) -> None:
         """Write the profile and the config to one Parquet file."""
+        if not isinstance(path, str | os.PathLike):
+            msg = f"`path` must be a file path, got {type(path).__name__}"
+            raise InvalidTypeError(msg)
         meta = {_META_KEY: json.dumps(asdict(self.config_))}
         self.profile_.write_parquet(path, metadata=meta)
 
@@ -291,7 +294,12 @@ class DriftDetector:
         SourceError
             If the file is missing, is not Parquet, or does not hold a saved detector
             (its config or profile columns are missing or malformed).
+        InvalidTypeError
+            If `path` is not a path.
         """
+        if not isinstance(path, str | os.PathLike):
+            msg = f"`path` must be a file path, got {type(path).__name__}"
+            raise InvalidTypeError(msg)
         try:
             meta = pl.read_parquet_metadata(path)
             config = None

@@ -15,6 +15,7 @@ from sensorframe._typing import NormalizeMethod
 from sensorframe._utils import preview
 from sensorframe.errors import (
     InvalidParameterError,
+    InvalidTypeError,
     NotFittedError,
     SourceError,
     UnknownSensorError,
@@ -231,6 +232,9 @@ class Normalizer:
         >>> sf.prepare.Normalizer.load(path).params.equals(norm.params)
         True
         """
+        if not isinstance(path, str | os.PathLike):
+            msg = f"`path` must be a file path, got {type(path).__name__}"
+            raise InvalidTypeError(msg)
         params = self._fitted()
         doc = {
             "format": _FORMAT,
@@ -254,7 +258,12 @@ class Normalizer:
         ------
         SourceError
             If the file is missing or is not a saved normalizer.
+        InvalidTypeError
+            If `path` is not a path (an int would be taken as a file descriptor).
         """
+        if not isinstance(path, str | os.PathLike):
+            msg = f"`path` must be a file path, got {type(path).__name__}"
+            raise InvalidTypeError(msg)
         try:
             with open(path, encoding="utf-8") as fh:
                 doc = json.load(fh)
