@@ -163,20 +163,25 @@ def recover(store: DatasetStore, log: RunLog, *, timeout: timedelta) -> list[str
     Also removes the staging folders of finished runs (a process killed between its
     finish record and the clean-up leaves one).
     """
-    records = log.read().collect()
-    finished = set(records.filter(pl.col("event") == "finish")["run_id"])
+    records = log.read()
+    events = records.select("run_id", "event").unique().collect()  # two columns only
+    finished = set(events.filter(pl.col("event") == "finish")["run_id"])
     for run_id in set(Staging.runs(store) if finished else ()) & finished:
         Staging(store, run_id).remove()
+    open_ids = set(events["run_id"]) - finished
+    if not open_ids:
+        return []
     start = pl.col("event") == "start"
     unfinished = (
-        records.group_by("run_id", maintain_order=True)
+        records.filter(pl.col("run_id").is_in(list(open_ids)))
+        .group_by("run_id", maintain_order=True)
         .agg(
-            (pl.col("event") == "finish").any().alias("finished"),
             pl.col("at").max().alias("last_record"),
             pl.col(SENSOR).filter(start).alias("sensors"),
             *(pl.col(c).filter(start).first() for c in ("host", "pid", "process", "params")),
         )
-        .filter(~pl.col("finished"))
+        .sort("last_record")
+        .collect()
     )
     now = datetime.now(UTC)
     resolved = []
