@@ -41,6 +41,7 @@ from sensorframe.errors import (
     EmptyFrameError,
     InvalidParameterError,
     InvalidTypeError,
+    SensorFrameError,
     SensorSchemaError,
     SourceError,
 )
@@ -407,6 +408,9 @@ def _arrow_table(source: Any, module: str, cols: Columns) -> Any:
         import pyarrow.dataset as pads
 
         if isinstance(source, pads.Dataset):
+            # Polars' scan would wrap second-unit times (see _from_arrow): read those.
+            if any(_in_seconds(field.type) for field in source.schema):
+                return source.to_table()
             return pl.scan_pyarrow_dataset(source)
         if isinstance(source, pa.RecordBatchReader):
             return source.read_all()
@@ -435,7 +439,7 @@ def _from_arrow(table: Any) -> pl.LazyFrame:
 
     for i, field in enumerate(table.schema):
         kind = field.type
-        if not (pa.types.is_timestamp(kind) or pa.types.is_duration(kind)) or kind.unit != "s":
+        if not _in_seconds(kind):
             continue
         ms = pa.timestamp("ms", kind.tz) if pa.types.is_timestamp(kind) else pa.duration("ms")
         try:
@@ -451,6 +455,13 @@ def _from_arrow(table: Any) -> pl.LazyFrame:
             raise SensorSchemaError(msg) from exc
         table = table.set_column(i, field.with_type(ms), column)
     return pl.DataFrame(pl.from_arrow(table)).lazy()
+
+
+def _in_seconds(kind: Any) -> bool:
+    """Tell whether an Arrow type is a timestamp or duration in seconds."""
+    import pyarrow as pa
+
+    return (pa.types.is_timestamp(kind) or pa.types.is_duration(kind)) and kind.unit == "s"
 
 
 def _pandas_index_as_columns(frame: Any, cols: Columns) -> Any:
@@ -496,11 +507,19 @@ def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | No
             ).collect_schema()
             return pl.scan_csv(path, separator=separator, schema=schema)
         if suffix in {".arrow", ".ipc", ".feather"}:
+            if not is_uri:
+                import pyarrow.dataset as pads
+
+                dataset = pads.dataset(path, format="ipc")
+                if any(_in_seconds(field.type) for field in dataset.schema):
+                    return _from_arrow(dataset.to_table())  # as for a pyarrow Dataset
             return pl.scan_ipc(path, storage_options=storage_options)
         if is_uri or (local / "_delta_log").is_dir():
             return pl.scan_delta(path, storage_options=storage_options)
         if local.is_dir():
             return pl.scan_parquet(local / "**" / "*.parquet")
+    except SensorFrameError:
+        raise
     except Exception as exc:  # deltalake and object-store errors have no common base
         msg = f"could not read {path}: {exc}"
         raise SourceError(msg) from exc

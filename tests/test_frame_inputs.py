@@ -260,3 +260,28 @@ def test_a_key_column_with_the_internal_prefix_can_be_mapped() -> None:
     frame = _frame().rename({"value": "__sf_value"})
     got = sf.scan(frame, columns=sf.Columns(value="__sf_value")).collect()
     assert got.columns == ["sensor_id", "timestamp", "value"]
+
+
+@pytest.mark.parametrize("kind", ["ipc_file", "arrow_dataset"])
+def test_seconds_in_ipc_files_and_arrow_datasets_are_checked_too(kind: str, tmp_path: Path) -> None:
+    import pyarrow.dataset as pads
+    import pyarrow.feather as feather
+
+    def source(seconds: list[int]) -> object:
+        table = pa.table(
+            {
+                "sensor_id": ["a", "a"],
+                "timestamp": pa.array(seconds, pa.timestamp("s")),
+                "value": [1.0, 2.0],
+            }
+        )
+        if kind == "arrow_dataset":
+            return pads.dataset(table)
+        path = tmp_path / f"r{seconds[1]}.arrow"
+        feather.write_feather(table, path)
+        return path
+
+    with pytest.raises(sf.SensorSchemaError, match="row 1: 4611686018427387904 s"):
+        sf.scan(source([0, 2**62]))
+    got = sf.scan(source([0, 86_400])).collect()["timestamp"].to_list()
+    assert got == [datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 2, tzinfo=UTC)]
