@@ -5,7 +5,8 @@ Every command reads Parquet, CSV or Delta sources (``--sensor-col`` and friends 
 other column names; ``--time-format`` and ``--timezone`` say how to read times), prints
 a readable table, or JSON with ``--json``. A mistake prints one line on standard error
 and exits with status 2 (a bad flag value: argparse's usage line and error, status 2);
-nothing prints a traceback.
+an unexpected error (a bug) prints one line too and exits with status 1. Nothing prints
+a traceback.
 """
 
 from __future__ import annotations
@@ -91,17 +92,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         _fail(f"{type(exc).__name__}: {exc}")
         return 2
+    except Exception as exc:  # a bug of the library: still one line, no traceback
+        _fail(_bug(exc), kind="internal error")
+        return 1
+    except BaseException as exc:
+        # A Rust panic (pyo3's PanicException, one class per extension module) derives
+        # from BaseException; KeyboardInterrupt and SystemExit go on as they are.
+        if type(exc).__name__ != "PanicException":
+            raise
+        _fail(_bug(exc), kind="internal error")
+        return 1
     if result is not None:
         _emit(result, as_json=args.json)
     return 0
 
 
-def _fail(message: str) -> None:
+def _bug(exc: BaseException) -> str:
+    return (
+        f"{type(exc).__name__}: {exc} (a bug in sensorframe: please report it with the "
+        "command that failed)"
+    )
+
+
+def _fail(message: str, *, kind: str = "error") -> None:
     """Print ``message`` as one line, with flags in place of the library's Python hints."""
     for pattern, flag in _FLAG_HINTS:
         message = pattern.sub(flag, message)
     line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    print(f"sensorframe: error: {line}", file=sys.stderr)
+    print(f"sensorframe: {kind}: {line}", file=sys.stderr)
 
 
 def _number(

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 import sensorframe as sf
+from sensorframe import cli
 from sensorframe.cli import main
 from sensorframe.datasets import synthetic
 
@@ -245,3 +246,26 @@ def test_time_format_and_timezone_flags(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["quality", str(us), *flags, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["rows"] == len(rows)
     assert main(["drift", str(us), str(us), *flags, "--json"]) == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("boom\nsecond line"), pl.exceptions.PanicException("boom")],
+    ids=["exception", "panic"],
+)
+def test_an_internal_error_is_one_line_too(
+    error: BaseException,
+    readings: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(cli, "assess_quality", broken)
+    assert main(["quality", str(readings)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("sensorframe: internal error")
+    assert "boom" in err
+    assert "please report" in err
