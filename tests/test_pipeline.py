@@ -189,3 +189,21 @@ def test_the_description_reaches_both_versions(pipe: sf.Pipeline, data: Any) -> 
     run = pipe.run(data.frame, description="pull of 3 March")
     assert {v.description for v in run.versions.values()} == {"pull of 3 March"}
     assert pipe.store.latest("processed").properties == (("run_id", run.run_id),)
+
+
+def test_run_batch_after_a_failed_first_batch_overwrites(
+    pipe: sf.Pipeline, data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe.run(data.frame, sensors=["S004"])
+    real = runner.engineer_features
+
+    def fragile(frame: Any, config: Any = None) -> Any:
+        if {"S000", "S001"} & set(frame["sensor_id"]):
+            raise ValueError("boom")
+        return real(frame, config)
+
+    monkeypatch.setattr(runner, "engineer_features", fragile)
+    batch = pipe.run_batch(data.frame, ["S000", "S001", "S002", "S003"], batch_size=2)
+    [run] = batch.runs  # the first batch failed as a whole
+    assert run.versions["raw"].operation == "overwrite"
+    assert pipe.store.latest("processed").sensors == ("S002", "S003")

@@ -216,8 +216,10 @@ class Pipeline:
         Each batch is one vectorized run with its own records and versions: the first
         batch that commits overwrites the raw and processed datasets, later batches
         append to them, so the latest versions hold every sensor of the batch run (and
-        only those, as after one :meth:`run` of them all). A batch in which every sensor
-        fails is recorded and the next batch still runs.
+        only those, as after one :meth:`run` of them all). Each batch commits its two
+        versions all or nothing; a batch run stopped midway leaves the batches done so
+        far. A batch in which every sensor fails is recorded and the next batch still
+        runs.
 
         Examples
         --------
