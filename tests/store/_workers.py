@@ -65,3 +65,23 @@ def overwrite_forever(root: str, options: dict[str, str] | None, dataset: str, r
         )
         store.commit(dataset, frame, description=f"big #{i}")
         i += 1
+
+
+def commit_and_report(
+    root: str, options: dict[str, str] | None, dataset: str, worker: int, n: int, queue: Any
+) -> None:
+    """
+    Commit ``n`` batches (every third an overwrite) and report what each call returned.
+
+    Puts ``(worker, i, version, data_hash, batch_hash)`` on ``queue`` per commit.
+    """
+    store = DatasetStore(root, storage_options=options, max_commit_retries=500)
+    for i in range(n):
+        v = store.commit(
+            dataset,
+            batch(worker, i),
+            mode="overwrite" if i % 3 == 2 else "append",
+            description=f"w{worker} #{i}",
+            properties={"writer": str(worker), "i": str(i)},
+        )
+        queue.put((worker, i, v.version, v.data_hash, v.batch_hash))
