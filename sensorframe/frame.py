@@ -27,7 +27,8 @@ counts non-null values), which matches what pandas users expect.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -229,7 +230,8 @@ def scan(
             msg = "`timestamps` and `sensor_id` are only used with a NumPy array source"
             raise InvalidTypeError(msg)
         lf = _to_lazy(source, cols, storage_options=storage_options)
-    return _canonicalize(lf, cols, opts, _origin(source))
+    with _naming(source):
+        return _canonicalize(lf, cols, opts)
 
 
 def melt_wide(
@@ -293,7 +295,8 @@ def melt_wide(
     long = lf.select(pl.col(time), *(pl.col(c).cast(pl.Float64) for c in on)).unpivot(
         index=time, on=on, variable_name=SENSOR, value_name=VALUE
     )
-    return _canonicalize(long, Columns(time=time), opts, _origin(frame))
+    with _naming(frame):
+        return _canonicalize(long, Columns(time=time), opts)
 
 
 def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:
@@ -371,9 +374,16 @@ def _read_options(
     )
 
 
-def _origin(source: Any) -> str:
-    """Name the file or table for messages ("readings.csv: "), or return ""."""
-    return f"{os.fspath(source)}: " if isinstance(source, str | os.PathLike) else ""
+@contextmanager
+def _naming(source: Any) -> Iterator[None]:
+    """Prefix the message of a SensorFrameError with the path ``source`` names, if any."""
+    try:
+        yield
+    except SensorFrameError as exc:
+        if not isinstance(source, str | os.PathLike):
+            raise
+        msg = f"{os.fspath(source)}: {exc}"
+        raise type(exc)(msg) from exc
 
 
 def _to_lazy(source: Any, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
@@ -527,29 +537,29 @@ def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | No
     raise SourceError(msg)
 
 
-def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions, origin: str) -> pl.LazyFrame:
+def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions) -> pl.LazyFrame:
     try:
         schema = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        msg = f"{origin}could not read the input's schema: {exc}"
+        msg = f"could not read the input's schema: {exc}"
         raise SourceError(msg) from exc
     wanted = {cols.sensor: SENSOR, cols.time: TIME, cols.value: VALUE}
     missing = [c for c in wanted if c not in schema]
     if missing:
         msg = (
-            f"{origin}missing column(s) {missing}; the input has {preview(schema.names())}. "
+            f"missing column(s) {missing}; the input has {preview(schema.names())}. "
             "Map other names with columns=sf.Columns(sensor=..., time=..., value=...)"
         )
         raise SensorSchemaError(msg)
     clash = [c for c in KEYS if c in schema and c not in wanted]
     if clash:
-        msg = f"{origin}column(s) {clash} would be overwritten by the mapped {list(wanted)}"
+        msg = f"column(s) {clash} would be overwritten by the mapped {list(wanted)}"
         raise SensorSchemaError(msg)
     extras = [c for c in schema.names() if c not in wanted]
     reserved = [c for c in extras if c.startswith(RESERVED_PREFIX)]
     if reserved:
         msg = (
-            f"{origin}column(s) {preview(reserved)} start with {RESERVED_PREFIX!r}, a prefix "
+            f"column(s) {preview(reserved)} start with {RESERVED_PREFIX!r}, a prefix "
             "sensorframe uses for internal columns; rename them"
         )
         raise SensorSchemaError(msg)
@@ -563,7 +573,7 @@ def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions, origin: s
         staged = staged.with_columns(**stage)
     out = staged.select(sensor, time.utc.alias(TIME), value.parsed.alias(VALUE), *extras)
     if opts.validate:
-        _validate(staged, cols, time, value, opts, origin)
+        _validate(staged, cols, time, value, opts)
     return out
 
 
@@ -754,7 +764,7 @@ def _finite(col: pl.Expr) -> pl.Expr:
 
 
 def _validate(
-    raw: pl.LazyFrame, cols: Columns, time: _Time, value: _Value, opts: _ReadOptions, origin: str
+    raw: pl.LazyFrame, cols: Columns, time: _Time, value: _Value, opts: _ReadOptions
 ) -> None:
     raw_time = pl.col(cols.time)
     present = raw_time.is_not_null()
@@ -780,7 +790,7 @@ def _validate(
     try:
         found = query.collect().row(0, named=True)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        msg = f"{origin}could not read the input: {exc}"
+        msg = f"could not read the input: {exc}"
         raise SensorSchemaError(msg) from exc
     failed = next((key for key in checks if found[f"{key} count"]), None)
     if failed is None:
@@ -818,7 +828,7 @@ def _validate(
             f"first at row {row}: {example}"
         ),
     }
-    msg = origin + messages[failed]
+    msg = messages[failed]
     raise SensorSchemaError(msg)
 
 

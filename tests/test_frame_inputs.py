@@ -285,3 +285,20 @@ def test_seconds_in_ipc_files_and_arrow_datasets_are_checked_too(kind: str, tmp_
         sf.scan(source([0, 2**62]))
     got = sf.scan(source([0, 86_400])).collect()["timestamp"].to_list()
     assert got == [datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 2, tzinfo=UTC)]
+
+
+def test_every_error_about_a_file_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    _frame(value=[True, False]).write_parquet(path)
+    with pytest.raises(
+        sf.SensorSchemaError, match=f"^{path}: value column 'value' must be numeric"
+    ):
+        sf.scan(path)
+    _frame().drop("value").write_parquet(path)
+    with pytest.raises(sf.SensorSchemaError, match=rf"^{path}: missing column\(s\) \['value'\]"):
+        sf.scan(path)
+    _frame(sensor_id=["a", None]).write_parquet(path)
+    with pytest.raises(
+        sf.SensorSchemaError, match=f"^{path}: sensor column 'sensor_id' has 1 null"
+    ):
+        sf.scan(path)
