@@ -144,8 +144,10 @@ def scan(
     validate
         Check the data (one aggregate pass): null or empty sensor ids; null,
         unparseable, out-of-range or (with ``timezone``) non-existent or ambiguous
-        times; text in the value column that is not a number. Schema problems are
-        always checked. With ``validate=False`` such values become null unchecked.
+        times; text in the value column that is not a number. The error names the
+        file, the column, the first bad row (0-based, header not counted) and its
+        value. Schema problems are always checked; with ``validate=False`` the values
+        these checks would refuse become null.
     time_format
         How a textual time column is written, as a strftime format (Polars'
         ``str.to_datetime(format=...)``), e.g. ``"%m/%d/%Y %H:%M"``. Without it only
