@@ -207,3 +207,31 @@ def test_run_batch_after_a_failed_first_batch_overwrites(
     [run] = batch.runs  # the first batch failed as a whole
     assert run.versions["raw"].operation == "overwrite"
     assert pipe.store.latest("processed").sensors == ("S002", "S003")
+
+
+@pytest.mark.parametrize("failing", ["raw", "processed"])
+def test_a_failed_commit_is_settled_at_once(
+    pipe: sf.Pipeline, data: Any, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    real = sf.DatasetStore.commit
+    calls: list[str] = []
+
+    def flaky(store: Any, dataset: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(dataset)
+        if dataset == failing and calls.count(dataset) == 1:
+            raise sf.CommitConflictError("lost the race")
+        return real(store, dataset, *args, **kwargs)
+
+    monkeypatch.setattr(sf.DatasetStore, "commit", flaky)
+    with pytest.raises(sf.CommitConflictError, match="lost the race"):
+        pipe.run(data.frame)
+    # settled before the error reached the caller: no recover() needed
+    assert sorted(pipe.store.datasets()) == ([] if failing == "raw" else ["processed", "raw"])
+    finish = pipe._log.read().filter(pl.col("event") == "finish").collect()
+    if failing == "raw":  # nothing landed
+        assert set(finish["status"]) == {"failed"}
+        assert finish["error"][0] == "commit failed: lost the race; no version was committed"
+    else:  # rolled forward from the staged output
+        assert set(finish["status"]) == {"success"}
+        assert pipe.store.version("processed", 0).parents == (("raw", 0),)
+    assert list((Path(pipe.store.root) / "_sensorframe" / "staging").glob("*")) == []

@@ -42,7 +42,15 @@ from sensorframe.pipeline._owner import Owner, may_be_alive
 from sensorframe.pipeline._records import RunLog
 from sensorframe.store import DatasetStore, DatasetVersion
 
-__all__ = ["RUN_PROPERTY", "Intent", "Staging", "commit_run", "finish_run", "recover"]
+__all__ = [
+    "RUN_PROPERTY",
+    "Intent",
+    "Staging",
+    "commit_run",
+    "finish_run",
+    "recover",
+    "resolve",
+]
 
 logger = logging.getLogger("sensorframe.pipeline")
 
@@ -191,14 +199,27 @@ def recover(store: DatasetStore, log: RunLog, *, timeout: timedelta) -> list[str
             owner, run["run_id"], last_record=run["last_record"], now=now, timeout=timeout
         ):
             continue
-        _resolve(store, log, run["run_id"], owner, sensors=run["sensors"], params=run["params"])
+        resolve(store, log, run["run_id"], owner, sensors=run["sensors"], params=run["params"])
         resolved.append(run["run_id"])
     return resolved
 
 
-def _resolve(
-    store: DatasetStore, log: RunLog, run_id: str, owner: Owner, *, sensors: list[str], params: str
+def resolve(
+    store: DatasetStore,
+    log: RunLog,
+    run_id: str,
+    owner: Owner,
+    *,
+    sensors: list[str],
+    params: str,
+    error: Exception | None = None,
 ) -> None:
+    """
+    Finish a run that stopped in or before its commit phase; see the module doc.
+
+    ``error`` is what stopped it when its own process resolves it at once (a failed
+    commit): without a landed raw version the run is then ``failed``, not ``abandoned``.
+    """
     settings = json.loads(params)
     raw = _landed(store, settings["raw_dataset"], run_id)
     processed = _landed(store, settings["processed_dataset"], run_id)
@@ -206,13 +227,17 @@ def _resolve(
     ids = pl.DataFrame({SENSOR: sensors}, schema={SENSOR: pl.String})
     who = f"the process of run {run_id} (pid {owner.pid} on {owner.host or 'an unknown host'})"
     if raw is None:
-        logger.warning("run %s: %s died before committing; marked abandoned", run_id, who)
+        if error is None:
+            logger.warning("run %s: %s died before committing; marked abandoned", run_id, who)
+            status, why = "abandoned", f"{who} died before committing"
+        else:
+            status, why = "failed", f"commit failed: {error}"
         log.append(
             run_id,
             ids,
             event="finish",
-            status="abandoned",
-            error=f"{who} died before committing; no version was committed",
+            status=status,
+            error=f"{why}; no version was committed",
             params=params,
         )
         staging.remove()

@@ -27,7 +27,7 @@ from sensorframe.drift import DriftDetector, DriftReport
 from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError, SensorFrameError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
-from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover
+from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover, resolve
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
@@ -109,6 +109,14 @@ class Pipeline:
         ------
         PipelineError
             If no sensor is selected, or every sensor failed.
+
+        Notes
+        -----
+        The raw and processed versions are committed all or nothing: if the commit of
+        the processed version fails, or the process dies after the raw commit, the
+        processed version is committed from the staged output (at once, or by the
+        next :meth:`recover`); a run that committed nothing is recorded as failed or,
+        once its process is gone, abandoned.
         """
         return self._run(
             source,
@@ -171,9 +179,14 @@ class Pipeline:
             versions: dict[str, DatasetVersion] = {}
             if "version" in cfg.steps:
                 with report.step("version"):
-                    versions = self._version(
-                        run_id, good, processed, sensors_table, description, mode, params
-                    )
+                    try:
+                        versions = self._version(
+                            run_id, good, processed, sensors_table, description, mode, params
+                        )
+                    except Exception as exc:  # roll forward if raw landed, else failed
+                        ACTIVE.discard(run_id)
+                        self._settle(run_id, ids, params, exc)
+                        raise
             with report.step("record"):
                 finish_run(
                     self.store,
@@ -432,6 +445,21 @@ class Pipeline:
             return None
         latest = records.sort("created_at").group_by(SENSOR, maintain_order=True).last()
         return latest.drop("created_at")
+
+    def _settle(self, run_id: str, ids: list[str], params: str, error: Exception) -> None:
+        """Finish a run whose commit phase raised; if that fails too, recover() will."""
+        try:
+            resolve(
+                self.store,
+                self._log,
+                run_id,
+                current_owner(),
+                sensors=ids,
+                params=params,
+                error=error,
+            )
+        except Exception:  # the original error is the one to raise
+            logger.exception("run %s: could not settle the failed commit; recover() will", run_id)
 
     def _version(
         self,
