@@ -30,16 +30,27 @@ write_deltalake plain ``write_deltalake(uri, frame, mode="overwrite")`` on an ex
 Wall and CPU seconds (best of ``--repeat`` each) are printed, and the load average:
 the machine may be shared, and CPU time is the steadier measure when it is loaded.
 
-Usage: ``python benchmarks/bench_store.py [--sensors 1000 --points 10000] [--quick]``.
+Appends (first, in a fresh dataset): ``--appends`` commits of ``--append-rows`` new
+rows each (default 1 M, or the frame's rows if fewer) with ``mode="append"``; for each
+its wall and CPU seconds and the process' peak RSS during the call (Linux: the peak is
+reset before each append through ``/proc/self/clear_refs``). An append costs its own
+rows only (the version hash chains on the previous version's), so the last append
+should be no slower than 1.5x the first however large the table has grown.
+
+Usage: ``python benchmarks/bench_store.py [--sensors 1000 --points 10000] [--quick]
+[--appends 10 --append-rows 1000000]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -90,6 +101,62 @@ def writer_rows(work: Path, name: str, frame: pl.DataFrame, repeat: int) -> list
     return lines
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process since the last reset, in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - not Linux
+
+
+def reset_peak_rss() -> None:
+    """Make the peak RSS start again from the current RSS (Linux >= 4.0)."""
+    with contextlib.suppress(OSError):  # not Linux, or not allowed: peaks only grow
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def append_batch(i: int, rows: int) -> pl.DataFrame:
+    """``rows`` new readings of 100 sensors, later in time than batch ``i - 1``'s."""
+    per_sensor = max(rows // 100, 1)
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=(i + 1) * per_sensor)
+    times = pl.datetime_range(
+        start, start + timedelta(seconds=per_sensor - 1), "1s", eager=True, time_zone="UTC"
+    )
+    values = np.random.default_rng(i + 1).normal(size=per_sensor * 100)
+    return pl.DataFrame(
+        {
+            "sensor_id": np.repeat([f"S{k:03d}" for k in range(100)], per_sensor),
+            "timestamp": pl.concat([times] * 100),
+            "value": values,
+        }
+    )
+
+
+def append_rows(work: Path, appends: int, rows: int) -> list[str]:
+    """Time and peak memory of each of ``appends`` appends to one growing dataset."""
+    store = DatasetStore(work / "appends")
+    store.commit("growing", append_batch(-1, rows))  # created first: every timed one appends
+    lines = []
+    figures: list[tuple[float, float]] = []
+    for i in range(appends):
+        batch = append_batch(i, rows)
+        reset_peak_rss()
+        wall, cpu = time.perf_counter(), time.process_time()
+        v = store.commit("growing", batch, mode="append")
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        peak = peak_rss_mb()
+        figures.append((wall, peak))
+        lines.append(f"{i + 1:>6} {v.rows:>12,} {wall:8.3f} {cpu:8.3f} {peak:9.0f}")
+    assert store.verify("growing")
+    (first_wall, first_peak), (last_wall, last_peak) = figures[0], figures[-1]
+    flat = last_wall <= 1.5 * first_wall
+    lines.append(
+        f"last / first append: time {last_wall / first_wall:.2f}x, peak RSS "
+        f"{last_peak / first_peak:.2f}x ({'flat' if flat else 'NOT flat'}: the bound is 1.5x)"
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--sensors", type=int, default=1000)
@@ -97,6 +164,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--wide-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="100 sensors x 1000 points")
+    parser.add_argument("--appends", type=int, default=10)
+    parser.add_argument("--append-rows", type=int, default=None, help="default: 1 M")
     args = parser.parse_args()
     if args.quick:
         args.sensors, args.points, args.repeat, args.wide_rows = 100, 1000, 2, 20_000
@@ -113,8 +182,10 @@ def main() -> None:
     def wall(fn: Callable[[], object]) -> float:
         return best_wall_cpu(fn, repeat=args.repeat)[0]
 
+    append_size = args.append_rows or min(1_000_000, frame.height)
     work = Path(tempfile.mkdtemp(prefix="bench_store_"))
     try:
+        appends = append_rows(work, args.appends, append_size)
         store = DatasetStore(work / "lake")
         plain = str(work / "plain")
         counter = iter(range(1_000_000))
@@ -170,6 +241,13 @@ def main() -> None:
     print("{:<16} {:<16} {:>8} {:>8} {:>8} {:>8}".format(*header))
     print("\n".join(writer))
     print("ratio = time / plain write_deltalake's (polars / deltalake files: the writer's gain)")
+    print(f"\nappends: {args.appends} x {append_size:,} new rows to one dataset")
+    print(
+        "{:>6} {:>12} {:>8} {:>8} {:>9}".format(
+            "append", "table rows", "wall s", "cpu s", "peak MB"
+        )
+    )
+    print("\n".join(appends))
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
