@@ -82,3 +82,20 @@ def test_a_run_of_another_host_is_abandoned_after_the_timeout(pipe: sf.Pipeline)
 def test_abandon_after_must_be_positive() -> None:
     with pytest.raises(sf.ConfigError, match="abandon_after"):
         sf.PipelineConfig(abandon_after=timedelta(0))
+
+
+def test_records_written_before_owners_were_recorded(pipe: sf.Pipeline) -> None:
+    legacy = pl.DataFrame(
+        {
+            "run_id": ["old", "new"],
+            "sensor_id": ["P-1", "P-1"],
+            "event": ["start", "start"],
+            "at": [datetime.now(UTC) - timedelta(days=1), datetime.now(UTC)],
+            "status": ["running", "running"],
+            "params": [pipe.config.to_json()] * 2,
+        }
+    )
+    pipe.store._append_reserved_records("runs", legacy)
+    assert _status(pipe, "old") == "abandoned"  # no owner: the timeout decides
+    assert _status(pipe, "new") is None
+    assert pipe.runs()["host"].null_count() == 3  # two starts and the finish of "old"
