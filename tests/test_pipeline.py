@@ -235,3 +235,31 @@ def test_a_failed_commit_is_settled_at_once(
         assert set(finish["status"]) == {"success"}
         assert pipe.store.version("processed", 0).parents == (("raw", 0),)
     assert list((Path(pipe.store.root) / "_sensorframe" / "staging").glob("*")) == []
+
+
+def test_unreadable_staged_output_is_retried_then_reported(
+    pipe: sf.Pipeline, data: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = sf.DatasetStore.commit
+
+    def no_processed(store: Any, dataset: str, *args: Any, **kwargs: Any) -> Any:
+        if dataset == "processed":
+            raise sf.CommitConflictError("lost the race")
+        return real(store, dataset, *args, **kwargs)
+
+    monkeypatch.setattr(sf.DatasetStore, "commit", no_processed)
+    with pytest.raises(sf.CommitConflictError):
+        pipe.run(data.frame)
+    monkeypatch.setattr(sf.DatasetStore, "commit", real)
+    [staged] = (Path(pipe.store.root) / "_sensorframe" / "staging").iterdir()
+    run_id = staged.name
+    (staged / "processed.arrow").write_bytes(b"garbage")
+    assert pipe.recover() == []  # not resolved, nothing guessed: the next call retries
+    assert f"run {run_id}: could not be resolved: could not read the staged output" in caplog.text
+    assert pipe.store.datasets() == ["raw"]
+    for path in staged.iterdir():
+        path.unlink()
+    assert pipe.recover() == [run_id]
+    [error] = pipe.runs(run_id=run_id).filter(pl.col("event") == "finish")["error"].unique()
+    assert "after committing raw@0" in error
+    assert "the processed version is missing" in error

@@ -36,7 +36,7 @@ import polars as pl
 from deltalake.fs import DeltaStorageHandler
 from pyarrow.fs import FileSelector, FileType
 
-from sensorframe.errors import DatasetNotFoundError
+from sensorframe.errors import DatasetNotFoundError, PipelineError, SensorFrameError
 from sensorframe.frame import SENSOR
 from sensorframe.pipeline._owner import Owner, may_be_alive
 from sensorframe.pipeline._records import RunLog
@@ -95,30 +95,38 @@ class Staging:
             frame.write_ipc(self._path(name), storage_options=self.store.storage_options)
 
     def intent(self) -> Intent | None:
-        """Return the staged intent; ``None`` if staging never completed (or was removed)."""
-        try:
-            row = self.read("intent").row(0, named=True)
-        except (OSError, pl.exceptions.PolarsError):
-            return None  # a writer killed while staging leaves no readable intent
-        return Intent(**row)
+        """
+        Return the staged intent; ``None`` if the run never staged it (or it was removed).
+
+        It is only read for a run whose raw version landed, so after it was written
+        whole (a writer killed while writing it never committed anything).
+        """
+        [info] = _files(self.store).get_file_info([f"{self.folder}/intent.arrow"])
+        if info.type == FileType.NotFound:
+            return None
+        return Intent(**self.read("intent").row(0, named=True))
 
     def read(self, name: str) -> pl.DataFrame:
-        """Read one staged frame (``processed`` or ``sensors``)."""
-        return pl.read_ipc(self._path(name), storage_options=self.store.storage_options)
+        """Read one staged frame (``processed``, ``sensors`` or ``intent``)."""
+        path = self._path(name)
+        try:
+            return pl.read_ipc(path, storage_options=self.store.storage_options)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            msg = f"could not read the staged output {path}: {exc}"
+            raise PipelineError(msg) from exc
 
     @staticmethod
     def runs(store: DatasetStore) -> list[str]:
         """Return the ids of the runs with a staging folder in ``store``."""
-        handler = DeltaStorageHandler(store.root, store.storage_options)
-        found = handler.get_file_info_selector(FileSelector(STAGING, allow_not_found=True))
+        found = _files(store).get_file_info_selector(FileSelector(STAGING, allow_not_found=True))
         return [info.base_name for info in found if info.type == FileType.Directory]
 
     def remove(self) -> None:
         """Delete the staged files (nothing happens if there are none)."""
-        if self.store.is_local:
+        if self.store.is_local:  # the object store would leave the empty folders
             shutil.rmtree(f"{self.store.root}/{self.folder}", ignore_errors=True)
         else:
-            DeltaStorageHandler(self.store.root, self.store.storage_options).delete_dir(self.folder)
+            _files(self.store).delete_dir(self.folder)
 
 
 def commit_run(
@@ -199,7 +207,11 @@ def recover(store: DatasetStore, log: RunLog, *, timeout: timedelta) -> list[str
             owner, run["run_id"], last_record=run["last_record"], now=now, timeout=timeout
         ):
             continue
-        resolve(store, log, run["run_id"], owner, sensors=run["sensors"], params=run["params"])
+        try:
+            resolve(store, log, run["run_id"], owner, sensors=run["sensors"], params=run["params"])
+        except SensorFrameError as exc:  # e.g. storage unreachable: the next recover() retries
+            logger.error("run %s: could not be resolved: %s", run["run_id"], exc)
+            continue
         resolved.append(run["run_id"])
     return resolved
 
@@ -284,6 +296,11 @@ def _landed(store: DatasetStore, dataset: str, run_id: str) -> DatasetVersion | 
     ).eq(run_id)
     hit = versions.filter(pl.col("properties").list.eval(mine).list.any())
     return store.version(dataset, hit["version"][-1]) if hit.height else None
+
+
+def _files(store: DatasetStore) -> DeltaStorageHandler:
+    """Return the object store at the store root (local folder or S3), as deltalake opens it."""
+    return DeltaStorageHandler(store.root, store.storage_options)
 
 
 def _one_row(intent: Intent) -> pl.DataFrame:
