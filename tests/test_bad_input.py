@@ -360,3 +360,28 @@ def test_loads_and_saves_take_paths_only() -> None:
     ):
         with pytest.raises(InvalidTypeError, match="`path` must be a file path"):
             call()
+
+
+def test_overflow_is_caught_where_polars_reports_a_zero_std() -> None:
+    # Polars' std over sorted groups gives 0.0 for [1e308, -1e308] (squares overflow):
+    # the sensor would pass for constant. Ties on the timestamp keep the rows in place.
+    values = [None, None, None, None, 1e308, None, -1e308]
+    frame = _frame([0.0] * 7).with_columns(
+        timestamp=pl.lit(T0), value=pl.Series(values, dtype=pl.Float64)
+    )
+    with pytest.raises(SensorSchemaError, match=r"'a'.*overflows float64"):
+        sf.assess_quality(frame)
+    with pytest.raises(SensorSchemaError, match=r"'a'.*overflows float64"):
+        sf.flag_quality(frame).collect()
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_wide_spans_are_refused_whatever_the_row_order(shuffle: bool) -> None:
+    # drift reads sorted frames in NumPy and others with a Polars group-by: same rule
+    ref = pl.concat([_frame([0.0, 1e151] * 15), _frame([1.0, 2.0] * 15, "ok")])
+    if shuffle:
+        ref = ref.sample(fraction=1.0, shuffle=True, seed=1)
+    with pytest.raises(SensorSchemaError, match=r"'a'.*more than 1e\+150"):
+        sf.detect_drift(ref, ref)
+    with pytest.raises(SensorSchemaError, match=r"'a'"):
+        sf.Normalizer().fit(ref)

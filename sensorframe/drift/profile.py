@@ -18,7 +18,7 @@ from sensorframe.drift.statistics import (
 )
 from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
-from sensorframe.quality.overflow import refuse_overflow
+from sensorframe.quality.overflow import refuse_overflow, span
 
 __all__ = [
     "Groups",
@@ -136,6 +136,7 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
         value.mean().alias("mean"),
         value.std().alias("std"),
         value.drop_nulls().alias("values"),
+        span(value).alias("span"),
     ]
     if target is not None:
         t = pl.col("__target")
@@ -145,16 +146,21 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
             t.mean().alias("t_mean"),
             t.std().alias("t_std"),
             t.drop_nulls().alias("t_values"),
+            span(t).alias("t_span"),
             pl.corr(value.filter(both), t.filter(both)).alias("correlation"),
             both.sum().alias("n_pairs"),
         ]
         lf = lf.with_columns(_finite(pl.col(target)).alias("__target"))
     grouped = lf.group_by(SENSOR).agg(aggs).collect()
     moments = [c for c in ("mean", "std", "t_mean", "t_std") if c in grouped.columns]
-    refuse_overflow(grouped[SENSOR], *(grouped[c] for c in moments), what="drift statistics")
+    spans = grouped.select(pl.max_horizontal(pl.col("^(t_)?span$"))).to_series()
+    refuse_overflow(
+        grouped[SENSOR], *(grouped[c] for c in moments), spans=spans, what="drift statistics"
+    )
     values = Samples.concatenated(*_flat(grouped["values"]))
     tvalues = None if target is None else Samples.concatenated(*_flat(grouped["t_values"]))
-    return Groups(grouped.drop("values", "t_values", strict=False), values, tvalues)
+    dropped = ("values", "t_values", "span", "t_span")
+    return Groups(grouped.drop(dropped, strict=False), values, tvalues)
 
 
 def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
@@ -181,9 +187,12 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
     full = n > 0
     sums = np.zeros(len(n))
     sq = np.zeros(len(n))
+    spans = np.zeros(len(n))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if vals.size:
             sums[full] = np.add.reduceat(vals, starts[full])
+            at = starts[full]
+            spans[full] = np.maximum.reduceat(vals, at) - np.minimum.reduceat(vals, at)
         mean = sums / n
         if vals.size:
             dev = vals - np.repeat(mean[full], n[full])
@@ -193,6 +202,7 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
         runs["value"],
         np.where(full, mean, 0.0),
         np.where(n >= 2, std, 0.0),
+        spans=spans,
         what="drift statistics",
     )
     std[n < 2] = np.nan

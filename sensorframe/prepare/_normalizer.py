@@ -22,7 +22,7 @@ from sensorframe.errors import (
     ZeroScaleWarning,
 )
 from sensorframe.frame import SENSOR, VALUE, require_rows, scan
-from sensorframe.quality.overflow import refuse_overflow
+from sensorframe.quality.overflow import refuse_overflow, span
 
 __all__ = ["Normalizer", "UnknownPolicy"]
 
@@ -151,7 +151,13 @@ class Normalizer:
         self._check_options()
         query = scan(frame).group_by(SENSOR).agg(*_fit_exprs(self.method)).sort(SENSOR)
         params = require_rows(query.collect(), "fitting a Normalizer")
-        refuse_overflow(params[SENSOR], params["center"], params["scale"], what="a Normalizer")
+        refuse_overflow(
+            params[SENSOR],
+            params["center"],
+            params["scale"],
+            spans=params["span"],
+            what="a Normalizer",
+        )
         # Null (no finite values) or within rounding of zero.
         zero = ~(pl.col("scale") > _ZERO_SCALE_ULPS * pl.col("center").abs()).fill_null(False)
         flagged = params.filter(zero).get_column(SENSOR)
@@ -327,6 +333,7 @@ def _fit_exprs(method: str) -> list[pl.Expr]:
         center.cast(pl.Float64).alias("center"),
         scale.cast(pl.Float64).alias("scale"),
         x.count().alias("n"),
+        span(x).alias("span"),
     ]
 
 

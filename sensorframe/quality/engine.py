@@ -31,7 +31,7 @@ from sensorframe.quality.checks import (
     out_of_order,
 )
 from sensorframe.quality.config import QualityConfig
-from sensorframe.quality.overflow import refuse_overflow
+from sensorframe.quality.overflow import refuse_overflow, span
 
 __all__ = ["CHECKS", "FLAGS", "flag_rows", "sensor_table"]
 
@@ -43,6 +43,7 @@ OOO = "__sf_out_of_order"
 GID = "__sf_gid"
 STEP = "__sf_step_us"
 FINITE = "__sf_finite"
+SPAN = "__sf_span"
 LINKED = "__sf_linked"
 FLAT_LEN = "__sf_flat_len"
 FLAT_NEW = "__sf_flat_new"
@@ -244,13 +245,19 @@ def flag_rows(
     stats = (
         rows.lazy()
         .group_by(GID)
-        .agg(*_row_stats(cfg), *extra_stats, pl.len().alias(ROWS))
+        .agg(*_row_stats(cfg), *extra_stats, pl.len().alias(ROWS), span(pl.col(VALUE)).alias(SPAN))
         .sort(GID)
         .collect()
     )
     n = stats.get_column(ROWS)
-    sensors = rows.get_column(SENSOR).gather(n.cum_sum() - n)
-    refuse_overflow(sensors, stats.get_column(CENTER), stats.get_column(SCALE), what="outliers")
+    refuse_overflow(
+        rows.get_column(SENSOR).gather(n.cum_sum() - n),
+        stats.get_column(CENTER),
+        stats.get_column(SCALE),
+        spans=stats.get_column(SPAN),
+        what="quality checks",
+    )
+    stats = stats.drop(SPAN)
     shared = (*_ROW_STATS, HALF_END) if table else _ROW_STATS
     rows = rows.with_columns(*_broadcast(stats, rows, shared), _chains(rows))
     flagged = _flags(rows.lazy(), cfg)
