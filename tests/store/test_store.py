@@ -21,7 +21,7 @@ from sensorframe.errors import (
     VersionNotFoundError,
 )
 from sensorframe.prepare import content_hash
-from sensorframe.store import DatasetStore, DatasetVersion, Verification
+from sensorframe.store import DatasetStore, DatasetVersion, Verification, _maintenance
 from sensorframe.store._model import chained_hash
 from tests.conftest import sensor_frames
 from tests.store.conftest import tamper
@@ -347,8 +347,11 @@ def test_vacuum_keeps_tagged_and_model_linked_versions(store: DatasetStore) -> N
         store.vacuum(keep=[1])
 
 
-def test_vacuum_orphans_deletes_files_no_version_references(store: DatasetStore) -> None:
+def test_vacuum_orphans_deletes_files_no_version_references(
+    store: DatasetStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A writer killed before its commit leaves a Parquet file that no version lists."""
+    monkeypatch.setattr(_maintenance, "ORPHAN_MIN_HOURS", 0)  # no hour-old file here
     v0 = store.commit("raw", frame())
     orphan = "part-00000-killed-writer.parquet"
     path, options = f"{store.root}/raw/{orphan}", store.storage_options
@@ -370,20 +373,20 @@ def test_vacuum_orphans_deletes_files_no_version_references(store: DatasetStore)
 
 
 def test_append_records_and_records(store: DatasetStore) -> None:
-    with pytest.raises(DatasetNotFoundError, match="no record table 'runs'"):
-        store.records("runs")
-    assert store.append_records("runs", pl.DataFrame({"run": [1], "ok": [True]})) == 0
-    assert store.append_records("runs", pl.LazyFrame({"run": [2], "ok": [False]})) == 1
+    with pytest.raises(DatasetNotFoundError, match="no record table 'audits'"):
+        store.records("audits")
+    assert store.append_records("audits", pl.DataFrame({"run": [1], "ok": [True]})) == 0
+    assert store.append_records("audits", pl.LazyFrame({"run": [2], "ok": [False]})) == 1
     # New columns are merged into the table's schema.
-    assert store.append_records("runs", pl.DataFrame({"run": [3], "ok": [True], "n": [5]})) == 2
-    runs = store.records("runs").sort("run").collect()
+    assert store.append_records("audits", pl.DataFrame({"run": [3], "ok": [True], "n": [5]})) == 2
+    runs = store.records("audits").sort("run").collect()
     assert runs.rows() == [(1, True, None), (2, False, None), (3, True, 5)]
     with pytest.raises(InvalidParameterError, match="reserved"):
         store.append_records("tags", pl.DataFrame({"x": [1]}))
     with pytest.raises(InvalidParameterError):
         store.append_records("../x", pl.DataFrame({"x": [1]}))
     with pytest.raises(TypeError):
-        store.append_records("runs", {"run": [4]})  # type: ignore[arg-type]
+        store.append_records("audits", {"run": [4]})  # type: ignore[arg-type]
     store.commit("raw", frame(), tags=["a"])
     store.tag("raw", 0, "b")
     assert store.records("tags").collect()["tag"].to_list() == ["b"]  # the raw event log
