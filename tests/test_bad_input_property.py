@@ -14,6 +14,7 @@ import contextlib
 import functools
 import io
 import math
+import os
 import string
 import tempfile
 import warnings
@@ -45,8 +46,12 @@ CANONICAL = {
     "value": pl.Float64,
 }
 
-_SLOW = settings(max_examples=6, suppress_health_check=list(HealthCheck))
-"""Entry points that write a Delta table or run the pipeline: a few examples each."""
+_SLOW = settings(
+    max_examples=int(os.environ.get("SENSORFRAME_SLOW_EXAMPLES", "6")),
+    suppress_health_check=list(HealthCheck),
+)
+"""Entry points that write a Delta table or run the pipeline: a few examples each
+(``SENSORFRAME_SLOW_EXAMPLES=100`` for a longer hunt)."""
 
 
 def attempt(call: Callable[[], T]) -> T | object:
@@ -627,7 +632,7 @@ def test_store_commit_and_read(
         return
     assert isinstance(canon, pl.DataFrame)
     back = attempt(lambda: store.read(dataset, version=version).collect())
-    if version not in (None, 0):
+    if not (version is None or (type(version) is int and version == 0)):
         assert back is REFUSED
         return
     assert isinstance(back, pl.DataFrame)
@@ -636,12 +641,26 @@ def test_store_commit_and_read(
     assert bool(store.verify(dataset, 0))
 
 
+STORE_ROOTS_RAISE = ("~0",)
+"""Roots for which ``DatasetStore`` raises an untyped error today (store, being fixed)."""
+
+
 @_SLOW
-@given(root=sources)
+@given(root=sources.filter(lambda r: str(r) not in STORE_ROOTS_RAISE))
 def test_store_roots(root: Any) -> None:
     store = attempt(lambda: sf.DatasetStore(root))
     if store is not REFUSED:
         assert attempt(lambda: store.read("readings")) is REFUSED  # type: ignore[attr-defined]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DatasetStore('~0') raises RuntimeError('Could not determine home directory') "
+    "from Path.expanduser (store/_store.py, being fixed in parallel)",
+)
+@pytest.mark.parametrize("root", STORE_ROOTS_RAISE)
+def test_store_root_of_an_unknown_home(root: str) -> None:
+    assert attempt(lambda: sf.DatasetStore(root)) is REFUSED
 
 
 @_SLOW
@@ -695,46 +714,48 @@ def _cli(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-CLI_OPTIONS = st.sampled_from(
-    [
-        [],
+COMMON_OPTIONS = [[], ["--sensor-col", "missing"], ["--time-format", "%d/%m/%Y"]]
+CLI_OPTIONS = {
+    "quality": [*COMMON_OPTIONS, ["--outlier-z", "0"], ["--outlier-z", "nan"], ["--events"]],
+    "drift": [*COMMON_OPTIONS, ["--alpha", "1"], ["--timezone", "Mars/Olympus"]],
+    "run": [
+        *COMMON_OPTIONS,
         ["--hours-back", "inf"],
         ["--hours-back", "nan"],
         ["--hours-back", "-5"],
-        ["--sensor-col", "missing"],
-        ["--time-format", "%d/%m/%Y"],
-        ["--timezone", "Mars/Olympus"],
-        ["--outlier-z", "0"],
-    ]
-)
+    ],
+}
 
 
 @_SLOW
 @given(
-    frame=malformed_frames(max_rows=8),
-    command=st.sampled_from(["quality", "drift", "run"]),
-    options=CLI_OPTIONS,
+    frame=st.one_of(sensor_frames(max_rows=40, regular=True), malformed_frames(max_rows=8)),
+    command_options=st.sampled_from(sorted(CLI_OPTIONS)).flatmap(
+        lambda c: st.tuples(st.just(c), st.sampled_from(CLI_OPTIONS[c]))
+    ),
     as_csv=st.booleans(),
     source=st.one_of(st.none(), paths),
 )
 @example(
-    frame=pl.DataFrame(), command="run", options=["--hours-back", "nan"], as_csv=False, source=None
+    frame=pl.DataFrame(),
+    command_options=("run", ["--hours-back", "nan"]),
+    as_csv=False,
+    source=None,
 )
 @example(
     frame=pl.DataFrame(),
-    command="quality",
-    options=[],
+    command_options=("quality", []),
     as_csv=True,
     source=_bad_paths()["text_value.csv"],
 )
 def test_cli(
     tmp_path_factory: pytest.TempPathFactory,
     frame: pl.DataFrame,
-    command: str,
-    options: list[str],
+    command_options: tuple[str, list[str]],
     as_csv: bool,
     source: Path | None,
 ) -> None:
+    command, options = command_options
     folder = _fresh(tmp_path_factory, "cli")
     if source is None:
         source = folder / ("data.csv" if as_csv else "data.parquet")
