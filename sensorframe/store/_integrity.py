@@ -1,34 +1,47 @@
-"""Integrity and restore: proving a version's data and making an old version current."""
+"""
+Integrity: each version read from its own commit file, damage named, data proven.
+
+Also restore (making an old version current), whose versions verify proves too.
+"""
 
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.fs import DeltaStorageHandler
+from pyarrow.fs import FileSelector
 
 from sensorframe.errors import (
     CommitConflictError,
     DatasetNotFoundError,
     IntegrityError,
     InvalidTypeError,
+    VersioningError,
     VersionNotFoundError,
 )
 from sensorframe.prepare import content_hash
 from sensorframe.store._catalog import CATALOG_RETRIES
 from sensorframe.store._model import (
+    COMMIT_ID,
     DatasetVersion,
     LogCommit,
     Verification,
     chained_hash,
     commit_properties,
+    decode_metadata,
     hash_format,
+    log_file,
+    parse_commit,
 )
 from sensorframe.store._parquet import commit_files
 
@@ -37,19 +50,120 @@ if TYPE_CHECKING:
 
     from deltalake.transaction import AddAction
 
-__all__ = ["IntegrityMixin"]
+__all__ = ["IntegrityMixin", "LogMixin", "first_line"]
 
 
-class IntegrityMixin:
+class LogMixin:
+    """Reading a dataset's Delta log commit by commit, for :class:`DatasetStore`."""
+
+    storage_options: dict[str, str] | None
+    is_local: bool
+    _logs: dict[str, DeltaStorageHandler]
+
+    if TYPE_CHECKING:
+
+        def _uri(self, dataset: str) -> str: ...
+
+    def _commit_file(self, dataset: str, n: int) -> LogCommit | None:
+        """
+        Read the commit file of version ``n`` by its number (None if there is none).
+
+        Versions are numbered by the file they are in, never by their position in a
+        listing (``DeltaTable.history()`` numbers its records down from the handle's
+        version, so a commit landing in between shifts every label).
+        """
+        try:
+            log = self._logs.get(dataset)
+            if log is None:
+                log = self._logs[dataset] = DeltaStorageHandler(
+                    self._uri(dataset), self.storage_options
+                )
+            with log.open_input_file(log_file(n)) as file:
+                raw = file.read()
+        except FileNotFoundError:
+            return None
+        except (DeltaError, OSError) as exc:
+            msg = f"cannot read version {n} of dataset {dataset!r}: {first_line(exc)}"
+            raise VersioningError(msg) from exc
+        return parse_commit(dataset, n, raw)
+
+    def _log_entry(self, dataset: str, n: int) -> LogCommit:
+        """Read the commit file of version ``n``, which must exist."""
+        entry = self._commit_file(dataset, n)
+        if entry is None:
+            msg = f"dataset {dataset!r}: the commit file of version {n} ({log_file(n)}) is missing"
+            raise IntegrityError(msg)
+        return entry
+
+    def _damage(self, dataset: str, exc: Exception) -> VersioningError:
+        """
+        Return the typed error for a table deltalake cannot load, naming the damage.
+
+        Reads every commit file by its number (a missing or unparsable one raises
+        :class:`IntegrityError` naming it); if they are all sound, the checkpoint is.
+        """
+        if isinstance(exc, OSError) and not self.is_local:
+            msg = f"cannot reach dataset {dataset!r} at {self._uri(dataset)}: {first_line(exc)}"
+            return VersioningError(msg)
+        try:
+            names = [
+                Path(info.path).name
+                for info in DeltaStorageHandler(
+                    self._uri(dataset), self.storage_options
+                ).get_file_info_selector(FileSelector("_delta_log"))
+            ]
+        except (DeltaError, OSError) as error:
+            msg = f"cannot read the Delta log of dataset {dataset!r}: {first_line(error)}"
+            return VersioningError(msg)
+        commits = [
+            int(name[:20]) for name in names if name[:20].isdigit() and name.endswith(".json")
+        ]
+        for n in range(max(commits, default=-1) + 1):
+            self._log_entry(dataset, n)
+        checkpoints = sorted({int(name[:20]) for name in names if ".checkpoint" in name})
+        where = f"the checkpoint of version {checkpoints[-1]}" if checkpoints else "its Delta log"
+        msg = f"dataset {dataset!r}: deltalake cannot load {where}: {first_line(exc)}"
+        return IntegrityError(msg)
+
+    def _landed(self, dataset: str, after: int, commit_id: str) -> int:
+        """
+        Return the version whose commit carries ``commit_id`` (written after ``after``).
+
+        Neither the handle's version after a write nor ``after + 1`` is proof: other
+        commits (another writer's, vacuum's) may come before or after ours.
+        """
+        n = after + 1
+        while (entry := self._commit_file(dataset, n)) is not None:
+            if entry.info.get(COMMIT_ID) == commit_id:
+                return n
+            n += 1
+        msg = (
+            f"committed to dataset {dataset!r} but cannot find the commit {commit_id} "
+            f"after version {after}"
+        )
+        raise VersioningError(msg)
+
+    def _recorded(self, dataset: str, n: int) -> DatasetVersion | None:
+        """Decode the version in commit file ``n`` (None: another writer's commit)."""
+        return decode_metadata(dataset, n, self._log_entry(dataset, n).info)
+
+    def _previous(self, dataset: str, n: int) -> DatasetVersion | None:
+        """Return the newest sensorframe version at or before Delta version ``n``."""
+        for k in range(n, -1, -1):
+            found = self._recorded(dataset, k)
+            if found is not None:
+                return found
+        return None
+
+
+class IntegrityMixin(LogMixin):
     """Verify and restore methods of :class:`DatasetStore`."""
 
     max_commit_retries: int
-    storage_options: dict[str, str] | None
 
     if TYPE_CHECKING:
 
         def _latest(self, dataset: str) -> DeltaTable | None: ...
-        def _uri(self, dataset: str) -> str: ...
         def _write(
             self,
             uri: str,
@@ -59,9 +173,6 @@ class IntegrityMixin:
             mode: str,
             files: Future[list[AddAction]] | None = None,
         ) -> int: ...
-        def _log_entry(self, dataset: str, n: int) -> LogCommit: ...
-        def _landed(self, dataset: str, after: int, commit_id: str) -> int: ...
-        def _previous(self, dataset: str, n: int) -> DatasetVersion | None: ...
         def version(self, dataset: str, n: int) -> DatasetVersion: ...
         def resolve(self, dataset: str, *, version: int | None = None) -> int: ...
 
@@ -256,3 +367,9 @@ class IntegrityMixin:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def first_line(exc: BaseException) -> str:
+    """Return an error's message without the Rust backtrace (and colours) deltalake adds."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return text.splitlines()[0].rstrip(" ↳") if text else type(exc).__name__

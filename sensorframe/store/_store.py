@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,7 +19,6 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction
 from polars.io.plugins import register_io_source
-from pyarrow.fs import FileSelector
 
 from sensorframe._utils import preview
 from sensorframe.errors import (
@@ -42,22 +40,17 @@ from sensorframe.store._catalog import (
     read_table,
     table_appeared,
 )
-from sensorframe.store._integrity import IntegrityMixin
+from sensorframe.store._integrity import IntegrityMixin, first_line
 from sensorframe.store._maintenance import MaintenanceMixin
 from sensorframe.store._model import (
     CATALOG,
-    COMMIT_ID,
     TABLE_CONFIG,
     DatasetVersion,
-    LogCommit,
     chained_hash,
     check_name,
     check_properties,
     check_text,
     commit_properties,
-    decode_metadata,
-    log_file,
-    parse_commit,
     storable,
     to_utc,
     versions_frame,
@@ -192,98 +185,6 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
         if dt is not None:
             self._handles[dataset] = dt
         return dt
-
-    # ------------------------------------------------------------------ the log
-    def _commit_file(self, dataset: str, n: int) -> LogCommit | None:
-        """
-        Read the commit file of version ``n`` by its number (None if there is none).
-
-        Versions are numbered by the file they are in, never by their position in a
-        listing (``DeltaTable.history()`` numbers its records down from the handle's
-        version, so a commit landing in between shifts every label).
-        """
-        try:
-            log = self._logs.get(dataset)
-            if log is None:
-                log = self._logs[dataset] = DeltaStorageHandler(
-                    self._uri(dataset), self.storage_options
-                )
-            with log.open_input_file(log_file(n)) as file:
-                raw = file.read()
-        except FileNotFoundError:
-            return None
-        except (DeltaError, OSError) as exc:
-            msg = f"cannot read version {n} of dataset {dataset!r}: {_first_line(exc)}"
-            raise VersioningError(msg) from exc
-        return parse_commit(dataset, n, raw)
-
-    def _log_entry(self, dataset: str, n: int) -> LogCommit:
-        """Read the commit file of version ``n``, which must exist."""
-        entry = self._commit_file(dataset, n)
-        if entry is None:
-            msg = f"dataset {dataset!r}: the commit file of version {n} ({log_file(n)}) is missing"
-            raise IntegrityError(msg)
-        return entry
-
-    def _damage(self, dataset: str, exc: Exception) -> VersioningError:
-        """
-        Return the typed error for a table deltalake cannot load, naming the damage.
-
-        Reads every commit file by its number (a missing or unparsable one raises
-        :class:`IntegrityError` naming it); if they are all sound, the checkpoint is.
-        """
-        if isinstance(exc, OSError) and not self.is_local:
-            msg = f"cannot reach dataset {dataset!r} at {self._uri(dataset)}: {_first_line(exc)}"
-            return VersioningError(msg)
-        try:
-            names = [
-                Path(info.path).name
-                for info in DeltaStorageHandler(
-                    self._uri(dataset), self.storage_options
-                ).get_file_info_selector(FileSelector("_delta_log"))
-            ]
-        except (DeltaError, OSError) as error:
-            msg = f"cannot read the Delta log of dataset {dataset!r}: {_first_line(error)}"
-            return VersioningError(msg)
-        commits = [
-            int(name[:20]) for name in names if name[:20].isdigit() and name.endswith(".json")
-        ]
-        for n in range(max(commits, default=-1) + 1):
-            self._log_entry(dataset, n)
-        checkpoints = sorted({int(name[:20]) for name in names if ".checkpoint" in name})
-        where = f"the checkpoint of version {checkpoints[-1]}" if checkpoints else "its Delta log"
-        msg = f"dataset {dataset!r}: deltalake cannot load {where}: {_first_line(exc)}"
-        return IntegrityError(msg)
-
-    def _landed(self, dataset: str, after: int, commit_id: str) -> int:
-        """
-        Return the version whose commit carries ``commit_id`` (written after ``after``).
-
-        Neither the handle's version after a write nor ``after + 1`` is proof: other
-        commits (another writer's, vacuum's) may come before or after ours.
-        """
-        n = after + 1
-        while (entry := self._commit_file(dataset, n)) is not None:
-            if entry.info.get(COMMIT_ID) == commit_id:
-                return n
-            n += 1
-        msg = (
-            f"committed to dataset {dataset!r} but cannot find the commit {commit_id} "
-            f"after version {after}"
-        )
-        raise VersioningError(msg)
-
-    def _recorded(self, dataset: str, n: int) -> DatasetVersion | None:
-        """Decode the version in commit file ``n`` (None: another writer's commit)."""
-        return decode_metadata(dataset, n, self._log_entry(dataset, n).info)
-
-    def _previous(self, dataset: str, n: int) -> DatasetVersion | None:
-        """Return the newest sensorframe version at or before Delta version ``n``."""
-        for k in range(n, -1, -1):
-            found = self._recorded(dataset, k)
-            if found is not None:
-                return found
-        return None
 
     def _events(self, name: str) -> pl.DataFrame | None:
         return read_table(self._catalog_uri(name), self.storage_options)
@@ -737,7 +638,7 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
             except BaseException as exc:  # pyo3's PanicException is a BaseException
                 msg = (
                     f"cannot read version {n} of dataset {dataset!r}: a data file is damaged "
-                    f"or was changed ({type(exc).__name__}: {_first_line(exc)}); "
+                    f"or was changed ({type(exc).__name__}: {first_line(exc)}); "
                     "store.verify() reports which versions are intact"
                 )
                 raise IntegrityError(msg) from None
@@ -816,9 +717,3 @@ def _check_version(n: object) -> None:
     if isinstance(n, bool) or not isinstance(n, int):
         msg = f"`version` must be an int, got {n!r}"
         raise InvalidTypeError(msg)
-
-
-def _first_line(exc: BaseException) -> str:
-    """Return an error's message without the Rust backtrace (and colours) deltalake adds."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    return text.splitlines()[0].rstrip(" ↳") if text else type(exc).__name__
