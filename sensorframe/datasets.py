@@ -10,6 +10,8 @@ as labels, so tests and demos can score what the quality and drift checks find.
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,14 +21,16 @@ from typing import Literal, NamedTuple, TypeAlias, get_args
 import numpy as np
 import polars as pl
 
-from sensorframe.errors import ConfigError, SourceError
+from sensorframe.errors import ConfigError, InvalidTypeError, SourceError
 from sensorframe.frame import SENSOR, TIME, VALUE
 
-__all__ = ["FAULTS", "Fault", "LabelledData", "load_telemanom", "synthetic"]
+__all__ = ["FAULTS", "MAX_READINGS", "Fault", "LabelledData", "load_telemanom", "synthetic"]
 
 Fault: TypeAlias = Literal["spike", "flatline", "gap", "missing", "duplicate", "level_shift"]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
 _START = datetime(2026, 1, 1, tzinfo=UTC)
+MAX_READINGS = 10**9
+"""Most readings :func:`synthetic` generates (n_sensors x n_points): ~30 GB of frame."""
 _LABEL_SCHEMA = pl.Schema(
     [
         (SENSOR, pl.String()),
@@ -81,7 +85,8 @@ def synthetic(
     Parameters
     ----------
     n_sensors, n_points
-        Number of sensors and readings per sensor (before gaps and duplicates).
+        Number of sensors and readings per sensor (before gaps and duplicates); at
+        most :data:`MAX_READINGS` (10**9) readings in all.
     freq
         Sampling interval: a ``timedelta`` or text such as ``"10s"``, ``"1m"``, ``"1h"``.
     start
@@ -109,8 +114,17 @@ def synthetic(
     >>> sorted(set(data.labels["fault"])) == sorted(sf.datasets.FAULTS)
     True
     """
-    if n_sensors < 1 or n_points < 1:
-        msg = f"need n_sensors >= 1 and n_points >= 1, got {n_sensors} and {n_points}"
+    _check_synthetic(n_sensors, n_points, seed=seed, faults=faults)
+    for name, number in (
+        ("fault_fraction", fault_fraction),
+        ("shift_at", shift_at),
+        ("shift_size", shift_size),
+    ):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            msg = f"`{name}` must be a number, got {type(number).__name__}"
+            raise InvalidTypeError(msg)
+    if not math.isfinite(shift_size):
+        msg = f"`shift_size` must be finite, got {shift_size!r}"
         raise ConfigError(msg)
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
@@ -122,8 +136,9 @@ def synthetic(
     if not 0 < shift_at < 1 or not 0 <= fault_fraction <= 1:
         msg = "`shift_at` must be in (0, 1) and `fault_fraction` in [0, 1]"
         raise ConfigError(msg)
-    rng = np.random.default_rng(seed)
     step = _parse_freq(freq)
+    _check_times(start, step, n_points)
+    rng = np.random.default_rng(seed)
     values = _clean_signals(rng, n_sensors, n_points, step)
     std = values.std(axis=1)
     keep = np.ones_like(values, dtype=bool)
@@ -288,6 +303,9 @@ def load_telemanom(
     >>> data.frame.height, data.labels["rows"].to_list()
     (10, [2])
     """
+    if not isinstance(root, str | os.PathLike):
+        msg = f"`root` must be a folder path, got {type(root).__name__}"
+        raise InvalidTypeError(msg)
     base = Path(root)
     csv = base / "labeled_anomalies.csv"
     if not (base / "test").is_dir() or not csv.is_file():
@@ -299,6 +317,7 @@ def load_telemanom(
         else sorted(p.stem for p in (base / "test").glob("*.npy"))
     )
     step_us = np.timedelta64(int(_parse_freq(freq) / timedelta(microseconds=1)), "us")
+    _check_times(start, timedelta(0), 1)
     origin = np.datetime64(_as_utc(start).replace(tzinfo=None), "us")
     parts: list[pl.DataFrame] = []
     offsets: dict[str, int] = {}
@@ -358,15 +377,57 @@ _FREQ = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d)\s*$")
 _UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
+def _check_synthetic(n_sensors: int, n_points: int, *, seed: int, faults: object) -> None:
+    for name, count in (("n_sensors", n_sensors), ("n_points", n_points), ("seed", seed)):
+        if isinstance(count, bool) or not isinstance(count, int):
+            msg = f"`{name}` must be an int, got {type(count).__name__}"
+            raise InvalidTypeError(msg)
+    if n_sensors < 1 or n_points < 1:
+        msg = f"need n_sensors >= 1 and n_points >= 1, got {n_sensors} and {n_points}"
+        raise ConfigError(msg)
+    if n_sensors * n_points > MAX_READINGS:
+        msg = (
+            f"n_sensors x n_points = {n_sensors * n_points:_} readings is more than "
+            f"{MAX_READINGS:_}"
+        )
+        raise ConfigError(msg)
+    if seed < 0:
+        msg = f"`seed` must be >= 0, got {seed}"
+        raise ConfigError(msg)
+    if isinstance(faults, str) or not isinstance(faults, Sequence):
+        msg = f"`faults` must be a sequence of fault kinds, got {type(faults).__name__}"
+        raise InvalidTypeError(msg)
+
+
+def _check_times(start: object, step: timedelta, n_points: int) -> None:
+    """Refuse a start that is no datetime, or readings that would end after 9999."""
+    if not isinstance(start, datetime):
+        msg = f"`start` must be a datetime, got {type(start).__name__}"
+        raise InvalidTypeError(msg)
+    try:
+        # 2 * n_points: gaps and duplicates never move a reading past twice the series
+        _as_utc(start) + step * (2 * n_points)
+    except OverflowError as exc:
+        msg = f"readings from {start.isoformat()} every {step} would run past the year 9999"
+        raise ConfigError(msg) from exc
+
+
 def _parse_freq(freq: str | timedelta) -> timedelta:
     if isinstance(freq, timedelta):
         step = freq
+    elif not isinstance(freq, str):
+        msg = f"`freq` must be a timedelta or text such as '1m', got {type(freq).__name__}"
+        raise InvalidTypeError(msg)
     else:
         match = _FREQ.match(freq)
         if match is None:
             msg = f"`freq` must look like '10s', '1m', '1h' or '1d', got {freq!r}"
             raise ConfigError(msg)
-        step = timedelta(seconds=float(match[1]) * _UNIT[match[2]])
+        try:
+            step = timedelta(seconds=float(match[1]) * _UNIT[match[2]])
+        except OverflowError as exc:
+            msg = f"`freq` {freq!r} is too long: readings would run past the year 9999"
+            raise ConfigError(msg) from exc
     if step <= timedelta(0):
         msg = f"`freq` must be positive, got {freq!r}"
         raise ConfigError(msg)

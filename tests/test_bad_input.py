@@ -385,3 +385,31 @@ def test_wide_spans_are_refused_whatever_the_row_order(shuffle: bool) -> None:
         sf.detect_drift(ref, ref)
     with pytest.raises(SensorSchemaError, match=r"'a'"):
         sf.Normalizer().fit(ref)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_sensors": 10**6, "n_points": 10**6}, ConfigError, "readings"),
+        ({"n_sensors": 2, "n_points": 10**20}, ConfigError, "readings"),
+        ({"n_sensors": 2.5}, InvalidTypeError, "n_sensors"),
+        ({"n_points": "1000"}, InvalidTypeError, "n_points"),
+        ({"seed": "x"}, InvalidTypeError, "seed"),
+        ({"seed": -1}, ConfigError, "seed"),
+        ({"start": 5}, InvalidTypeError, "start"),
+        ({"freq": 5}, InvalidTypeError, "freq"),
+        ({"freq": "1000000000d", "faults": ()}, ConfigError, "9999"),
+        ({"shift_size": float("nan")}, ConfigError, "shift_size"),
+        ({"shift_size": "big"}, InvalidTypeError, "shift_size"),
+        ({"fault_fraction": "half"}, InvalidTypeError, "fault_fraction"),
+        ({"faults": 5}, InvalidTypeError, "faults"),
+    ],
+)
+def test_synthetic_parameters(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        sf.datasets.synthetic(**kwargs)
+
+
+def test_load_telemanom_root_must_be_a_path() -> None:
+    with pytest.raises(InvalidTypeError, match="root"):
+        sf.datasets.load_telemanom(5)  # type: ignore[arg-type]
