@@ -21,7 +21,7 @@ test: lint
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
-	$(BIN)/sensorframe demo --root demo-lake
+	$(BIN)/sensorframe demo --root demo-lake --force
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
