@@ -136,6 +136,14 @@ def test_wide_spectral_window_runs_in_bounded_batches(frame: pl.DataFrame) -> No
         lambda: sf.features.ewm_mean("value", span=float("inf")),
         lambda: sf.features.spectral_features("value", top_k=10**9),
         lambda: sf.features.spectral_features("value", window=10**6),
+        lambda: sf.quality.flatline("value", ignore=None),  # type: ignore[arg-type]
+        lambda: sf.quality.flatline_run_length("value", ignore=5),  # type: ignore[arg-type]
+        lambda: sf.features.spectral.spectral_window_features(
+            np.zeros(8), np.arange(8), window=4, chunk_rows=-1
+        ),
+        lambda: sf.features.spectral.spectral_window_features(
+            np.zeros(8), np.arange(8), window=4, threads=0
+        ),
     ],
 )
 def test_expression_parameters_are_bounded(make: Any) -> None:

@@ -34,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
-from sensorframe.features.config import MAX_TOP_K, check_spectral, spectral_names
+from sensorframe.features.config import MAX_TOP_K, check_count, check_spectral, spectral_names
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
@@ -205,6 +205,9 @@ def spectral_window_features(
     [nan, nan, nan, 0.25, 0.25, 0.25]
     """
     check_spectral(window, top_k, step)
+    for name, knob in (("chunk_rows", chunk_rows), ("threads", threads)):
+        if knob is not None:
+            check_count(name, knob)
     rows_per_batch = chunk_rows or max(1, _CHUNK_CELLS // window)
     values = np.asarray(values, dtype=np.float64)
     rn = np.asarray(row_in_sensor, dtype=np.int64)

@@ -196,6 +196,10 @@ def _check_flat_args(tolerance: float, min_length: int, ignore: Sequence[float])
         isinstance(min_length, int) and not isinstance(min_length, bool) and min_length >= 2,
         f"`min_length` must be an integer >= 2, got {min_length!r}",
     )
+    _require(
+        isinstance(ignore, Sequence) and not isinstance(ignore, str),
+        f"`ignore` must be a sequence of numbers, got {ignore!r}",
+    )
     bad = [v for v in ignore if not isinstance(v, int | float) or not math.isfinite(v)]
     _require(not bad, f"`ignore` must hold finite numbers, got {bad!r}")
 
