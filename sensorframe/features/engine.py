@@ -167,6 +167,20 @@ def engineer_features(frame: FrameInput, config: FeatureConfig | None = None) ->
         ``sensor_id``, ``timestamp``, ``value`` and then one column per name of
         :func:`feature_names`, sorted by (sensor, time).
 
+    Raises
+    ------
+    InvalidTypeError
+        If `config` is not a :class:`FeatureConfig` (a dict of options is not one).
+
+    Notes
+    -----
+    Features are float64 arithmetic on the readings: where a window's sums overflow
+    (readings spanning more than ~1e154, e.g. ±1e308) a rolling, EWM or expanding
+    statistic is inf or NaN. The readings are not checked for that here, which would
+    cost a pass over them; ``assess_quality`` and the ``Normalizer`` refuse such
+    sensors by name. The spectral features stay exact (see
+    :mod:`sensorframe.features.spectral`).
+
     Examples
     --------
     >>> df = pl.DataFrame(
