@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
+from deltalake.exceptions import DeltaError
 
 from sensorframe._utils import preview
 from sensorframe.errors import (
@@ -56,6 +57,9 @@ __all__ = [
     "require_rows",
     "scan",
 ]
+
+# What reading a source can raise: a Delta table is opened lazily, at the first collect.
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError, DeltaError)
 
 SENSOR = "sensor_id"
 TIME = "timestamp"
@@ -542,7 +546,7 @@ def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | No
 def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions) -> pl.LazyFrame:
     try:
         schema = lf.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except _READ_ERRORS as exc:
         msg = f"could not read the input's schema: {exc}"
         raise SourceError(msg) from exc
     wanted = {cols.sensor: SENSOR, cols.time: TIME, cols.value: VALUE}
@@ -791,7 +795,7 @@ def _validate(
     )
     try:
         found = query.collect().row(0, named=True)
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except _READ_ERRORS as exc:
         msg = f"could not read the input: {exc}"
         raise SensorSchemaError(msg) from exc
     failed = next((key for key in checks if found[f"{key} count"]), None)

@@ -559,9 +559,7 @@ def _bad_paths() -> dict[str, Path]:
     return paths
 
 
-SCAN_RAISES: tuple[str, ...] = ("bad_delta", "://", "a://b")
-"""Paths whose scan raises an untyped error today (frame.py, being fixed): left out here."""
-BAD_PATHS = sorted(set(_bad_paths()) - {"bad_delta"})
+BAD_PATHS = sorted(_bad_paths())
 paths = st.sampled_from(BAD_PATHS).map(lambda name: _bad_paths()[name])
 sources = st.one_of(paths, paths.map(str), weird.filter(lambda v: ":" not in str(v)))
 """Paths and other objects as sources; no URLs (s3:// would go to the network)."""
@@ -587,15 +585,9 @@ def test_paths_and_odd_sources(source: Any) -> None:
     assert attempt(lambda: sf.DriftDetector.load(source)) is REFUSED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scan raises a raw DeltaError / TableNotFoundError for a Delta folder whose "
-    "first commit file is truncated JSON, and for text with '://' that is no URL "
-    "(frame.py, being fixed in parallel)",
-)
-@pytest.mark.parametrize("name", SCAN_RAISES)
+@pytest.mark.parametrize("name", ["bad_delta", "://", "a://b"])
 def test_scan_of_a_corrupt_delta_folder_or_a_bad_url(name: str) -> None:
-    canonical(_bad_paths().get(name, name))
+    assert canonical(_bad_paths().get(name, name)) is REFUSED
 
 
 # -- store, pipeline and command line (a few examples each: they write Delta tables) ----
@@ -686,11 +678,6 @@ def test_pipeline_run(
         assert bool(store.verify(version.dataset, version.version))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PipelineConfig and Pipeline raise raw TypeError / AttributeError for fields of "
-    "the wrong type (pipeline/config.py, runner.py: being fixed in parallel)",
-)
 @pytest.mark.parametrize(
     "make",
     [

@@ -92,11 +92,15 @@ class PipelineConfig:
     abandon_after: timedelta = timedelta(hours=6)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         unknown = [s for s in self.steps if s not in STEPS]
         if unknown:
             msg = f"unknown step(s) {unknown}; choose from {STEPS}"
             raise ConfigError(msg)
         check_window(self.window)
+        if self.normalize not in get_args(NormalizeMethod):
+            msg = f"`normalize` must be one of {get_args(NormalizeMethod)}, got {self.normalize!r}"
+            raise ConfigError(msg)
         if self.abandon_after <= timedelta(0):
             msg = f"`abandon_after` must be positive, got {self.abandon_after}"
             raise ConfigError(msg)
@@ -110,6 +114,32 @@ class PipelineConfig:
     def to_json(self) -> str:
         """Return the settings as JSON, as stored with every run record."""
         return json.dumps(_plain(self), sort_keys=True, default=str)
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "steps": (tuple, list),
+    "normalize": str,
+    "ratios": (tuple, list),
+    "min_readings": int,
+    "quality": QualityConfig,
+    "features": FeatureConfig,
+    "drift": DriftConfig,
+    "raw_dataset": str,
+    "processed_dataset": str,
+    "abandon_after": timedelta,
+}
+
+
+def _check_types(cfg: PipelineConfig) -> None:
+    """Raise :class:`InvalidTypeError` for a field of the wrong type (``window`` aside)."""
+    for name, kind in _FIELD_TYPES.items():
+        value = getattr(cfg, name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            msg = f"`{name}` of PipelineConfig has the wrong type: {type(value).__name__}"
+            raise InvalidTypeError(msg)
+    if not all(isinstance(step, str) for step in cfg.steps):
+        msg = f"`steps` must be step names, got {cfg.steps!r}"
+        raise InvalidTypeError(msg)
 
 
 def _plain(obj: Any) -> Any:

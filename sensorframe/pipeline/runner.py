@@ -71,6 +71,12 @@ class Pipeline:
     """
 
     def __init__(self, store: DatasetStore, config: PipelineConfig | None = None) -> None:
+        if not isinstance(store, DatasetStore):
+            msg = f"`store` must be a DatasetStore, got {type(store).__name__}"
+            raise InvalidTypeError(msg)
+        if not isinstance(config, PipelineConfig | None):
+            msg = f"`config` must be a PipelineConfig or None, got {type(config).__name__}"
+            raise InvalidTypeError(msg)
         self.store = store
         self.config = config or PipelineConfig()
         self._log = RunLog(store)
