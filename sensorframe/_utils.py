@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from sensorframe._typing import IntoExpr
-from sensorframe.errors import ConfigError
+from sensorframe.errors import ConfigError, InvalidTypeError
 
 __all__ = ["check_positive", "check_probability", "parse_into_expr", "preview"]
 
@@ -27,7 +27,7 @@ def parse_into_expr(column: IntoExpr) -> pl.Expr:
     if isinstance(column, str):
         return pl.col(column)
     msg = f"expected a column name or a polars expression, got {type(column).__name__}"
-    raise TypeError(msg)
+    raise InvalidTypeError(msg)
 
 
 def check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
