@@ -145,7 +145,11 @@ class DatasetStore(IntegrityMixin, RefsMixin, MaintenanceMixin):
             raise InvalidParameterError(msg)
         self.is_local = "://" not in text or text.startswith("file://")
         if self.is_local:
-            text = str(Path(text.removeprefix("file://")).expanduser().resolve())
+            try:
+                text = str(Path(text.removeprefix("file://")).expanduser().resolve())
+            except (RuntimeError, OSError) as exc:  # "~user" of no such user ...
+                msg = f"`root` {text!r} is not a usable folder: {exc}"
+                raise InvalidParameterError(msg) from exc
             if Path(text).exists() and not Path(text).is_dir():
                 msg = f"`root` must be a folder or an object-store URI; {text} is a file"
                 raise InvalidParameterError(msg)

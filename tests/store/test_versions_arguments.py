@@ -91,6 +91,11 @@ def test_a_store_root_must_not_be_a_file(tmp_path: Path) -> None:
     assert path.read_text() == "not a folder"
 
 
+def test_a_store_root_in_an_unknown_home_is_refused() -> None:
+    with pytest.raises(InvalidParameterError, match="not a usable folder"):
+        DatasetStore("~no-such-user-h1/lake")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
