@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,7 +44,8 @@ def content_hash(frame: Any) -> str:
     no sort at all when the input is already in that order);
     only rows that tie on both are ordered further, by the bit patterns of their
     values and then the other columns, so even ``0.0`` and ``-0.0`` order the same
-    way every time. Columns of nested type are hashed but not used for ordering.
+    way every time. Rows tied in every other column are ordered by their nested
+    (list, struct) values' JSON text.
 
     Types that hold the same content hash alike, as the dataset store stores them
     (so ``content_hash(frame) == store.commit(..., frame).data_hash``):
@@ -215,9 +217,21 @@ def _break_ties(ordered: pl.DataFrame, keys: list[str], tie_columns: list[str]) 
     sub = ordered.select(
         *keys, *(_tie_key(c, schema[c]) for c in tie_columns if _sortable(schema[c]))
     ).select(pl.all().gather(where))
+    nested = [c for c in tie_columns if schema[c].is_nested()]
+    if nested:  # tied rows only (few): their values as canonical JSON text
+        sub = sub.with_columns(_nested_key(ordered.get_column(c).gather(where)) for c in nested)
     sub_order = sub.select(pl.arg_sort_by(sub.columns, nulls_last=True)).to_series()
     permutation = pl.int_range(ordered.height, dtype=pl.UInt32, eager=True)
     return permutation.scatter(where, where.gather(sub_order))
+
+
+def _nested_key(values: pl.Series) -> pl.Series:
+    """Return a sortable text of each nested value (lists, structs), equal for equal ones."""
+    return pl.Series(
+        values.name,
+        [json.dumps(v, sort_keys=True, default=str) for v in values.to_list()],
+        dtype=pl.String,
+    )
 
 
 def _sortable(dtype: pl.DataType) -> bool:

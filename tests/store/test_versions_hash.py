@@ -205,3 +205,20 @@ def test_content_hash_still_tells_apart_what_is_stored_apart() -> None:
     assert content_hash(base.with_columns(t=utc)) == content_hash(
         base.with_columns(t=EXTRAS["paris"])
     )
+
+
+def test_tied_rows_that_differ_only_in_a_nested_column_hash_in_any_order() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    df = pl.DataFrame(
+        {
+            "sensor_id": ["a", "a", "a"],
+            "timestamp": [t, t, t],
+            "value": [1.0, 1.0, 1.0],
+            "extra": [[0], [1], [-0.0]],
+            "info": [{"k": 2}, {"k": 1}, {"k": 1}],
+        }
+    )
+    digest = content_hash(df)
+    for order in ([2, 1, 0], [1, 0, 2], [0, 2, 1]):
+        assert content_hash(df[order]) == digest
+    assert content_hash(df.with_columns(extra=pl.Series([[0], [1], [2.0]]))) != digest
