@@ -379,16 +379,9 @@ def test_content_hash(frame: pl.DataFrame) -> None:
     assert isinstance(digest, str)
     assert len(digest) == 64
     assert isinstance(canon, pl.DataFrame)
-    tied = canon.select("sensor_id", "timestamp").is_duplicated().any()
-    if not (tied and isinstance(canon.schema.get("extra"), pl.List)):  # see the xfail below
-        assert attempt(lambda: sf.content_hash(frame.reverse())) == digest
+    assert attempt(lambda: sf.content_hash(frame.reverse())) == digest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content_hash orders rows tied on (sensor, time) by their primitive columns "
-    "only: a List column makes it depend on row order (prepare/_hash.py, store engineer)",
-)
 def test_content_hash_of_tied_rows_with_a_list_column() -> None:
     frame = pl.DataFrame(
         {"sensor_id": ["a", "a"], "timestamp": [T0, T0], "value": [1.0, 1.0], "extra": [[0], [1]]}
@@ -633,24 +626,15 @@ def test_store_commit_and_read(
     assert bool(store.verify(dataset, 0))
 
 
-STORE_ROOTS_RAISE = ("~0",)
-"""Roots for which ``DatasetStore`` raises an untyped error today (store, being fixed)."""
-
-
 @_SLOW
-@given(root=sources.filter(lambda r: str(r) not in STORE_ROOTS_RAISE))
+@given(root=sources)
 def test_store_roots(root: Any) -> None:
     store = attempt(lambda: sf.DatasetStore(root))
     if store is not REFUSED:
         assert attempt(lambda: store.read("readings")) is REFUSED  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DatasetStore('~0') raises RuntimeError('Could not determine home directory') "
-    "from Path.expanduser (store/_store.py, being fixed in parallel)",
-)
-@pytest.mark.parametrize("root", STORE_ROOTS_RAISE)
+@pytest.mark.parametrize("root", ["~0"])
 def test_store_root_of_an_unknown_home(root: str) -> None:
     assert attempt(lambda: sf.DatasetStore(root)) is REFUSED
 
