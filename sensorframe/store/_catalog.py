@@ -96,6 +96,11 @@ def damaged_as_integrity_error(what: str) -> Iterator[None]:
         raise
     except BaseException as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # A plain OSError from an object store is a connection that failed (a missing
+        # file is a FileNotFoundError): say so rather than blame the data.
+        if type(exc) is OSError and "://" in what:
+            msg = f"cannot reach {what} ({detail})"
+            raise VersioningError(msg) from exc
         msg = f"{what} is damaged and cannot be read ({type(exc).__name__}: {detail})"
         raise IntegrityError(msg) from exc
 

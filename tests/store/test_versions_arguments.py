@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from sensorframe.errors import (
+    IntegrityError,
     InvalidParameterError,
     InvalidTypeError,
     SensorFrameError,
@@ -119,8 +120,10 @@ def test_unreachable_object_stores_raise_typed_errors(root: str) -> None:
         lambda: store.commit("raw", DF),
         lambda: store.read("raw"),
         lambda: store.versions("raw"),
+        store.datasets,
     ):
         with pytest.raises(SensorFrameError) as info:
             call()
         assert isinstance(info.value, VersioningError)
+        assert not isinstance(info.value, IntegrityError), "a connection is not damaged data"
         assert "\x1b[" not in str(info.value)
