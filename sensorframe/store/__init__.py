@@ -48,7 +48,10 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   commits with ``max_commit_retries=0`` (which, unlike for appends, works): the
   loser gets ``CommitFailedError``, or a plain ``DeltaError`` ("A table already
   exists") if it looked later, waits for the winner's table to appear and retries
-  as an append. (Found by ``tests/store/test_concurrency.py``, 1 run in ~20.)
+  as an append. (Found by ``tests/store/test_concurrency.py``, 1 run in ~20.) The
+  catalog tables under ``_sensorframe/`` are created the same way: a loser that slid
+  to version 1 wrote a second ``metaData`` action, after which concurrent appends fail
+  with "Metadata changed since last commit" (first ``tag()`` calls raced 3 in 60).
 * ``DeltaTable.restore`` refuses the current version; vacuum writes its own
   ``VACUUM START/END`` commits (so versions are not contiguous) and lists the files
   it already deleted again on every call (the store logs what it removed).
@@ -69,7 +72,12 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   ignored).
 * Files of a writer killed before its commit stay in the table folder, invisible;
   ``vacuum`` in its default ("lite") mode never deletes them, only ``full=True`` does
-  (``DatasetStore.vacuum(orphans=True)``), judging their age by modification time.
+  (``DatasetStore.vacuum(orphans=True)``), judging their age by modification time. A
+  younger unreferenced file may belong to a commit in progress, so that pass always
+  keeps files younger than ``ORPHAN_MIN_HOURS`` (1 h), whatever ``retention_hours`` says.
+  delta-rs takes ``retention_hours`` as whole hours: the store rounds up (0.9 -> 1),
+  never down. What vacuum must keep (latest, tagged, model-linked versions) is re-read
+  right before it deletes, so a tag placed meanwhile is honoured.
 * delta-rs panics on Categorical columns, wraps UInt32 into Int32, stores instants in
   UTC and microseconds, and cannot store Duration or Int128; frames are cast to the
   types ``content_hash`` hashes in (``canonical_type``) before hashing and writing,

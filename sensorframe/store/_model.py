@@ -174,7 +174,7 @@ class VacuumReport:
         One row per version that can no longer be read: ``dataset``, ``version``.
     kept_versions
         One row per version whose files were protected: ``dataset``, ``version``,
-        ``reason`` (``"tag"``, ``"model"`` or ``"latest"``).
+        ``reason`` (``"tag"``, ``"model"``, ``"keep"`` or ``"latest"``).
     dry_run
         True if nothing was deleted.
 
