@@ -21,13 +21,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import polars as pl
 
 from sensorframe.drift import DriftConfig, detect_drift
 from sensorframe.errors import InvalidParameterError, SensorFrameError
-from sensorframe.frame import SENSOR, TIME, Columns, scan
+from sensorframe.frame import SENSOR, TIME, Ambiguous, Columns, scan
 from sensorframe.pipeline import Pipeline, PipelineConfig
 from sensorframe.pipeline.config import MAX_WINDOW
 from sensorframe.quality import QualityConfig, assess_quality
@@ -45,7 +45,7 @@ _FLAG_HINTS = (
     (re.compile(r"\btime_format=(\S+)"), r"--time-format \1"),
     (re.compile(r"\btime_format="), "--time-format"),
     (re.compile(r"\btimezone="), "--timezone "),
-    (re.compile(r"\bambiguous='(earliest|latest)'"), r"--ambiguous \1"),
+    (re.compile(r"\bambiguous='(infer|earliest|latest)'"), r"--ambiguous \1"),
 )
 
 _QUALITY_COLUMNS = [
@@ -245,9 +245,10 @@ def _source_args(p: argparse.ArgumentParser, name: str) -> None:
     )
     p.add_argument(
         "--ambiguous",
-        choices=("raise", "earliest", "latest"),
+        choices=get_args(Ambiguous),
         default="raise",
-        help="with --timezone: how to read a repeated hour at a DST fall-back",
+        help="with --timezone: how to read a repeated hour at a DST fall-back "
+        "(infer: each sensor's readings in row order)",
     )
 
 

@@ -269,3 +269,20 @@ def test_an_internal_error_is_one_line_too(
     assert err.startswith("sensorframe: internal error")
     assert "boom" in err
     assert "please report" in err
+
+
+def test_a_repeated_autumn_hour_is_refused_with_the_flag_to_choose_a_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    walls = ["2022-10-30 01:30", "2022-10-30 02:00", "2022-10-30 02:00", "2022-10-30 03:00"]
+    path = tmp_path / "berlin.csv"
+    pl.DataFrame({"sensor_id": "B-1", "timestamp": walls, "value": [1.0, 2.0, 3.0, 4.0]}).write_csv(
+        path
+    )
+    args = ["quality", str(path), "--timezone", "Europe/Berlin", "--json"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--ambiguous infer" in err
+    assert "ambiguous=" not in err
+    assert main([*args, "--ambiguous", "infer"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["rows"] == 4
