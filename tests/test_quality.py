@@ -328,7 +328,7 @@ def test_report_record_and_unknown_sensor() -> None:
     assert report.statuses == {"P-1": QualityStatus.EXCELLENT}
     assert [r.sensor_id for r in report] == ["P-1"]
     assert report.config == QualityConfig()
-    assert report.table["status"].dtype == pl.String
+    assert report.table["status"].dtype == QualityStatus.dtype()
     assert report.table.schema["issues"] == pl.List(pl.String)
 
 
@@ -355,9 +355,9 @@ def test_status_enum_orders_by_severity() -> None:
     S = QualityStatus
     assert S.EXCELLENT < S.GOOD < S.FAIR < S.POOR < S.CRITICAL
     assert sorted([S.CRITICAL, S.EXCELLENT, S.FAIR]) == [S.EXCELLENT, S.FAIR, S.CRITICAL]
-    assert S.POOR >= "FAIR"
-    assert S.CRITICAL == "CRITICAL"
-    assert [s.severity for s in S] == [0, 1, 2, 3, 4]
+    assert S.POOR >= "fair"
+    assert S.CRITICAL == "critical"
+    assert [s.rank for s in S] == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from enum import IntEnum
-from typing import Literal, TypeAlias, get_args
+from typing import Literal, TypeAlias, TypeGuard, get_args
 
+from sensorframe._deprecation import renamed_fields
+from sensorframe._enums import OrderedStrEnum
 from sensorframe._utils import check_positive, check_probability
 from sensorframe.errors import ConfigError
 
@@ -15,31 +17,65 @@ KSMethod: TypeAlias = Literal["auto", "exact", "asymp"]
 Correction: TypeAlias = Literal["bh", "none"]
 
 
-class DriftSeverity(IntEnum):
+class DriftSeverity(OrderedStrEnum):
     """
-    How large a drift is, from its effect size; ordered, so levels compare with ``<``.
+    How large a drift is, from its effect size: NONE < LOW < MODERATE < HIGH < CRITICAL.
+
+    The values are the lowercase names, as in ``severity.value in ["none", "low"]``;
+    ``<``, ``>`` and ``max`` compare severity. The uppercase names still look a level
+    up (``DriftSeverity("HIGH")``). Until 0.1 this was an ``IntEnum``: comparing with
+    an int (``severity >= 2``) and ``DriftSeverity(2)`` still work with a
+    ``DeprecationWarning`` and mean the :attr:`rank`; use members or their values
+    instead. A level no longer *equals* its int: ``DriftSeverity.HIGH == 3`` is False
+    (a string cannot hash like an int).
 
     Examples
     --------
-    >>> sf.drift.DriftSeverity.HIGH > sf.drift.DriftSeverity.LOW
-    True
-    >>> sf.drift.DriftSeverity["MODERATE"].name
-    'MODERATE'
+    >>> S = sf.drift.DriftSeverity
+    >>> S.HIGH > S.LOW, S.HIGH.value, S.HIGH.rank, S("MODERATE")
+    (True, 'high', 3, <DriftSeverity.MODERATE: 'moderate'>)
     """
 
-    NONE = 0
-    LOW = 1
-    MODERATE = 2
-    HIGH = 3
-    CRITICAL = 4
+    NONE = "none"
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @classmethod
+    def _missing_(cls, value: object) -> DriftSeverity | None:
+        if _is_rank(value):
+            _warn_rank(stacklevel=5)  # user, EnumType.__call__, Enum.__new__, _missing_
+            return list(cls)[value] if 0 <= value < len(cls) else None
+        return super()._missing_(value)
+
+    @classmethod
+    def _rank_of(cls, other: object) -> int | None:
+        if _is_rank(other):
+            _warn_rank(stacklevel=4)  # user, the comparison, _rank_of
+            return other
+        return super()._rank_of(other)
+
+
+def _is_rank(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _warn_rank(*, stacklevel: int) -> None:
+    msg = (
+        "DriftSeverity is no longer an IntEnum: compare with a DriftSeverity or its "
+        "value ('moderate'), or use .rank for the int"
+    )
+    warnings.warn(msg, DeprecationWarning, stacklevel=stacklevel)
 
 
 Ladder: TypeAlias = tuple[float, float, float, float]
 
-_INT_RANGES = {"n_bins": (2, 1_000), "min_samples": (1, 10**9), "batch_cells": (1, 10**12)}
+_INT_RANGES = {"n_bins": (2, 1_000), "min_readings": (1, 10**9), "batch_cells": (1, 10**12)}
 """Allowed ranges of the integer fields (bins cost memory per sensor; the rest fit in int64)."""
 
 
+@renamed_fields(min_samples="min_readings")
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DriftConfig:
     """
@@ -70,9 +106,10 @@ class DriftConfig:
     correlation_thresholds
         With a target: the ladder for the change in value-target correlation
         (concept drift).
-    min_samples
+    min_readings
         Finite readings needed in each window (1 to 10**9); fewer gives status
-        ``"insufficient_data"``.
+        ``"insufficient_data"``. Called ``min_samples`` until 0.1 (still accepted, with
+        a ``DeprecationWarning``: Polars' ``min_samples`` is a rolling window's minimum).
     batch_cells
         Memory knob: sensors are processed in batches of about this many readings
         (1 to 10**12).
@@ -127,7 +164,7 @@ class DriftConfig:
     mean_shift_thresholds: Ladder = (0.1, 0.5, 1.0, 2.0)
     log_std_ratio_thresholds: Ladder = (0.1, 0.25, 0.5, 1.0)
     correlation_thresholds: Ladder = (0.05, 0.1, 0.2, 0.4)
-    min_samples: int = 20
+    min_readings: int = 20
     batch_cells: int = 2_000_000
 
     def __post_init__(self) -> None:

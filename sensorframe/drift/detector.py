@@ -134,7 +134,7 @@ def _status(ref: Side, cur: Side, known: np.ndarray, config: DriftConfig) -> np.
     lo, hi = ref.samples.first_last()
     status = np.full(len(ref.n), "ok", dtype=object)
     status[lo == hi] = "constant"
-    low = (ref.n < config.min_samples) | (cur.n < config.min_samples)
+    low = (ref.n < config.min_readings) | (cur.n < config.min_readings)
     status[low] = "insufficient_data"
     status[(ref.n == 0) | (cur.n == 0)] = "all_missing"
     status[~known] = "no_reference"
@@ -446,7 +446,6 @@ def _table(
     types: dict[str, np.ndarray],
     extra: dict[str, np.ndarray],
 ) -> pl.DataFrame:
-    names = [s.name for s in DriftSeverity]
     detected = np.logical_or.reduce(list(types.values()))
     numeric = [
         "ks_statistic",
@@ -479,7 +478,11 @@ def _table(
     level_ = pl.lit(pl.Series(np.clip(level, 0, 4).astype(np.int64)))
     return pl.DataFrame(data).with_columns(
         severity=pl.when(assessed_).then(
-            level_.replace_strict(list(range(len(names))), names, return_dtype=pl.String)
+            level_.replace_strict(
+                [s.rank for s in DriftSeverity],
+                [s.value for s in DriftSeverity],
+                return_dtype=DriftSeverity.dtype(),
+            )
         ),
         drift_detected=pl.when(assessed_).then(pl.lit(pl.Series(detected))),
         drift_types=pl.concat_list(
@@ -492,19 +495,20 @@ def _table(
 def _recommendations(config: DriftConfig) -> pl.Expr:
     status = pl.col("status")
     sev = pl.col("severity")
+    S = DriftSeverity
     det = pl.col("drift_detected").fill_null(value=False)
     types = pl.col("drift_types")
     rules = [
         (
             status == "insufficient_data",
-            f"collect at least {config.min_samples} finite readings in both windows",
+            f"collect at least {config.min_readings} finite readings in both windows",
         ),
         (status == "all_missing", "no finite readings in one window: check the data feed"),
         (status == "no_reference", "sensor has no reference profile: refit the detector"),
         (status == "constant", "reference readings are constant: check the sensor"),
-        (det & (sev == "CRITICAL"), "retrain or recalibrate: the distribution changed a lot"),
-        (det & (sev == "HIGH"), "investigate the sensor and plan retraining"),
-        (det & sev.is_in(["LOW", "MODERATE"]), "monitor closely: small but significant drift"),
+        (det & (sev == S.CRITICAL), "retrain or recalibrate: the distribution changed a lot"),
+        (det & (sev == S.HIGH), "investigate the sensor and plan retraining"),
+        (det & sev.is_in([S.LOW, S.MODERATE]), "monitor closely: small but significant drift"),
         (types.list.contains("concept_drift"), "the value-target relation changed: retrain"),
         (pl.col("missing_rate_change") > 0.05, "missing-value rate rose: check the data feed"),
     ]
@@ -556,9 +560,9 @@ def detect_drift(
     ┌───────────┬────────┬──────────┬────────────────┐
     │ sensor_id ┆ status ┆ severity ┆ drift_detected │
     │ ---       ┆ ---    ┆ ---      ┆ ---            │
-    │ str       ┆ str    ┆ str      ┆ bool           │
+    │ str       ┆ str    ┆ enum     ┆ bool           │
     ╞═══════════╪════════╪══════════╪════════════════╡
-    │ P-1       ┆ ok     ┆ NONE     ┆ false          │
+    │ P-1       ┆ ok     ┆ none     ┆ false          │
     └───────────┴────────┴──────────┴────────────────┘
     """
     return DriftDetector(config).fit(reference, target=target).detect(current)

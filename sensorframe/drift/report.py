@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 
-from sensorframe._utils import preview
+from sensorframe._report import SensorReport, counts
 from sensorframe.drift.config import DriftConfig, DriftSeverity
-from sensorframe.errors import UnknownSensorError
 from sensorframe.frame import SENSOR
 
 __all__ = ["DriftReport", "SensorDrift"]
@@ -35,22 +34,36 @@ class SensorDrift:
     statistical_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        if self.severity is None:
+            return f"SensorDrift({self.sensor_id!r}, {self.status})"
+        verdict = "drifted" if self.drift_detected else "not drifted"
+        return (
+            f"SensorDrift({self.sensor_id!r}, {self.severity}, {verdict}, "
+            f"score {self.drift_score:.3g})"
+        )
+
 
 def _test(row: dict[str, Any], stat: str, pvalue: str) -> dict[str, float | None]:
     return {"statistic": row[stat], "p_value": row[pvalue]}
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class DriftReport:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class DriftReport(SensorReport[SensorDrift]):
     """
     Result of :func:`sensorframe.drift.detect_drift` or ``DriftDetector.detect``.
+
+    ``report["P-1"]`` is one sensor's :class:`SensorDrift` (``UnknownSensorError`` for
+    a sensor not in the report), ``iter(report)`` yields them in table order and
+    ``len(report)`` counts the sensors.
 
     Attributes
     ----------
     table
         One row per sensor: sample sizes, test statistics and p-values, effect sizes,
-        ``drift_score``, ``severity``, ``drift_detected``, ``drift_types``,
-        ``recommendations`` and ``status``.
+        ``drift_score``, ``severity`` (a Polars ``Enum`` in order of severity,
+        ``DriftSeverity.dtype()``, so sorting by it puts the worst sensors last),
+        ``drift_detected``, ``drift_types``, ``recommendations`` and ``status``.
     config
         The configuration used, thresholds included.
     target
@@ -64,37 +77,31 @@ class DriftReport:
     >>> cur = sf.scan(rng.normal(2, 1, size=500), timestamps=t[:500], sensor_id="P-1")
     >>> report = sf.drift.detect_drift(ref, cur)
     >>> report["P-1"].severity, report.drifted
-    (<DriftSeverity.CRITICAL: 4>, ['P-1'])
+    (<DriftSeverity.CRITICAL: 'critical'>, ['P-1'])
+    >>> report, [item.sensor_id for item in report]
+    (DriftReport(1 sensor: 1 critical; 1 drifted), ['P-1'])
+    >>> report["P-1"]
+    SensorDrift('P-1', critical, drifted, score 14.5)
     """
 
     table: pl.DataFrame
     config: DriftConfig
     target: str | None = None
 
-    @property
-    def sensors(self) -> list[str]:
-        """Sensor ids in table order."""
-        return self.table[SENSOR].to_list()
+    _kind: ClassVar[str] = "drift report"
 
     @property
     def drifted(self) -> list[str]:
         """Ids of the sensors where drift was detected."""
         return self.table.filter(pl.col("drift_detected"))[SENSOR].to_list()
 
-    def __len__(self) -> int:
-        return self.table.height
+    def _summary(self) -> str:
+        t = self.table
+        grades = [counts(t["severity"]), counts(t.filter(pl.col("severity").is_null())["status"])]
+        text = ", ".join(g for g in grades if g)
+        return f"{text}; {len(self.drifted)} drifted" if text else ""
 
-    def __contains__(self, sensor_id: object) -> bool:
-        return sensor_id in set(self.sensors)
-
-    def __getitem__(self, sensor_id: str) -> SensorDrift:
-        rows = self.table.filter(pl.col(SENSOR) == sensor_id)
-        if rows.height == 0:
-            msg = (
-                f"sensor {sensor_id!r} is not in the drift report; sensors: {preview(self.sensors)}"
-            )
-            raise UnknownSensorError(msg)
-        row = rows.row(0, named=True)
+    def _item(self, row: dict[str, Any]) -> SensorDrift:
         tests = {
             "ks_test": _test(row, "ks_statistic", "ks_pvalue"),
             "mann_whitney": _test(row, "mw_statistic", "mw_pvalue"),
@@ -135,9 +142,9 @@ class DriftReport:
             )
         severity = row["severity"]
         return SensorDrift(
-            sensor_id=sensor_id,
+            sensor_id=row[SENSOR],
             status=row["status"],
-            severity=None if severity is None else DriftSeverity[severity],
+            severity=None if severity is None else DriftSeverity(severity),
             drift_detected=row["drift_detected"],
             drift_score=row["drift_score"],
             drift_types=list(row["drift_types"] or []),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import get_args
 
+from sensorframe._enums import OrderedStrEnum
 from sensorframe._typing import OutlierMethod
 from sensorframe.errors import ConfigError, InvalidTypeError
 
@@ -19,48 +20,36 @@ _MAX_INTERVAL = timedelta(days=36_525)
 """Longest expected sampling interval (100 years), well inside the microsecond range."""
 
 
-class QualityStatus(StrEnum):
+class QualityStatus(OrderedStrEnum):
     """
     Overall grade of a sensor, ordered by severity: EXCELLENT < GOOD < ... < CRITICAL.
 
-    The values are the names, so a status compares equal to its name as text, while
-    ``<`` and ``>`` compare severity (not alphabetical order).
+    The values are the lowercase names, so a status compares equal to ``"good"``, while
+    ``<``, ``>`` and ``max`` compare severity (not alphabetical order). The uppercase
+    names of earlier releases still look a status up: ``QualityStatus("GOOD")``.
 
     Examples
     --------
     >>> S = sf.quality.QualityStatus
-    >>> S.GOOD < S.POOR, S.CRITICAL == "CRITICAL", max(S.FAIR, S.GOOD).name
-    (True, True, 'FAIR')
+    >>> S.GOOD < S.POOR, S.CRITICAL == "critical", max(S.FAIR, S.GOOD), S.POOR.rank
+    (True, True, <QualityStatus.FAIR: 'fair'>, 3)
     """
 
-    EXCELLENT = "EXCELLENT"
-    GOOD = "GOOD"
-    FAIR = "FAIR"
-    POOR = "POOR"
-    CRITICAL = "CRITICAL"
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+    CRITICAL = "critical"
 
     @property
     def severity(self) -> int:
-        """Position on the ladder: 0 for EXCELLENT up to 4 for CRITICAL."""
-        return _ORDER.index(self)
-
-    def _rank(self, other: str) -> int:
-        return QualityStatus(other).severity
-
-    def __lt__(self, other: str) -> bool:
-        return self.severity < self._rank(other)
-
-    def __le__(self, other: str) -> bool:
-        return self.severity <= self._rank(other)
-
-    def __gt__(self, other: str) -> bool:
-        return self.severity > self._rank(other)
-
-    def __ge__(self, other: str) -> bool:
-        return self.severity >= self._rank(other)
-
-
-_ORDER = list(QualityStatus)
+        """Deprecated: the :attr:`rank` (0 for EXCELLENT up to 4 for CRITICAL)."""
+        warnings.warn(
+            "QualityStatus.severity is deprecated: use QualityStatus.rank",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.rank
 
 
 def _is_number(value: object) -> bool:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
 import polars as pl
 
-from sensorframe._utils import preview
-from sensorframe.errors import UnknownSensorError
+from sensorframe._report import SensorReport, counts
 from sensorframe.frame import SENSOR, TIME, scan
 from sensorframe.quality.config import QualityConfig, QualityStatus, checked_config
 from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flag_rows, sensor_table
@@ -115,7 +113,7 @@ def _status(cfg: QualityConfig) -> pl.Expr:
     ladders = cfg.status
     grades = [
         pl.when(pl.col("missing_count") == pl.col("rows")).then(4).otherwise(0),
-        pl.when(pl.col("drift_flag")).then(ladders.drift.severity).otherwise(0),
+        pl.when(pl.col("drift_flag")).then(ladders.drift.rank).otherwise(0),
     ]
     for col, ladder in (
         ("missing_pct", ladders.missing_pct),
@@ -127,8 +125,8 @@ def _status(cfg: QualityConfig) -> pl.Expr:
             for k, t in enumerate(ladder)
             if t is not None
         )
-    names = {s.severity: s.value for s in QualityStatus}
-    return pl.max_horizontal(grades).replace_strict(names, return_dtype=pl.String)
+    names = {s.rank: s.value for s in QualityStatus}
+    return pl.max_horizontal(grades).replace_strict(names, return_dtype=QualityStatus.dtype())
 
 
 def _events(flagged: pl.LazyFrame) -> pl.LazyFrame:
@@ -188,16 +186,28 @@ class SensorQuality:
     issues: tuple[str, ...]
     recommendations: tuple[str, ...]
 
+    def __repr__(self) -> str:
+        n = len(self.issues)
+        return (
+            f"SensorQuality({self.sensor_id!r}, {self.status}, {self.rows} rows, "
+            f"{n} issue{'' if n == 1 else 's'})"
+        )
 
-class QualityReport:
+
+class QualityReport(SensorReport[SensorQuality]):
     """
     Result of :func:`assess_quality`: a table with one row per sensor, and events.
+
+    ``report["S000"]`` is one sensor's :class:`SensorQuality` (``UnknownSensorError``
+    for a sensor not assessed), ``iter(report)`` yields them in table order and
+    ``len(report)`` counts the sensors.
 
     Attributes
     ----------
     table : pl.DataFrame
         One row per sensor, sorted by ``sensor_id``; the columns are the fields of
-        :class:`SensorQuality` (``status`` as text).
+        :class:`SensorQuality`, ``status`` as a Polars ``Enum`` in order of severity
+        (``QualityStatus.dtype()``), so sorting by it puts the worst sensors last.
     events : pl.DataFrame
         One row per run of consecutive failing rows: ``sensor_id``, ``check``,
         ``start``, ``end`` (inclusive) and ``rows``.
@@ -209,13 +219,18 @@ class QualityReport:
     >>> data = sf.datasets.synthetic(n_sensors=2, n_points=500, seed=5)
     >>> report = sf.quality.assess_quality(data.frame)
     >>> report
-    QualityReport(2 sensors: 1 EXCELLENT, 1 POOR)
+    QualityReport(2 sensors: 1 excellent, 1 poor)
     >>> report["S000"].status, report["S000"].missing_count
-    (<QualityStatus.EXCELLENT: 'EXCELLENT'>, 8)
+    (<QualityStatus.EXCELLENT: 'excellent'>, 8)
+    >>> [item.status.value for item in report], len(report)
+    (['excellent', 'poor'], 2)
+    >>> report["S001"]
+    SensorQuality('S001', poor, 500 rows, 1 issue)
     >>> report["S001"].issues[0][:50]
     'drift: the second-half mean is 3.09 first-half sta'
-
     """
+
+    _kind = "quality report"
 
     def __init__(self, table: pl.DataFrame, events: pl.DataFrame, config: QualityConfig) -> None:
         self.table = table
@@ -223,44 +238,19 @@ class QualityReport:
         self.config = config
 
     @property
-    def sensors(self) -> list[str]:
-        """The sensor ids, sorted."""
-        return self.table[SENSOR].to_list()
-
-    @property
     def statuses(self) -> dict[str, QualityStatus]:
         """Each sensor's status."""
         pairs = self.table.select(SENSOR, "status").iter_rows()
         return {sid: QualityStatus(status) for sid, status in pairs}
 
-    def __getitem__(self, sensor_id: str) -> SensorQuality:
-        rows = self.table.filter(pl.col(SENSOR) == sensor_id)
-        if rows.height == 0:
-            msg = (
-                f"no sensor {sensor_id!r} in this quality report; "
-                f"known sensors: {preview(self.sensors)}"
-            )
-            raise UnknownSensorError(msg)
-        record = rows.row(0, named=True)
-        record["status"] = QualityStatus(record["status"])
-        record["issues"] = tuple(record["issues"])
-        record["recommendations"] = tuple(record["recommendations"])
-        return SensorQuality(**record)
+    def _item(self, row: dict[str, Any]) -> SensorQuality:
+        row["status"] = QualityStatus(row["status"])
+        row["issues"] = tuple(row["issues"])
+        row["recommendations"] = tuple(row["recommendations"])
+        return SensorQuality(**row)
 
-    def __contains__(self, sensor_id: object) -> bool:
-        return sensor_id in set(self.sensors)
-
-    def __iter__(self) -> Iterator[SensorQuality]:
-        return (self[sid] for sid in self.sensors)
-
-    def __len__(self) -> int:
-        return self.table.height
-
-    def __repr__(self) -> str:
-        counts = self.table["status"].value_counts()
-        order = sorted(counts.iter_rows(), key=lambda r: QualityStatus(r[0]).severity)
-        parts = ", ".join(f"{n} {status}" for status, n in order)
-        return f"QualityReport({len(self)} sensors{': ' + parts if parts else ''})"
+    def _summary(self) -> str:
+        return counts(self.table["status"])
 
 
 def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityReport:
@@ -298,9 +288,9 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     ┌───────────┬──────┬───────────────┬─────────────┬────────┐
     │ sensor_id ┆ rows ┆ missing_count ┆ missing_pct ┆ status │
     │ ---       ┆ ---  ┆ ---           ┆ ---         ┆ ---    │
-    │ str       ┆ i64  ┆ i64           ┆ f64         ┆ str    │
+    │ str       ┆ i64  ┆ i64           ┆ f64         ┆ enum   │
     ╞═══════════╪══════╪═══════════════╪═════════════╪════════╡
-    │ a         ┆ 5    ┆ 1             ┆ 20.0        ┆ FAIR   │
+    │ a         ┆ 5    ┆ 1             ┆ 20.0        ┆ fair   │
     └───────────┴──────┴───────────────┴─────────────┴────────┘
     >>> report["a"].issues[0]
     'missing: 1 of 5 readings (20.0%); grade thresholds 5.0/10.0/20.0/50.0%'

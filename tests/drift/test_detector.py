@@ -94,14 +94,14 @@ def test_statuses_are_explicit() -> None:
     flat = table.filter(sensor_id="flat").row(0, named=True)
     assert flat["drift_detected"] is True
     assert flat["mean_shift"] == float("inf")
-    assert flat["severity"] == "CRITICAL"
+    assert flat["severity"] == "critical"
 
 
 def test_constant_and_unchanged_is_no_drift() -> None:
     row = detect_drift(frame({"a": [2.0] * 40}), frame({"a": [2.0] * 30})).table.row(0, named=True)
     assert row["status"] == "constant"
     assert row["drift_detected"] is False
-    assert row["severity"] == "NONE"
+    assert row["severity"] == "none"
     assert row["mean_shift"] == 0.0
 
 
@@ -116,8 +116,8 @@ def test_config_validation() -> None:
         DriftConfig(correction="bonferroni")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="non-decreasing"):
         DriftConfig(psi_thresholds=(0.3, 0.2, 0.1, 0.5))
-    with pytest.raises(ConfigError, match="min_samples"):
-        DriftConfig(min_samples=True)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="min_readings"):
+        DriftConfig(min_readings=True)  # type: ignore[arg-type]
 
 
 def test_detector_contract_and_batching_invariance() -> None:
@@ -222,7 +222,7 @@ def test_accepts_scan_inputs() -> None:
 @given(ref=sensor_frames(values=tied_readings), cur=sensor_frames())
 def test_shuffled_rows_match_grouped_rows(ref: pl.DataFrame, cur: pl.DataFrame) -> None:
     """Row order does not matter (hash grouping vs the run-length fast path)."""
-    config = DriftConfig(min_samples=2)
+    config = DriftConfig(min_readings=2)
     shuffled = detect_drift(ref, cur, config).table
     grouped = detect_drift(ref.sort("sensor_id"), cur.sort("sensor_id"), config).table
     assert_frame_equal(shuffled, grouped, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)

@@ -58,7 +58,7 @@ def test_statistics_match_scipy(
 ) -> None:
     ref = frame({k: v[0] for k, v in data.items()})
     cur = frame({k: v[1] for k, v in data.items()})
-    config = DriftConfig(min_samples=1, n_bins=n_bins, ks_method=ks_method)  # type: ignore[arg-type]
+    config = DriftConfig(min_readings=1, n_bins=n_bins, ks_method=ks_method)  # type: ignore[arg-type]
     report = detect_drift(ref, cur, config)
     for sid, (rv, cv) in data.items():
         r, c = _finite(rv), _finite(cv)
@@ -125,7 +125,7 @@ def test_statistics_match_scipy(
 def test_missing_rate_change(a: list[float], b: list[float]) -> None:
     ref = frame({"s": [*a, None, None]})
     cur = frame({"s": [*b, None]})
-    row = detect_drift(ref, cur, DriftConfig(min_samples=1)).table.row(0, named=True)
+    row = detect_drift(ref, cur, DriftConfig(min_readings=1)).table.row(0, named=True)
     _close(row["missing_rate_change"], 1 / (len(b) + 1) - 2 / (len(a) + 2))
 
 

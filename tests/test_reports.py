@@ -1,0 +1,153 @@
+"""Quality and drift reports behave alike: ordered string grades, Enum columns, short reprs."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+import sensorframe as sf
+from sensorframe.drift import DriftConfig, DriftSeverity, detect_drift
+from sensorframe.drift.report import SensorDrift
+from sensorframe.errors import (
+    ConfigError,
+    InvalidParameterError,
+    InvalidTypeError,
+    UnknownSensorError,
+)
+from sensorframe.frame import SENSOR
+from sensorframe.quality import QualityStatus, assess_quality
+from tests.drift.helpers import frame
+
+
+@pytest.fixture(scope="module")
+def quality() -> sf.QualityReport:
+    g = np.random.default_rng(3)
+    values: dict[str, Any] = {
+        "ok": g.normal(size=200),
+        "dead": [None] * 50,
+        "holes": [1.0, None] * 20,
+    }
+    return assess_quality(frame(values))
+
+
+@pytest.fixture(scope="module")
+def drift() -> sf.DriftReport:
+    g = np.random.default_rng(4)
+    sizes = {f"S{i:02d}": 400 for i in range(12)}
+    ref = frame({s: g.normal(size=n) for s, n in sizes.items()} | {"few": [1.0, 2.0]})
+    cur_values = {s: g.normal(2.0 if s == "S03" else 0.0, 1, size=n) for s, n in sizes.items()}
+    return detect_drift(ref, frame(cur_values | {"few": [1.0, 3.0]}))
+
+
+@pytest.mark.parametrize(
+    ("enum", "values"),
+    [
+        (QualityStatus, ["excellent", "good", "fair", "poor", "critical"]),
+        (DriftSeverity, ["none", "low", "moderate", "high", "critical"]),
+    ],
+)
+def test_grades_are_ordered_lowercase_strings(enum: type[QualityStatus], values: list[str]) -> None:
+    members = list(enum)
+    assert [m.value for m in members] == values
+    assert [m.rank for m in members] == list(range(5))
+    assert all(a < b for a, b in itertools.pairwise(members))
+    assert sorted([members[i] for i in (3, 0, 4, 1, 2)]) == members
+    assert max(members[1], members[3], members[0]) is members[3]
+    assert members[0] == values[0]
+    assert members[2] >= values[1]
+    assert members[1] < values[2].upper()
+    assert enum(values[2].upper()) is members[2]
+    assert enum[values[2].upper()] is members[2]
+    assert enum.dtype() == pl.Enum(values)
+    with pytest.raises(InvalidParameterError, match="'bogus' is not a"):
+        _ = members[0] < "bogus"
+
+
+def test_grades_of_different_kinds_do_not_compare() -> None:
+    with pytest.raises(TypeError):
+        _ = QualityStatus.GOOD < DriftSeverity.HIGH
+    with pytest.raises(TypeError):
+        _ = QualityStatus.GOOD < 2
+
+
+def test_drift_severity_compared_with_int_is_deprecated() -> None:
+    with pytest.warns(DeprecationWarning, match="rank"):
+        assert DriftSeverity.HIGH > 2
+    with pytest.warns(DeprecationWarning, match="rank"):
+        assert DriftSeverity(3) is DriftSeverity.HIGH  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _ = DriftSeverity.HIGH > 2.5
+
+
+def test_quality_status_severity_is_deprecated_for_rank() -> None:
+    with pytest.warns(DeprecationWarning, match="rank") as caught:
+        assert QualityStatus.POOR.severity == 3
+    assert caught[0].filename == __file__
+
+
+def test_original_design_severity_check_works(drift: sf.DriftReport) -> None:
+    sev = drift["S00"].severity
+    assert sev is not None
+    assert sev.value in ["none", "low"]
+    high = drift["S03"].severity
+    assert high is not None
+    assert high.value in ["moderate", "high", "critical"]
+
+
+def test_tables_hold_enum_columns_that_sort_by_severity(
+    quality: sf.QualityReport, drift: sf.DriftReport
+) -> None:
+    assert quality.table.schema["status"] == QualityStatus.dtype()
+    assert quality.table.sort("status")[SENSOR].to_list() == ["ok", "holes", "dead"]
+    assert drift.table.schema["severity"] == DriftSeverity.dtype()
+    worst = drift.table.sort("severity", descending=True, nulls_last=True)
+    assert worst[SENSOR][0] == "S03"
+    assert drift.table.filter(pl.col("severity") >= "moderate")[SENSOR].to_list() == ["S03"]
+
+
+def test_reports_iterate_index_and_measure_alike(
+    quality: sf.QualityReport, drift: sf.DriftReport
+) -> None:
+    pairs: list[tuple[Any, type]] = [(quality, sf.SensorQuality), (drift, SensorDrift)]
+    for report, item in pairs:
+        items = list(report)
+        assert len(items) == len(report) == report.table.height
+        assert all(isinstance(i, item) for i in items)
+        assert [i.sensor_id for i in items] == report.sensors
+        assert report[report.sensors[0]] == items[0]
+        assert report.sensors[0] in report
+        with pytest.raises(UnknownSensorError, match="'nope'"):
+            report["nope"]
+
+
+def test_report_reprs_are_short_counts(quality: sf.QualityReport, drift: sf.DriftReport) -> None:
+    assert repr(quality) == "QualityReport(3 sensors: 1 excellent, 1 poor, 1 critical)"
+    assert repr(drift) == (
+        "DriftReport(13 sensors: 9 none, 2 low, 1 critical, 1 insufficient_data; 1 drifted)"
+    )
+    assert repr(quality["dead"]) == "SensorQuality('dead', critical, 50 rows, 1 issue)"
+    assert repr(drift["S03"]) == "SensorDrift('S03', critical, drifted, score 13.4)"
+    assert repr(drift["few"]) == "SensorDrift('few', insufficient_data)"
+
+
+def test_drift_min_readings_renames_min_samples() -> None:
+    assert DriftConfig(min_readings=3).min_readings == 3
+    with pytest.warns(DeprecationWarning, match="min_readings") as caught:
+        old = DriftConfig(min_samples=3, alpha=0.01)  # type: ignore[call-arg]
+    assert caught[0].filename == __file__
+    assert old == DriftConfig(min_readings=3, alpha=0.01)
+    with pytest.warns(DeprecationWarning, match="min_readings"):
+        assert old.min_samples == 3  # type: ignore[attr-defined]
+    assert dataclasses.replace(old, alpha=0.02).min_readings == 3
+    with pytest.raises(ConfigError, match="min_readings"):
+        DriftConfig(min_readings=0)
+    with pytest.raises(InvalidTypeError, match="both"):
+        DriftConfig(min_samples=3, min_readings=3)  # type: ignore[call-arg]
+    few = detect_drift(frame({"a": [1.0, 2.0, 3.0]}), frame({"a": [1.0, 3.0, 4.0]}))
+    assert few["a"].status == "insufficient_data"
+    assert "at least 20 finite readings" in few["a"].recommendations[0]
