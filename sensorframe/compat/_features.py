@@ -10,7 +10,7 @@ import numpy as np
 
 import sensorframe as sf
 from sensorframe.compat._common import collect, sensor_frame
-from sensorframe.errors import ConfigError, UnknownFeatureError
+from sensorframe.errors import InvalidTypeError, UnknownFeatureError
 
 __all__ = ["ALIASES", "FeatureConfig", "FeatureEngineer"]
 
@@ -128,7 +128,7 @@ class FeatureEngineer:
                 f"`config` must be a sensorframe.compat.FeatureConfig, "
                 f"got {type(self.config).__name__}"
             )
-            raise ConfigError(msg)
+            raise InvalidTypeError(msg)
 
     def engineer_features(
         self, data: Any, timestamps: Any = None, sensor_id: str = "sensor"
