@@ -25,6 +25,7 @@ from typing import Any, TypeVar, get_args
 
 import polars as pl
 
+from sensorframe._render import render
 from sensorframe.drift import DriftConfig, detect_drift
 from sensorframe.errors import InvalidParameterError, SensorFrameError
 from sensorframe.frame import SENSOR, TIME, Ambiguous, Columns, scan
@@ -207,10 +208,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sensors", help="comma-separated sensor ids (default: all)")
     p.add_argument(
         "--hours-back",
-        type=_number(float, low=0.0, high=MAX_WINDOW.total_seconds() / 3600),
-        default=168.0,
-        help=f"use the readings of the last HOURS_BACK hours (at most {MAX_WINDOW.days * 24}); "
-        "0 for all data",
+        type=_number(float, low=0.0, high=MAX_WINDOW.days * 24),
+        metavar="HOURS",
+        help="use only the readings of the last HOURS hours before now (this machine's "
+        f"clock; at most {MAX_WINDOW.days * 24}); default: every reading",
+    )
+    p.add_argument(
+        "--window-hours",
+        type=_number(float, low=0.0, high=MAX_WINDOW.days * 24, open_low=True),
+        metavar="HOURS",
+        help="use only the readings of the last HOURS hours before the source's newest "
+        "reading; default: every reading",
     )
 
     p = command("versions", "list the versions of DATASET", _versions)
@@ -280,8 +288,15 @@ def _drift(args: argparse.Namespace) -> pl.DataFrame:
 
 
 def _run(args: argparse.Namespace) -> pl.DataFrame:
-    window = timedelta(hours=args.hours_back) if args.hours_back > 0 else None
-    pipe = Pipeline(DatasetStore(args.root), PipelineConfig(window=window))
+    hours_back = args.hours_back or None
+    if args.hours_back == 0:
+        print(
+            "sensorframe: warning: --hours-back 0 is deprecated: every reading is the default",
+            file=sys.stderr,
+        )
+    window = timedelta(hours=args.window_hours) if args.window_hours else None
+    config = PipelineConfig(window=window, hours_back=hours_back)
+    pipe = Pipeline(DatasetStore(args.root), config)
     sensors = args.sensors.split(",") if args.sensors else None
     run = pipe.run(_scan(args, args.source), sensors=sensors)
     print(run.summary(), file=sys.stderr)
@@ -343,20 +358,6 @@ def _emit(table: pl.DataFrame, *, as_json: bool) -> None:
         print(json.dumps(table.to_dicts(), default=str, indent=1))
         return
     print(render(table))
-
-
-def render(table: pl.DataFrame, *, max_rows: int = 40) -> str:
-    """Render a table for a terminal: all columns, at most ``max_rows`` rows."""
-    with pl.Config(
-        tbl_rows=max_rows,
-        tbl_cols=-1,
-        tbl_width_chars=200,
-        fmt_str_lengths=60,
-        fmt_table_cell_list_len=3,
-        tbl_hide_dataframe_shape=True,
-        float_precision=4,
-    ):
-        return str(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from sensorframe.cli import render
+from sensorframe._render import render
 from sensorframe.datasets import synthetic
 from sensorframe.frame import SENSOR, TIME
 from sensorframe.pipeline import Pipeline, PipelineConfig

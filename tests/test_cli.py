@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -63,7 +63,7 @@ def test_run_versions_lineage_runs(
     readings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = str(tmp_path / "lake")
-    assert main(["run", str(readings), "--root", root, "--hours-back", "0", "--json"]) == 0
+    assert main(["run", str(readings), "--root", root, "--json"]) == 0
     sensors = json.loads(capsys.readouterr().out)
     assert {r["status"] for r in sensors} == {"success"}
     assert main(["versions", "--root", root, "raw", "--json"]) == 0
@@ -238,7 +238,7 @@ def test_time_format_and_timezone_flags(tmp_path: Path, capsys: pytest.CaptureFi
     us.write_text("sensor_id,timestamp,value\n" + "\n".join(rows) + "\n")
     flags = ["--time-format", "%m/%d/%Y %H:%M", "--timezone", "America/New_York"]
     root = str(tmp_path / "lake")
-    assert main(["run", str(us), "--root", root, "--hours-back", "0", *flags]) == 0
+    assert main(["run", str(us), "--root", root, *flags]) == 0
     capsys.readouterr()
     raw = sf.DatasetStore(root).read("raw").collect()
     # 2 January 2022, 00:00 in New York (EST, UTC-5) is 05:00 UTC; never 1 February
@@ -286,3 +286,49 @@ def test_a_repeated_autumn_hour_is_refused_with_the_flag_to_choose_a_rule(
     assert "ambiguous=" not in err
     assert main([*args, "--ambiguous", "infer"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["rows"] == 4
+
+
+def test_run_uses_every_reading_unless_a_window_is_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    times = [now - timedelta(minutes=30) - timedelta(hours=h) for h in range(240)]  # 10 days
+    source = tmp_path / "recent.parquet"
+    pl.DataFrame(
+        {"sensor_id": "P-1", "timestamp": times, "value": [float(h % 7) for h in range(240)]}
+    ).write_parquet(source)
+    runs = [
+        ([], 240, ""),  # more than a week: all of it
+        (["--hours-back", "24"], 24, "216 row(s) outside the window left out"),
+        (["--window-hours", "12"], 12, "228 row(s) outside the window left out"),
+    ]
+    for i, (flags, rows, note) in enumerate(runs):
+        root = str(tmp_path / f"lake{i}")
+        assert main(["run", str(source), "--root", root, "--json", *flags]) == 0
+        err = capsys.readouterr().err
+        assert note in err
+        assert ("left out" in err) == bool(note)
+        assert sf.DatasetStore(root).latest("raw").rows == rows
+    both = ["--hours-back", "1", "--window-hours", "1"]
+    assert main(["run", str(source), "--root", str(tmp_path / "both"), *both]) == 2
+    assert "either `window`" in capsys.readouterr().err
+
+
+def test_run_help_says_where_each_window_is_counted_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "last HOURS hours before now" in text
+    assert "before the source's newest reading" in text
+    assert "default: every reading" in text
+
+
+def test_hours_back_zero_still_means_every_reading_with_a_warning(
+    readings: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(tmp_path / "lake")
+    assert main(["run", str(readings), "--root", root, "--hours-back", "0", "--json"]) == 0
+    assert "--hours-back 0 is deprecated" in capsys.readouterr().err
+    assert sf.DatasetStore(root).latest("raw").rows == pl.read_parquet(readings).height

@@ -131,7 +131,9 @@ def test_run_batch_aggregates(pipe: sf.Pipeline, data: Any) -> None:
 
 def test_prepare_training_data_from_the_store(pipe: sf.Pipeline, data: Any) -> None:
     run = pipe.run(data.frame)
-    prepared, version = pipe.prepare_training_data(["S002", "S003"])
+    prepared = pipe.prepare_training_data(["S002", "S003"])
+    version = prepared.version
+    assert version is not None
     assert set(prepared.train["sensor_id"]) == {"S002", "S003"}
     assert version.parents == (("raw", run.versions["raw"].version),)
     assert prepared.quality is not None

@@ -265,7 +265,7 @@ def test_inverse_transform_round_trips(method: str, frame: pl.DataFrame) -> None
         return
     norm = fit_quietly(Normalizer(method), frame)
     scaled = norm.transform(frame)
-    back = norm.inverse_transform(scaled).collect()
+    back = norm.inverse_transform(scaled)
     assert back.select("sensor_id", "timestamp").equals(frame.select("sensor_id", "timestamp"))
     size = frame.group_by("sensor_id").agg(m=pl.col("value").abs().max().fill_null(0.0))
     check = (
@@ -286,7 +286,7 @@ def test_transform_matches_formula(method: str, frame: pl.DataFrame) -> None:
         return
     norm = fit_quietly(Normalizer(method), frame)
     params = {sid: (c, s) for sid, c, s, _ in norm.params.rows()}
-    got = norm.transform(frame).collect()["value"].to_list()
+    got = norm.transform(frame)["value"].to_list()
     for sid, x, y in zip(frame["sensor_id"], frame["value"], got, strict=True):
         c, s = params[sid]
         assert y == (x - c) / s
@@ -318,11 +318,11 @@ def test_not_fitted_raises() -> None:
             call()
 
 
-def test_transform_is_lazy_for_every_input() -> None:
+def test_transform_is_eager_for_a_dataframe_and_lazy_otherwise() -> None:
     frame = frame_of(["a", "a"], [0, 1], [1.0, 3.0])
     norm = Normalizer().fit(frame)
     assert isinstance(norm.transform(frame.lazy()), pl.LazyFrame)
-    assert isinstance(norm.transform(frame), pl.LazyFrame)
+    assert isinstance(norm.transform(frame), pl.DataFrame)
     assert isinstance(norm.inverse_transform(frame.to_arrow()), pl.LazyFrame)
 
 
@@ -330,7 +330,7 @@ def test_transform_keeps_order_extra_columns_and_nulls() -> None:
     frame = frame_of(["b", "a", "b", "a", "a"], [0, 0, 1, 1, 2], [1.0, 10.0, 3.0, None, 30.0])
     frame = frame.with_columns(tag=pl.Series(["x", "y", "z", "u", "v"]))
     norm = Normalizer("minmax").fit(frame)
-    out = norm.transform(frame).collect()
+    out = norm.transform(frame)
     assert out.columns == frame.columns
     assert out["tag"].to_list() == frame["tag"].to_list()
     assert out["value"].to_list() == [0.0, 0.0, 1.0, None, 1.0]
@@ -361,7 +361,7 @@ def test_zero_scale_warns_naming_sensors() -> None:
     assert params["solo"] == (5.0, 1.0, 1)
     assert params["void"] == (0.0, 1.0, 0)
     assert params["ok"] == (1.5, 0.5, 2)
-    out = dict(norm.transform(frame).collect().select("sensor_id", "value").rows()[4:])
+    out = dict(norm.transform(frame).select("sensor_id", "value").rows()[4:])
     assert out == {"void": None, "solo": 0.0}
 
 
@@ -380,8 +380,8 @@ def test_unknown_sensor_raises_or_passes_through() -> None:
     with pytest.raises(UnknownSensorError, match="zz"):
         Normalizer().fit(train).inverse_transform(other.lazy())
     norm = Normalizer(unknown="passthrough").fit(train)
-    assert norm.transform(other).collect()["value"].to_list() == [3.0, 7.0, None]
-    assert norm.inverse_transform(other).collect()["value"].to_list() == [7.0, 7.0, None]
+    assert norm.transform(other)["value"].to_list() == [3.0, 7.0, None]
+    assert norm.inverse_transform(other)["value"].to_list() == [7.0, 7.0, None]
 
 
 def test_fit_rejects_bad_options_and_empty_frames() -> None:
@@ -413,7 +413,7 @@ def test_save_load_round_trip(method: str, tmp_path: Path) -> None:
         norm.fitted_at_,
     )
     assert loaded.params.equals(norm.params)
-    assert loaded.transform(frame).collect().equals(norm.transform(frame).collect())
+    assert loaded.transform(frame).equals(norm.transform(frame))
 
 
 def test_load_rejects_bad_files(tmp_path: Path) -> None:
@@ -581,7 +581,7 @@ def test_prepare_training_data_end_to_end() -> None:
     assert data.normalizer.params.equals(params)
     means = data.train.group_by("sensor_id").agg(pl.col("value").mean())["value"]
     assert np.allclose(means.to_numpy(), 0.0, atol=1e-12)
-    back = data.normalizer.inverse_transform(data.test).collect()
+    back = data.normalizer.inverse_transform(data.test)
     assert back["value"].to_list() == pytest.approx([8.0, 9.0, 64.0, 81.0], rel=1e-12)
     with pytest.raises(AttributeError):
         data.data_hash = "x"  # type: ignore[misc]

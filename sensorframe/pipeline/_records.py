@@ -34,6 +34,8 @@ RUN_SCHEMA = pl.Schema(
         ("quality_status", pl.String()),
         ("drift_severity", pl.String()),
         ("drift_detected", pl.Boolean()),
+        ("rows", pl.Int64()),
+        ("rows_left_out", pl.Int64()),
         ("raw_version", pl.Int64()),
         ("processed_version", pl.Int64()),
         ("params", pl.String()),
@@ -42,7 +44,7 @@ RUN_SCHEMA = pl.Schema(
         ("process", pl.String()),
     ]
 )
-_OUTCOME = ("quality_status", "drift_severity", "drift_detected")
+_OUTCOME = ("quality_status", "drift_severity", "drift_detected", "rows", "rows_left_out")
 
 
 class RunLog:

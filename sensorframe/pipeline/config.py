@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeAlias, get_args
+
+import polars as pl
 
 from sensorframe._typing import NormalizeMethod
 from sensorframe.drift import DriftConfig
 from sensorframe.errors import ConfigError, InvalidTypeError
 from sensorframe.features import FeatureConfig
+from sensorframe.frame import TIME
 from sensorframe.quality import QualityConfig
 
-__all__ = ["MAX_WINDOW", "STEPS", "PipelineConfig", "Step", "check_window"]
+__all__ = [
+    "MAX_WINDOW",
+    "STEPS",
+    "PipelineConfig",
+    "Step",
+    "check_hours_back",
+    "check_window",
+    "cutoff",
+]
 
 Step: TypeAlias = Literal["quality", "normalize", "features", "drift", "version"]
 STEPS: tuple[Step, ...] = get_args(Step)
@@ -46,6 +58,80 @@ def check_window(window: object) -> None:
         raise ConfigError(msg)
 
 
+def check_hours_back(hours_back: object) -> timedelta | None:
+    """
+    Return ``hours_back`` as a timedelta (``None`` stays ``None``), or raise.
+
+    A number of hours (or a timedelta), positive and at most :data:`MAX_WINDOW`.
+
+    Examples
+    --------
+    >>> from sensorframe.pipeline.config import check_hours_back
+    >>> check_hours_back(1.5)
+    datetime.timedelta(seconds=5400)
+    >>> check_hours_back(0)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.ConfigError: `hours_back` must be positive and at most 876000 hours ...
+    """
+    if hours_back is None:
+        return None
+    if isinstance(hours_back, bool) or not isinstance(hours_back, int | float | timedelta):
+        msg = (
+            "`hours_back` must be a number of hours, a timedelta or None, "
+            f"got {type(hours_back).__name__}"
+        )
+        raise InvalidTypeError(msg)
+    limit = MAX_WINDOW.days * 24
+    if isinstance(hours_back, timedelta):
+        span: timedelta | None = hours_back
+    else:  # NaN, inf and huge numbers would not make a timedelta
+        inside = math.isfinite(hours_back) and abs(hours_back) <= limit
+        span = timedelta(hours=hours_back) if inside else None
+    if span is None or not timedelta(0) < span <= MAX_WINDOW:
+        msg = (
+            f"`hours_back` must be positive and at most {limit} hours "
+            f"(None for every reading), got {hours_back!r}"
+        )
+        raise ConfigError(msg)
+    return span
+
+
+def cutoff(
+    window: timedelta | None, hours_back: float | timedelta | None, *, now: datetime
+) -> pl.Expr | None:
+    """
+    Return the filter that keeps the readings of the window, or ``None`` for all data.
+
+    ``window`` counts back from the newest reading of the selection, ``hours_back``
+    from ``now``; a reading exactly at the start of the window is left out.
+
+    Examples
+    --------
+    >>> from sensorframe.pipeline.config import cutoff
+    >>> now = datetime(2026, 1, 2, tzinfo=UTC)
+    >>> times = pl.datetime_range(now - timedelta(days=3), now, "1d", eager=True)
+    >>> df = pl.DataFrame({"timestamp": times})
+    >>> df.filter(cutoff(None, 36, now=now))["timestamp"].dt.day().to_list()
+    [1, 2]
+    >>> cutoff(None, None, now=now) is None
+    True
+    """
+    check_window(window)
+    span = check_hours_back(hours_back)
+    if window is not None and span is not None:
+        msg = (
+            "pass either `window` (counted back from the newest reading) or `hours_back` "
+            f"(counted back from now), not both; got window={window}, hours_back={hours_back!r}"
+        )
+        raise ConfigError(msg)
+    if window is not None:
+        return pl.col(TIME) > pl.col(TIME).max() - window
+    if span is not None:
+        return pl.col(TIME) > now - span
+    return None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PipelineConfig:
     """
@@ -60,7 +146,14 @@ class PipelineConfig:
     ratios
         Train / validation / test ratios; the normalizer sees only the train part.
     window
-        Only readings newer than ``newest reading - window`` are used (``None``: all).
+        Only readings newer than ``newest reading - window`` are used; by default
+        (``None``) every reading is. The newest reading is that of the selected
+        sensors in the source.
+    hours_back
+        Only readings newer than ``now - hours_back`` are used (a number of hours, or
+        a timedelta), as the original design's ``hours_back``; give ``window`` or
+        ``hours_back``, not both. A run reports the rows either left out
+        (:attr:`PipelineRun.rows_left_out`).
     min_readings
         A sensor with fewer finite readings in the window fails with a clear error.
     quality, features, drift
@@ -74,18 +167,19 @@ class PipelineConfig:
 
     Examples
     --------
-    >>> cfg = sf.PipelineConfig(steps=("quality", "version"), window=None)
-    >>> cfg.normalize
-    'zscore'
+    >>> cfg = sf.PipelineConfig(steps=("quality", "version"), hours_back=168)
+    >>> cfg.normalize, cfg.window
+    ('zscore', None)
     """
 
     steps: tuple[Step, ...] = STEPS
     normalize: NormalizeMethod = "zscore"
     ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
-    window: timedelta | None = timedelta(hours=168)
+    window: timedelta | None = None
+    hours_back: float | timedelta | None = None
     min_readings: int = 10
     quality: QualityConfig = field(default_factory=QualityConfig)
-    features: FeatureConfig = field(default_factory=FeatureConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig.default)
     drift: DriftConfig = field(default_factory=DriftConfig)
     raw_dataset: str = "raw"
     processed_dataset: str = "processed"
@@ -97,7 +191,7 @@ class PipelineConfig:
         if unknown:
             msg = f"unknown step(s) {unknown}; choose from {STEPS}"
             raise ConfigError(msg)
-        check_window(self.window)
+        cutoff(self.window, self.hours_back, now=datetime.now(UTC))
         if self.normalize not in get_args(NormalizeMethod):
             msg = f"`normalize` must be one of {get_args(NormalizeMethod)}, got {self.normalize!r}"
             raise ConfigError(msg)
@@ -131,7 +225,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def _check_types(cfg: PipelineConfig) -> None:
-    """Raise :class:`InvalidTypeError` for a field of the wrong type (``window`` aside)."""
+    """Raise :class:`InvalidTypeError` for a field of the wrong type (windows aside)."""
     for name, kind in _FIELD_TYPES.items():
         value = getattr(cfg, name)
         if not isinstance(value, kind) or isinstance(value, bool):

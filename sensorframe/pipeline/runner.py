@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -31,7 +31,7 @@ from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
-from sensorframe.pipeline.config import PipelineConfig, check_window
+from sensorframe.pipeline.config import PipelineConfig, cutoff
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
 from sensorframe.prepare import prepare_training_data as _prepare_training_data
@@ -87,6 +87,7 @@ class Pipeline:
         *,
         sensors: Sequence[str] | None = None,
         window: timedelta | None = None,
+        hours_back: float | timedelta | None = None,
         description: str = "",
         progress: bool | None = None,
     ) -> PipelineRun:
@@ -99,8 +100,12 @@ class Pipeline:
             Anything :func:`sensorframe.scan` accepts.
         sensors
             Sensor ids to run; by default every sensor in the source.
-        window
-            Overrides ``config.window`` for this run.
+        window, hours_back
+            The readings to use: those newer than ``newest reading - window``, or
+            than ``now - hours_back`` (hours, or a timedelta); give one at most.
+            Either one replaces ``config.window`` and ``config.hours_back`` for this
+            run; by default the config's apply (all data unless it sets one). The
+            rows left out are counted in :attr:`PipelineRun.rows_left_out`.
         description
             Stored with the dataset versions of the run.
         progress
@@ -128,6 +133,7 @@ class Pipeline:
             source,
             sensors,
             window=window,
+            hours_back=hours_back,
             description=description,
             progress=progress,
             mode="overwrite",
@@ -139,22 +145,28 @@ class Pipeline:
         sensors: Sequence[str] | None,
         *,
         window: timedelta | None,
+        hours_back: float | timedelta | None,
         description: str,
         progress: bool | None,
         mode: Literal["overwrite", "append"],
     ) -> PipelineRun:
         cfg = self.config
-        check_window(window)
+        if window is None and hours_back is None:
+            window, hours_back = cfg.window, cfg.hours_back
+        started = datetime.now(UTC)
+        keep = cutoff(window, hours_back, now=started)
         self.recover()
         run_id = uuid.uuid4().hex[:12]
-        started = datetime.now(UTC)
         report = Progress(total=2 + len(cfg.steps), enabled=progress)
         with report.step("load"):
-            frame = self._load(source, sensors, window or cfg.window)
+            frame, counts = self._load(source, sensors, keep)
         ids = frame[SENSOR].unique().sort().to_list()
         if not ids:
             asked = "" if sensors is None else f" of the sensor(s) {preview(list(sensors))}"
-            msg = f"no readings selected: the source has no readings{asked} in the window"
+            msg = (
+                f"no readings selected: the source has no readings{asked} in the window"
+                f"{_window_text(window, hours_back)}"
+            )
             raise PipelineError(msg)
         params = cfg.to_json()
         ACTIVE.add(run_id)
@@ -181,7 +193,7 @@ class Pipeline:
                     params=params,
                 )
                 raise
-            sensors_table = _sensor_table(ids, failures, outcome.quality, outcome.drift)
+            sensors_table = _sensor_table(ids, failures, counts, outcome.quality, outcome.drift)
             versions: dict[str, DatasetVersion] = {}
             if "version" in cfg.steps:
                 with report.step("version"):
@@ -216,6 +228,7 @@ class Pipeline:
             versions={names[role]: v for role, v in versions.items()},
             timings=report.timings,
             output=f"{self.store.root}/{cfg.processed_dataset}" if versions else None,
+            rows_left_out=int(counts["rows_left_out"].sum()),
         )
         logger.info(run.summary())
         return run
@@ -227,6 +240,7 @@ class Pipeline:
         *,
         batch_size: int = 1_000,
         window: timedelta | None = None,
+        hours_back: float | timedelta | None = None,
         progress: bool | None = None,
     ) -> BatchRun:
         """
@@ -238,7 +252,8 @@ class Pipeline:
         only those, as after one :meth:`run` of them all). Each batch commits its two
         versions all or nothing; a batch run stopped midway leaves the batches done so
         far. A batch in which every sensor fails is recorded and the next batch still
-        runs.
+        runs. ``window`` and ``hours_back`` are those of :meth:`run`; with
+        ``hours_back``, each batch counts back from its own start.
 
         Examples
         --------
@@ -263,7 +278,13 @@ class Pipeline:
             try:
                 runs.append(
                     self._run(
-                        source, chunk, window=window, description="", progress=progress, mode=mode
+                        source,
+                        chunk,
+                        window=window,
+                        hours_back=hours_back,
+                        description="",
+                        progress=progress,
+                        mode=mode,
                     )
                 )
             except PipelineError as exc:
@@ -329,18 +350,37 @@ class Pipeline:
         version: int | None = None,
         dataset: str | None = None,
         assess_quality: bool = True,
-    ) -> tuple[TrainingData, DatasetVersion]:
+    ) -> TrainingData:
         """
         Prepare training data from a stored dataset version, recording its lineage.
 
         The train / validation / test frames are committed together as dataset
         ``"training"`` (a ``split`` column tells them apart) with the version read as
         its parent, so every model's training data can be traced to the raw readings.
+        Eager, as :func:`sensorframe.prepare_training_data`.
 
         Returns
         -------
-        tuple of (TrainingData, DatasetVersion)
-            The prepared data and the committed ``"training"`` version.
+        TrainingData
+            The prepared data, as :func:`sensorframe.prepare_training_data` returns
+            it, with ``version`` the committed ``"training"`` version.
+
+        Notes
+        -----
+        .. versionchanged:: 0.2
+            Returns a ``TrainingData`` (it returned a tuple ``(data, version)``:
+            unpacking it so still works, with a ``DeprecationWarning``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> data = sf.datasets.synthetic(n_sensors=2, n_points=40, freq="1h", faults=())
+        >>> cfg = sf.PipelineConfig(steps=("version",))
+        >>> pipe = sf.Pipeline(sf.DatasetStore(tempfile.mkdtemp()), cfg)
+        >>> _ = pipe.run(data.frame, progress=False)
+        >>> prepared = pipe.prepare_training_data("S000", assess_quality=False)
+        >>> prepared.train.height, prepared.version.dataset, prepared.version.parents
+        (28, 'training', (('raw', 0),))
         """
         name = dataset or self.config.raw_dataset
         used = self.store.latest(name) if version is None else self.store.version(name, version)
@@ -365,22 +405,40 @@ class Pipeline:
             description=f"training data from {name}@{used.version}",
             parents=[used],
         )
-        return data, committed
+        return replace(data, version=committed)
 
     # -- internals -------------------------------------------------------------------
 
     def _load(
-        self, source: Any, sensors: Sequence[str] | None, window: timedelta | None
-    ) -> pl.DataFrame:
+        self, source: Any, sensors: Sequence[str] | None, keep: pl.Expr | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """
+        Return the selected readings, sorted, and their counts per sensor.
+
+        The counts (``sensor_id``, ``rows``, ``rows_left_out``) cover every selected
+        sensor of the source, also one with no reading in the window.
+        """
         if isinstance(sensors, str):
             msg = f"`sensors` must be a sequence of sensor ids, got the string {sensors!r}"
             raise InvalidTypeError(msg)
         lf = scan(source)
         if sensors is not None:
             lf = lf.filter(pl.col(SENSOR).is_in(list(sensors)))
-        if window is not None:
-            lf = lf.filter(pl.col(TIME) > pl.col(TIME).max() - window)
-        return lf.sort(SENSOR, TIME, maintain_order=True).collect()
+        kept = lf if keep is None else lf.filter(keep)
+        frame, totals = pl.collect_all(
+            [
+                kept.sort(SENSOR, TIME, maintain_order=True),
+                lf.group_by(SENSOR).agg(pl.len().alias("total")),
+            ]
+        )
+        counts = totals.join(
+            frame.group_by(SENSOR).agg(pl.len().alias("rows")), on=SENSOR, how="left"
+        ).select(
+            SENSOR,
+            pl.col("rows").fill_null(0).cast(pl.Int64),
+            (pl.col("total") - pl.col("rows").fill_null(0)).cast(pl.Int64).alias("rows_left_out"),
+        )
+        return frame, counts
 
     def _steps(
         self,
@@ -421,7 +479,7 @@ class Pipeline:
     def _normalize(self, frame: pl.DataFrame) -> pl.DataFrame:
         train = split(frame, self.config.ratios).train
         normalizer = Normalizer(self.config.normalize).fit(train)
-        return normalizer.transform(frame).collect()
+        return normalizer.transform(frame)
 
     def _drift(self, frame: pl.DataFrame, failures: dict[str, str]) -> DriftReport | None:
         reference = self._reference()
@@ -543,6 +601,15 @@ def _without(frame: pl.DataFrame, failures: dict[str, str]) -> pl.DataFrame:
     return frame.filter(~pl.col(SENSOR).is_in(list(failures))) if failures else frame
 
 
+def _window_text(window: timedelta | None, hours_back: float | timedelta | None) -> str:
+    """Describe the window for a message: `` of the last 24 hours`` and the like."""
+    if window is not None:
+        return f" of {window} before the newest reading"
+    if isinstance(hours_back, timedelta):
+        return f" of the last {hours_back.total_seconds() / 3600:g} hours"
+    return "" if hours_back is None else f" of the last {hours_back:g} hours"
+
+
 def _too_few_readings(frame: pl.DataFrame, minimum: int) -> dict[str, str]:
     counts = frame.group_by(SENSOR).agg(pl.col(VALUE).count().alias("n"))
     few = counts.filter(pl.col("n") < minimum)
@@ -555,6 +622,7 @@ def _too_few_readings(frame: pl.DataFrame, minimum: int) -> dict[str, str]:
 def _sensor_table(
     ids: list[str],
     failures: dict[str, str],
+    counts: pl.DataFrame,
     quality: QualityReport | None,
     drift: DriftReport | None,
 ) -> pl.DataFrame:
@@ -571,6 +639,7 @@ def _sensor_table(
         .then(pl.lit("success"))
         .otherwise(pl.lit("failed"))
     )
+    table = table.join(counts, on=SENSOR, how="left")
     if quality is not None:
         q = quality.table.select(SENSOR, pl.col("status").alias("quality_status"))
         table = table.join(q, on=SENSOR, how="left")

@@ -6,7 +6,7 @@ import json
 import os
 import warnings
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeAlias, get_args
+from typing import Any, Literal, Self, TypeAlias, get_args, overload
 
 import numpy as np
 import polars as pl
@@ -80,10 +80,15 @@ class Normalizer:
 
     Notes
     -----
-    ``transform`` and ``inverse_transform`` always return a ``pl.LazyFrame`` (as
-    :func:`sensorframe.scan` and :func:`split` do), whatever the input type. With
-    ``unknown="raise"`` they first run one small query for the distinct sensor ids
-    of the input (an anti-join against the fitted ids), so they can fail early.
+    ``fit`` is eager (one query, collected). ``transform`` and ``inverse_transform``
+    keep the input's kind: a ``pl.DataFrame`` gives a ``pl.DataFrame``, anything else
+    (a ``pl.LazyFrame``, a path, an Arrow table ...) a lazy join, a ``pl.LazyFrame``.
+    With ``unknown="raise"`` they first run one small query for the distinct sensor
+    ids of the input (an anti-join against the fitted ids), so they can fail early.
+
+    .. versionchanged:: 0.2
+        A ``pl.DataFrame`` input gives a ``pl.DataFrame`` (it gave a ``pl.LazyFrame``);
+        calling ``.collect()`` on it still works, with a ``DeprecationWarning``.
 
     Examples
     --------
@@ -101,8 +106,10 @@ class Normalizer:
     │ a         ┆ 1.0    ┆ 2.0   ┆ 2   │
     │ b         ┆ 10.0   ┆ 10.0  ┆ 2   │
     └───────────┴────────┴───────┴─────┘
-    >>> norm.transform(df).collect()["value"].to_list()
+    >>> norm.transform(df)["value"].to_list()
     [0.0, 1.0, 0.0, 1.0]
+    >>> norm.transform(df.lazy())
+    <LazyFrame at ...>
     """
 
     params_: pl.DataFrame
@@ -181,7 +188,11 @@ class Normalizer:
         """The fitted parameters: ``sensor_id``, ``center``, ``scale``, ``n``."""
         return self._fitted()
 
-    def transform(self, frame: Any) -> pl.LazyFrame:
+    @overload
+    def transform(self, frame: pl.DataFrame) -> pl.DataFrame: ...
+    @overload
+    def transform(self, frame: Any) -> pl.LazyFrame: ...
+    def transform(self, frame: Any) -> pl.DataFrame | pl.LazyFrame:
         """
         Scale ``value`` per sensor: ``(value - center) / scale``.
 
@@ -192,9 +203,10 @@ class Normalizer:
 
         Returns
         -------
-        LazyFrame
-            The input's rows and columns in their order, ``value`` scaled. Always lazy,
-            whatever the input type: call ``.collect()`` for a ``pl.DataFrame``.
+        DataFrame or LazyFrame
+            The input's rows and columns in their order, ``value`` scaled: a
+            ``pl.DataFrame`` for a ``pl.DataFrame`` (computed now), otherwise a
+            ``pl.LazyFrame`` (nothing computed until ``collect``).
 
         Raises
         ------
@@ -205,7 +217,11 @@ class Normalizer:
         """
         return self._apply(frame, inverse=False)
 
-    def inverse_transform(self, frame: Any) -> pl.LazyFrame:
+    @overload
+    def inverse_transform(self, frame: pl.DataFrame) -> pl.DataFrame: ...
+    @overload
+    def inverse_transform(self, frame: Any) -> pl.LazyFrame: ...
+    def inverse_transform(self, frame: Any) -> pl.DataFrame | pl.LazyFrame:
         """
         Undo :meth:`transform`: ``value * scale + center``.
 
@@ -216,7 +232,7 @@ class Normalizer:
         >>> df = pl.DataFrame({"sensor_id": ["a"] * 3, "timestamp": ["2026-01-01"] * 3})
         >>> df = df.with_columns(value=pl.Series([1.0, 2.0, 3.0]))
         >>> norm = sf.prepare.Normalizer().fit(df)
-        >>> norm.inverse_transform(norm.transform(df)).collect()["value"].to_list()
+        >>> norm.inverse_transform(norm.transform(df))["value"].to_list()
         [1.0, 2.0, 3.0]
         """
         return self._apply(frame, inverse=True)
@@ -306,13 +322,34 @@ class Normalizer:
             msg = "this Normalizer is not fitted yet; call `fit` first"
             raise NotFittedError(msg) from None
 
-    def _apply(self, frame: Any, *, inverse: bool) -> pl.LazyFrame:
+    def _apply(self, frame: Any, *, inverse: bool) -> pl.DataFrame | pl.LazyFrame:
         params = self._fitted()
         self._check_options()
         lf = scan(frame)
         if self.unknown == "raise":
             _check_known(lf, params)
-        return _scale(lf, params, inverse=inverse)
+        scaled = _scale(lf, params, inverse=inverse)
+        if isinstance(frame, pl.DataFrame):
+            return _Transformed._from_pydf(scaled.collect()._df)
+        return scaled
+
+
+class _Transformed(pl.DataFrame):
+    """
+    The ``pl.DataFrame`` that ``transform`` gives for one, with a deprecated ``collect``.
+
+    ``transform`` of a DataFrame used to return a LazyFrame, so callers wrote
+    ``norm.transform(df).collect()``; that keeps working, with a warning.
+    """
+
+    def collect(self, *_args: object, **_kwargs: object) -> pl.DataFrame:
+        """Return this frame as a plain ``pl.DataFrame``, with a ``DeprecationWarning``."""
+        msg = (
+            "Normalizer.transform/inverse_transform of a DataFrame now returns a DataFrame; "
+            "drop the `.collect()` (it returns the frame unchanged)"
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return pl.DataFrame._from_pydf(self._df)
 
 
 def _fit_exprs(method: str) -> list[pl.Expr]:

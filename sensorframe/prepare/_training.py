@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from sensorframe.quality.config import checked_config
 
 if TYPE_CHECKING:
     from sensorframe.quality import QualityConfig, QualityReport
+    from sensorframe.store import DatasetVersion
 
 __all__ = ["TrainingData", "prepare_training_data"]
 
@@ -41,6 +43,17 @@ class TrainingData:
         The quality report of the whole input, or None when not assessed.
     data_hash
         :func:`content_hash` of the input.
+    version
+        The ``"training"`` dataset version holding the three frames, when
+        :meth:`Pipeline.prepare_training_data <sensorframe.Pipeline.prepare_training_data>`
+        committed them; ``None`` from :func:`prepare_training_data`.
+
+    Notes
+    -----
+    .. versionchanged:: 0.2
+        ``Pipeline.prepare_training_data`` returns a ``TrainingData`` (with ``version``)
+        where it returned a tuple ``(data, version)``; unpacking it as that tuple
+        still works, with a ``DeprecationWarning``.
     """
 
     train: pl.DataFrame
@@ -49,6 +62,16 @@ class TrainingData:
     normalizer: Normalizer
     quality: QualityReport | None
     data_hash: str
+    version: DatasetVersion | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpack as the old ``(data, version)`` tuple, with a ``DeprecationWarning``."""
+        msg = (
+            "unpacking TrainingData as (data, version) is deprecated: "
+            "Pipeline.prepare_training_data returns the TrainingData; use `.version`"
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return iter((self, self.version))
 
 
 def prepare_training_data(
@@ -62,7 +85,7 @@ def prepare_training_data(
     """
     Split, normalize and fingerprint a frame for training, in one call.
 
-    The frame is read once, hashed (:func:`content_hash`), optionally assessed
+    Eager: the frame is read once (collected), hashed (:func:`content_hash`), optionally assessed
     (:func:`sensorframe.quality.assess_quality`), split chronologically per sensor
     (:func:`split`, so every sensor with rows has training rows), and normalized with a
     :class:`Normalizer` fitted on the training part only.
@@ -83,6 +106,7 @@ def prepare_training_data(
     Returns
     -------
     TrainingData
+        Eager ``pl.DataFrame`` parts; ``version`` is ``None`` (nothing is committed).
 
     Raises
     ------
