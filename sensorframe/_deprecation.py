@@ -1,4 +1,4 @@
-"""Deprecation shims: old keyword and attribute names of frozen config dataclasses."""
+"""Deprecation shims: old keyword names of functions and of frozen config dataclasses."""
 
 from __future__ import annotations
 
@@ -9,19 +9,63 @@ from typing import Any, TypeVar
 
 from sensorframe.errors import InvalidTypeError
 
-__all__ = ["renamed_fields"]
+__all__ = ["renamed_fields", "renamed_keywords"]
 
+F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
 
 
-def _warn(cls: type, old: str, new: str) -> None:
-    msg = f"`{cls.__name__}({old}=...)` is deprecated: use `{new}`"
-    warnings.warn(msg, DeprecationWarning, stacklevel=3)
+def _renaming(fn: F, renames: dict[str, str], *, name: str) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for old, new in renames.items():
+            if old in kwargs:
+                if new in kwargs:
+                    msg = f"{name} got both `{old}` and `{new}`: give only `{new}`"
+                    raise InvalidTypeError(msg)
+                msg = f"`{name}({old}=...)` is deprecated: use `{new}`"
+                warnings.warn(msg, DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def renamed_keywords(**renames: str) -> Callable[[F], F]:
+    """
+    Accept each ``old="new"`` keyword under its old name too (a function decorator).
+
+    ``f(old=...)`` means ``f(new=...)``, with a :class:`DeprecationWarning` pointing at
+    the caller.
+
+    Raises
+    ------
+    InvalidTypeError
+        From the decorated function, when both the old and the new name are given.
+
+    Examples
+    --------
+    >>> from sensorframe._deprecation import renamed_keywords
+    >>> @renamed_keywords(value="column")
+    ... def twice(column: int) -> int:
+    ...     return 2 * column
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     twice(value=3)
+    6
+    >>> str(caught[0].message)
+    '`twice(value=...)` is deprecated: use `column`'
+    """
+
+    def decorate(fn: F) -> F:
+        return _renaming(fn, renames, name=fn.__name__)
+
+    return decorate
 
 
 def renamed_fields(**renames: str) -> Callable[[T], T]:
     """
-    Class decorator: a dataclass still accepts and reads fields under their old names.
+    Accept and read a dataclass's fields under their old names too (a class decorator).
 
     Each ``old="new"`` pair makes ``cls(old=...)`` mean ``cls(new=...)`` and
     ``obj.old`` read ``obj.new``, both with a :class:`DeprecationWarning` pointing at
@@ -50,19 +94,7 @@ def renamed_fields(**renames: str) -> Callable[[T], T]:
 
     def decorate(cls: T) -> T:
         init = cls.__init__  # type: ignore[misc]
-
-        @functools.wraps(init)
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            for old, new in renames.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        msg = f"{cls.__name__} got both `{old}` and `{new}`: give only `{new}`"
-                        raise InvalidTypeError(msg)
-                    _warn(cls, old, new)
-                    kwargs[new] = kwargs.pop(old)
-            init(self, *args, **kwargs)
-
-        cls.__init__ = __init__  # type: ignore[misc]
+        cls.__init__ = _renaming(init, renames, name=cls.__name__)  # type: ignore[misc]
         for old, new in renames.items():
             setattr(cls, old, property(functools.partial(_read, old=old, new=new)))
         return cls
