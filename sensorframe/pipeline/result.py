@@ -118,13 +118,17 @@ class BatchRun:
     runs: list[PipelineRun]
 
     def __repr__(self) -> str:
-        ok, failed = _counts(self.sensors) if self.runs else (0, 0)
+        ok, failed = _counts(self.sensors)
         left = sum(r.rows_left_out for r in self.runs)
         return f"BatchRun(runs={len(self.runs)}, ok={ok}, failed={failed}, rows_left_out={left})"
 
     @property
     def sensors(self) -> pl.DataFrame:
-        """Per-sensor results of every run, with the ``run_id``."""
+        """Per-sensor results of every run, with the ``run_id`` (no rows without a run)."""
+        if not self.runs:
+            return pl.DataFrame(
+                schema=dict.fromkeys([SENSOR, "status", "error", "run_id"], pl.String)
+            )
         return pl.concat(
             [r.sensors.with_columns(run_id=pl.lit(r.run_id)) for r in self.runs],
             how="diagonal_relaxed",

@@ -94,6 +94,9 @@ class Pipeline:
         """
         Run every configured step for the selected sensors in one pass.
 
+        Eager: the source is read (collected) once, every step computed and the
+        versions committed before this returns.
+
         Parameters
         ----------
         source
@@ -293,7 +296,7 @@ class Pipeline:
 
     def runs(self, *, run_id: str | None = None, sensor: str | None = None) -> pl.DataFrame:
         """
-        Return the run records: one row per run, sensor and event.
+        Return the run records: one row per run, sensor and event (eager).
 
         The events are ``start`` (status ``running``), ``commit`` (``committing``) and
         ``finish`` (the sensor's outcome, or ``failed`` / ``abandoned``). Runs whose

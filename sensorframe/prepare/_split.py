@@ -40,6 +40,8 @@ def split(
     """
     Split every sensor's readings chronologically into train, validation and test.
 
+    Lazy: nothing is read or computed until the parts are collected.
+
     Parameters
     ----------
     frame
