@@ -99,7 +99,7 @@ def sensor_frame(data: Any, timestamps: Any, sensor_id: str) -> pl.LazyFrame:
     if not isinstance(sensor_id, str):
         msg = f"`sensor_id` must be a string, got {type(sensor_id).__name__}"
         raise InvalidTypeError(msg)
-    if isinstance(data, np.ndarray | Sequence) and not isinstance(data, str | bytes):
+    if isinstance(data, np.ndarray | pl.Series | Sequence) and not isinstance(data, str | bytes):
         values = np.asarray(data)
         times = regular_index(len(values)) if timestamps is None else timestamps
         return sf.scan(values, timestamps=times, sensor_id=sensor_id)

@@ -109,6 +109,7 @@ class DriftReport:
     sensor once samples are large; this one does not. ``severity`` and
     ``drift_detected`` are None when ``status`` says the sensor could not be
     assessed (too few, constant or all-missing readings), never a silent "no drift".
+    ``details`` is sensorframe's whole record (:class:`sensorframe.drift.SensorDrift`).
 
     Examples
     --------
@@ -129,6 +130,7 @@ class DriftReport:
     recommendations: list[str]
     statistical_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    details: sf.drift.SensorDrift | None = None
 
 
 def drift_record(report: Any, sensor_id: str) -> DriftReport:
@@ -144,6 +146,7 @@ def drift_record(report: Any, sensor_id: str) -> DriftReport:
         recommendations=list(rec.recommendations),
         statistical_tests=dict(rec.statistical_tests),
         metrics=dict(rec.metrics),
+        details=rec,
     )
 
 

@@ -19,10 +19,28 @@ from sensorframe.compat._processing import (
     NormalizationMethod,
     quality_record,
 )
-from sensorframe.errors import InvalidParameterError, SensorFrameError
-from sensorframe.pipeline.config import Step
+from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorFrameError
+from sensorframe.pipeline.config import MAX_WINDOW, Step
 
 __all__ = ["DataPipeline"]
+
+_KEPT = "__sf_compat_kept"
+
+
+def _window_start(hours_back: object) -> datetime | None:
+    """Return now - `hours_back` (hours, or a timedelta; None for None), refusing the rest."""
+    if hours_back is None:
+        return None
+    if isinstance(hours_back, timedelta):
+        hours_back = hours_back / timedelta(hours=1)
+    if isinstance(hours_back, bool) or not isinstance(hours_back, int | float):
+        msg = f"`hours_back` must be a number of hours, a timedelta or None, got {hours_back!r}"
+        raise InvalidTypeError(msg)
+    limit = MAX_WINDOW / timedelta(hours=1)
+    if not 0 < hours_back <= limit:  # also refuses NaN
+        msg = f"`hours_back` must be above 0 and at most {limit:.0f} hours, got {hours_back!r}"
+        raise InvalidParameterError(msg)
+    return datetime.now(UTC) - timedelta(hours=hours_back)
 
 
 class DataPipeline:
@@ -78,26 +96,19 @@ class DataPipeline:
         self.processor = DataProcessingService()
         self.runs: list[dict[str, Any]] = []
 
-    def _readings(self, sensor_ids: Sequence[str], hours_back: float | None) -> pl.DataFrame:
+    def _readings(self, sensor_ids: Sequence[str], since: datetime | None) -> pl.DataFrame:
         source = self.data_source
         if isinstance(source, str | Path) and (Path(source) / "labeled_anomalies.csv").is_file():
             source = sf.datasets.load_telemanom(source, channels=list(sensor_ids)).frame
         lf = sf.scan(source).filter(pl.col("sensor_id").is_in(list(sensor_ids)))
-        if hours_back is not None:
-            if isinstance(hours_back, bool) or not isinstance(hours_back, int | float):
-                msg = f"`hours_back` must be a number of hours or None, got {hours_back!r}"
-                raise InvalidParameterError(msg)
-            since = datetime.now(UTC) - timedelta(hours=hours_back)
-            lf = lf.with_columns(__sf_compat_kept=pl.col("timestamp") > since)
-        else:
-            lf = lf.with_columns(__sf_compat_kept=pl.lit(value=True))
-        return collect(lf)
+        kept = pl.lit(value=True) if since is None else pl.col("timestamp") > since
+        return collect(lf.with_columns(kept.alias(_KEPT)))
 
     def run_batch_pipeline(
         self,
         sensor_ids: Sequence[str],
         *,
-        hours_back: float | None = 168,
+        hours_back: float | timedelta | None = 168,
         normalize: bool = True,
         normalization_method: NormalizationMethod = NormalizationMethod.ZSCORE,
         engineer_features: bool = True,
@@ -111,7 +122,9 @@ class DataPipeline:
 
         ``hours_back`` keeps the readings of the last that many hours before now (as
         the original); None keeps them all. Each result says how many readings it
-        left out (``rows_left_out``).
+        left out (``rows_left_out``). A run that fails (no readings in the window,
+        an unreadable source, every sensor failing) gives ``success`` False and the
+        error's message in ``error``, as the original did; invalid arguments raise.
 
         Returns
         -------
@@ -133,10 +146,11 @@ class DataPipeline:
             features=features,
             drift=self.drift_config.to_sensorframe(),
         )
+        since = _window_start(hours_back)
         base = {"started_at": datetime.now(UTC), "hours_back": hours_back}
         try:
-            readings = self._readings(sensor_ids, hours_back)
-            kept = readings.filter("__sf_compat_kept").drop("__sf_compat_kept")
+            readings = self._readings(sensor_ids, since)
+            kept = readings.filter(_KEPT).drop(_KEPT)
             run = sf.Pipeline(self.store, config).run(kept, sensors=list(sensor_ids))
         except SensorFrameError as exc:
             failed = {"success": False, "error": str(exc), **base}
@@ -144,9 +158,7 @@ class DataPipeline:
             self.runs.extend(results.values())
             return results
         left_out = dict(
-            readings.group_by("sensor_id")
-            .agg((~pl.col("__sf_compat_kept")).sum().alias("left"))
-            .iter_rows()
+            readings.group_by("sensor_id").agg((~pl.col(_KEPT)).sum().alias("left")).iter_rows()
         )
         rows = {r["sensor_id"]: r for r in run.sensors.iter_rows(named=True)}
         processed = run.versions.get(config.processed_dataset)
@@ -201,7 +213,7 @@ class DataPipeline:
         *,
         normalize: bool = True,
         assess_quality: bool = True,
-        hours_back: float | None = None,
+        hours_back: float | timedelta | None = None,
     ) -> dict[str, Any]:
         """
         Load one sensor and prepare it as :meth:`DataProcessingService.prepare_training_data`.
@@ -217,9 +229,9 @@ class DataPipeline:
         >>> len(pipe.prepare_training_data("S000")["train_data"])
         70
         """
-        readings = self._readings([sensor_id], hours_back).filter("__sf_compat_kept")
+        readings = self._readings([sensor_id], _window_start(hours_back))
         return self.processor.prepare_training_data(
-            readings.drop("__sf_compat_kept"),
+            readings.filter(_KEPT).drop(_KEPT),
             sensor_id=sensor_id,
             split_ratio=split_ratio,
             normalize=normalize,

@@ -84,7 +84,7 @@ class DataQualityReport:
     drift_detected: bool
     issues: list[str]
     recommendations: list[str]
-    details: Any
+    details: sf.SensorQuality
 
 
 def quality_record(report: Any, sensor_id: str) -> DataQualityReport:

@@ -263,3 +263,14 @@ def test_compat_names_stay_out_of_the_top_level() -> None:
     for name in compat.__all__:
         assert getattr(sf, name, None) is not getattr(compat, name), name
     assert sf.FeatureConfig is not compat.FeatureConfig
+
+
+def test_pipeline_refuses_a_bad_window(tmp_path: Path) -> None:
+    pipe = DataPipeline(data_source=recent_readings(["a"]), store_root=tmp_path / "lake")
+    cases = [("7d", sf.InvalidTypeError)]
+    cases += [(bad, sf.InvalidParameterError) for bad in (-1, float("nan"), 1e12)]
+    for bad, error in cases:
+        with pytest.raises(error, match="hours_back"):
+            pipe.run_full_pipeline("a", hours_back=bad)
+    by_timedelta = pipe.run_full_pipeline("a", hours_back=timedelta(hours=24), detect_drift=False)
+    assert by_timedelta["rows_left_out"] == 400 - 48
