@@ -262,3 +262,72 @@ def test_data_pipeline(workdir: Path) -> None:
     assert batch_results["SENSOR_001"]["dataset_version"] == "v2"
     assert batch_results["SENSOR_001"]["drift_detected"] is False
     assert pipeline.get_latest_successful_run("SENSOR_002") is batch_results["SENSOR_002"]
+
+
+def test_issue_snippet(workdir: Path) -> None:
+    """The code of issue 14's "verbatim" section, with its elided arguments filled in."""
+    values, baseline, new = sensor_data, sensor_data[:250], sensor_data[250:] + 3.0
+    np.save(workdir / "data/x.npy", values)
+    processor = DataProcessingService(
+        cache_dir="cache", default_normalization=NormalizationMethod.ZSCORE
+    )
+    quality_report = processor.assess_data_quality(
+        data=values, timestamps=timestamps, sensor_id="SENSOR_001"
+    )
+    prepared = processor.prepare_training_data(
+        data=values,
+        sensor_id="SENSOR_001",
+        split_ratio=(0.7, 0.15, 0.15),
+        normalize=True,
+        assess_quality=True,
+    )
+    prepared["train_data"], prepared["norm_params"], prepared["data_hash"]
+    features = FeatureEngineer(
+        config=FeatureConfig(
+            rolling_windows=[3, 6, 12, 24],
+            lag_periods=[1, 2, 3, 6, 12],
+            include_fft=True,
+            include_time_features=True,
+            include_cyclical_encoding=True,
+        )
+    ).engineer_features(data=values, timestamps=timestamps, sensor_id="SENSOR_001")
+    dvc = DVCManager(repo_root=".", data_dir="data")
+    for _ in range(3):
+        v = dvc.version_dataset(
+            file_path="data/x.npy",
+            dataset_id="SENSOR_001",
+            description="...",
+            tags=["stable"],
+            sensor_ids=["SENSOR_001"],
+        )
+    dvc.get_dataset_version("SENSOR_001", version="v2")
+    dvc.get_dataset_lineage("SENSOR_001", "v3")
+    dvc.link_dataset_to_model(
+        dataset_id="SENSOR_001", dataset_version="v3", model_id="m", model_version="1"
+    )
+    detector = DataDriftDetector(
+        config=DriftConfig(
+            psi_threshold=0.2, jensen_shannon_threshold=0.1, mean_shift_threshold=2.0
+        )
+    )
+    detector.fit_reference(data=baseline, sensor_id="SENSOR_001")
+    report = detector.detect_drift(current_data=new, sensor_id="SENSOR_001")
+    results = DataPipeline().run_full_pipeline(
+        sensor_id="P-1",
+        hours_back=168,
+        normalize=True,
+        engineer_features=True,
+        detect_drift=True,
+        version_dataset=True,
+    )
+
+    assert quality_report.status.value == "excellent"
+    assert {"raw", "rolling_6_mean", "lag_12", "diff_1", "ewm", "fft_component_1"} <= set(features)
+    assert v.version == "v3"
+    assert v.tags == ["stable"]
+    assert report.severity.value not in ["none", "low"]
+    assert 0 <= report.statistical_tests["ks_test"]["p_value"] < 1e-6
+    assert report.metrics["psi"] > 1
+    assert results["success"]
+    assert (workdir / "cache/SENSOR_001_normalization.json").is_file()
+    assert (workdir / "data/.sensorframe/SENSOR_001/_delta_log").is_dir()
