@@ -206,8 +206,19 @@ class PipelineConfig:
             raise ConfigError(msg)
 
     def to_json(self) -> str:
-        """Return the settings as JSON, as stored with every run record."""
-        return json.dumps(_plain(self), sort_keys=True, default=str)
+        """
+        Return the settings as JSON, as stored with every run record.
+
+        Durations are in seconds, ``hours_back`` too (given in hours or as a timedelta).
+
+        Examples
+        --------
+        >>> json.loads(sf.PipelineConfig(hours_back=2).to_json())["hours_back"]
+        7200.0
+        """
+        plain = _plain(self)
+        plain["hours_back"] = _plain(check_hours_back(self.hours_back))
+        return json.dumps(plain, sort_keys=True, default=str)
 
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {

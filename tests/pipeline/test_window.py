@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,3 +92,10 @@ def test_window_and_hours_back_are_checked(tmp_path: Path, two_weeks: pl.DataFra
     with pytest.raises(sf.ConfigError, match=r"either `window` .* or `hours_back`"):
         pipe.run(two_weeks, window=timedelta(days=1), hours_back=24)
     assert sf.PipelineConfig(hours_back=timedelta(hours=6)).hours_back == timedelta(hours=6)
+
+
+def test_the_recorded_hours_back_is_in_seconds_whatever_its_form() -> None:
+    as_hours = json.loads(sf.PipelineConfig(hours_back=2).to_json())
+    as_delta = json.loads(sf.PipelineConfig(hours_back=timedelta(hours=2)).to_json())
+    assert as_hours["hours_back"] == as_delta["hours_back"] == 7200.0
+    assert as_hours["window"] is None
