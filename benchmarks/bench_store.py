@@ -80,7 +80,7 @@ def writer_rows(work: Path, name: str, frame: pl.DataFrame, repeat: int) -> list
     store.commit(name, frame)
     write_deltalake(plain, frame)
     polars_files = best_wall_cpu(lambda: store.commit(name, frame), repeat=repeat)
-    with mock.patch("sensorframe.store._store.fits", return_value=False):
+    with mock.patch("sensorframe.store._commit.fits", return_value=False):
         deltalake_files = best_wall_cpu(lambda: store.commit(name, frame), repeat=repeat)
     baseline = best_wall_cpu(lambda: write_deltalake(plain, frame, mode="overwrite"), repeat=repeat)
     shape = f"{frame.height:,} x {frame.width}"

@@ -49,7 +49,6 @@ from sensorframe.errors import (
     TagNotFoundError,
     UnknownFeatureError,
     UnknownSensorError,
-    UnstableWarning,
     VersioningError,
     VersionNotFoundError,
     ZeroScaleWarning,
@@ -154,9 +153,13 @@ __all__ = [
     "TagNotFoundError",
     "UnknownFeatureError",
     "UnknownSensorError",
-    "UnstableWarning",
     "VersionNotFoundError",
     "VersioningError",
     "ZeroScaleWarning",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> type:
+    # removed names (``sf.UnstableWarning``) resolve to a stand-in, with a warning
+    return errors._removed_name(__name__, name, stacklevel=2)

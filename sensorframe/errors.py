@@ -27,10 +27,14 @@ The tree::
       x PipelineError
     * SensorFrameWarning (UserWarning)
       x ZeroScaleWarning               a normalizer met a constant sensor
-      x UnstableWarning                an API that may still change
+
+``UnstableWarning`` is deprecated (nothing issued it): the name still resolves, with a
+``DeprecationWarning``, to a stand-in subclass of :class:`SensorFrameWarning`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 __all__ = [
     "CommitConflictError",
@@ -49,7 +53,6 @@ __all__ = [
     "TagNotFoundError",
     "UnknownFeatureError",
     "UnknownSensorError",
-    "UnstableWarning",
     "VersionNotFoundError",
     "VersioningError",
     "ZeroScaleWarning",
@@ -139,5 +142,28 @@ class ZeroScaleWarning(SensorFrameWarning):
     """A sensor has zero spread in its training data; its scale was set to 1."""
 
 
-class UnstableWarning(SensorFrameWarning):
-    """The API used is new and may change without a deprecation period."""
+class _UnstableWarning(SensorFrameWarning):
+    """Stand-in for the removed ``UnstableWarning``, which nothing issued."""
+
+
+_REMOVED: dict[str, type] = {"UnstableWarning": _UnstableWarning}
+"""Removed public names and the stand-ins that old imports still get, with a warning."""
+
+
+def _removed_name(module: str, name: str, *, stacklevel: int) -> type:
+    """
+    Return the stand-in of a removed name with a ``DeprecationWarning``, for ``__getattr__``.
+
+    ``stacklevel`` counts from this function to the user code that named it. A name
+    that was never public is an ``AttributeError``, as ``__getattr__`` must raise.
+    """
+    if name not in _REMOVED:
+        msg = f"module {module!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    msg = f"`{module}.{name}` is deprecated and will be removed: nothing in sensorframe issues it"
+    warnings.warn(msg, DeprecationWarning, stacklevel=stacklevel + 1)
+    return _REMOVED[name]
+
+
+def __getattr__(name: str) -> type:
+    return _removed_name(__name__, name, stacklevel=2)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 import sensorframe as sf
 
 
@@ -36,3 +38,19 @@ def test_errors_share_one_root() -> None:
     assert all(issubclass(e, sf.SensorFrameError) for e in errors)
     warnings = [getattr(sf, n) for n in sf.errors.__all__ if n.endswith("Warning")]
     assert all(issubclass(w, sf.SensorFrameWarning) for w in warnings)
+
+
+def test_a_removed_name_still_resolves_with_a_deprecation_warning() -> None:
+    # UnstableWarning was never issued by anything: removed, with a stand-in
+    assert "UnstableWarning" not in sf.__all__
+    assert "UnstableWarning" not in sf.errors.__all__
+    with pytest.warns(DeprecationWarning, match="UnstableWarning") as caught:
+        top = sf.UnstableWarning
+    assert caught[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match="sensorframe.errors.UnstableWarning") as caught:
+        from sensorframe.errors import UnstableWarning
+    assert caught[0].filename == __file__
+    assert top is UnstableWarning
+    assert issubclass(UnstableWarning, sf.SensorFrameWarning)
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchError'"):
+        _ = sf.NoSuchError

@@ -6,13 +6,15 @@ Training-data preparation: chronological splits, per-sensor normalization, conte
 * :class:`Normalizer` learns per-sensor scaling parameters (z-score, min-max, robust)
   in one query and applies them as a lazy join; it saves and loads readable JSON.
 * :func:`content_hash` is a SHA-256 of a frame's content that does not depend on row
-  order or chunking.
+  order or chunking. :func:`canonical_hash` (of a frame already validated),
+  :func:`canonical_type` and :func:`as_type` (the types it hashes in) are exposed for
+  the dataset store, which stores frames in exactly those types.
 * :func:`prepare_training_data` does all of it (plus a quality report) in one call.
 
 Definitions follow design.md section 4, "Normalization".
 """
 
-from sensorframe.prepare._hash import content_hash
+from sensorframe.prepare._hash import as_type, canonical_hash, canonical_type, content_hash
 from sensorframe.prepare._normalizer import Normalizer, UnknownPolicy
 from sensorframe.prepare._split import Split, TimeLike, split
 from sensorframe.prepare._training import TrainingData, prepare_training_data
@@ -23,6 +25,9 @@ __all__ = [
     "TimeLike",
     "TrainingData",
     "UnknownPolicy",
+    "as_type",
+    "canonical_hash",
+    "canonical_type",
     "content_hash",
     "prepare_training_data",
     "split",

@@ -17,6 +17,13 @@ hash of an overwrite is the content hash of its rows; of an append, the SHA-256 
 previous version's hash and the appended rows' hash (so an append never reads earlier
 data); of a restore, the restored version's (see ``DatasetVersion.data_hash``).
 
+Layout of the code: :class:`DatasetStore` (``_store.py``) documents every public
+method and delegates it to plain functions (``_commit``, ``_refs``, ``_integrity``,
+``_maintenance``) over one ``StoreCore`` (``_core.py``: root, storage options, cached
+table handles and log readers, the commit-by-commit log reading). ``_timing.py`` is
+the one clock and the one retry loop; ``_translate.py`` the one place where
+deltalake's exceptions become sensorframe errors.
+
 Lessons from deltalake 1.6 that this package relies on (keep them when changing it):
 
 * Tables are created with ``delta.logRetentionDuration = "interval 36500 days"`` and
@@ -60,7 +67,7 @@ Lessons from deltalake 1.6 that this package relies on (keep them when changing 
   ``DeltaTable.create_write_transaction`` (``_parquet.py``). That call takes any
   ``AddAction`` on trust (a missing file or wrong stats are committed as given), does
   not move the handle to the new version nor return it (the store finds it by its commit
-  id, ``DatasetStore._landed``), commits an empty list of actions (a restore of the
+  id, ``StoreCore.landed``), commits an empty list of actions (a restore of the
   latest version changes no files), keeps the app transaction and custom metadata, and
   on overwrite can change the schema (a new ``metaData`` keeping the configuration) but
   does not upgrade the protocol (a first ``timestamp_ntz`` column is a ``DeltaError``):

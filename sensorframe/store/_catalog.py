@@ -1,5 +1,5 @@
 """
-Low-level Delta helpers: open tables, append events, wrap deltalake errors.
+The catalog tables: append-only event logs, appended to and read whole.
 
 The catalog tables under ``<root>/_sensorframe/`` (tags, model links, dataset names,
 vacuum logs, record tables) are append-only Delta tables written by
@@ -15,52 +15,28 @@ naming it, never a raw deltalake or Polars error, nor a pyo3 ``PanicException``.
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import (
-    CommitFailedError,
-    DeltaError,
-    SchemaMismatchError,
-    TableNotFoundError,
-)
+from deltalake import CommitProperties, write_deltalake
 
-from sensorframe.errors import (
-    CommitConflictError,
-    IntegrityError,
-    SensorFrameError,
-    SensorSchemaError,
-    VersioningError,
-)
+from sensorframe.errors import CommitConflictError, SensorFrameError
 from sensorframe.store._model import TABLE_CONFIG, storable
+from sensorframe.store._timing import attempts, eventually
+from sensorframe.store._translate import (
+    damaged_as_integrity_error,
+    is_delta_error,
+    lost_race,
+    open_table,
+    write_failure,
+)
 
-__all__ = [
-    "append_rows",
-    "damaged_as_integrity_error",
-    "open_table",
-    "read_table",
-    "table_appeared",
-]
+__all__ = ["CATALOG_RETRIES", "append_rows", "read_table", "table_appeared"]
 
 CATALOG_RETRIES = 100
 """delta-rs retries of a blind append (they never conflict, they only move to a new version)."""
 APPEND_ATTEMPTS = 20
 """Re-reads of a catalog table after a lost creation race or a conflicting schema merge."""
-
-
-def open_table(
-    uri: str, storage_options: dict[str, str] | None, version: int | None = None
-) -> DeltaTable | None:
-    """Return the Delta table at ``uri`` (at ``version``), or None if there is none."""
-    try:
-        return DeltaTable(uri, version=version, storage_options=storage_options)
-    except TableNotFoundError:
-        return None
 
 
 def table_appeared(uri: str, storage_options: dict[str, str] | None) -> bool:
@@ -72,37 +48,9 @@ def table_appeared(uri: str, storage_options: dict[str, str] | None) -> bool:
     winner's first commit can become visible a moment after the loser's error, so look
     a few times over about a quarter of a second before calling the error real.
     """
-    for wait in (0.0, 0.01, 0.05, 0.2):
-        time.sleep(wait)
-        if open_table(uri, storage_options) is not None:
-            return True
-    return False
-
-
-@contextmanager
-def damaged_as_integrity_error(what: str) -> Iterator[None]:
-    """
-    Turn any failure to read ``what`` into an :class:`IntegrityError` naming it.
-
-    deltalake raises ``DeltaError`` for a garbage or truncated log file, Polars an
-    ``OSError`` for a deleted data file and, for a rewritten one, may panic: pyo3's
-    ``PanicException`` is a ``BaseException`` (and each Rust extension has its own
-    class), so everything but ``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``
-    and our own errors is caught.
-    """
-    try:
-        yield
-    except (KeyboardInterrupt, SystemExit, GeneratorExit, SensorFrameError):
-        raise
-    except BaseException as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        # A plain OSError from an object store is a connection that failed (a missing
-        # file is a FileNotFoundError): say so rather than blame the data.
-        if type(exc) is OSError and "://" in what:
-            msg = f"cannot reach {what} ({detail})"
-            raise VersioningError(msg) from exc
-        msg = f"{what} is damaged and cannot be read ({type(exc).__name__}: {detail})"
-        raise IntegrityError(msg) from exc
+    return eventually(
+        lambda: open_table(uri, storage_options) is not None, waits=(0.0, 0.01, 0.05, 0.2)
+    )
 
 
 def read_table(uri: str, storage_options: dict[str, str] | None) -> pl.DataFrame | None:
@@ -130,10 +78,8 @@ def append_rows(
     concurrent append fail instead of moving on: that one re-reads and tries again.
     """
     data = storable(rows)
-    last: DeltaError | None = None
-    for attempt in range(APPEND_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0.0, 0.01 * min(attempt, 10)))
+    last: Exception | None = None
+    for _ in attempts(APPEND_ATTEMPTS, backoff=0.01):
         with damaged_as_integrity_error(_describe(uri)):
             dt = open_table(uri, storage_options)
         retries = CATALOG_RETRIES if dt is not None else 0
@@ -151,22 +97,15 @@ def append_rows(
                 return 0
             write_deltalake(dt, data, mode="append", schema_mode="merge", commit_properties=props)
             return int(dt.version())
-        except DeltaError as exc:  # CommitFailedError included
-            if isinstance(exc, CommitFailedError) or (
-                dt is None and table_appeared(uri, storage_options)
+        except SensorFrameError:
+            raise
+        except Exception as exc:
+            if lost_race(exc) or (
+                dt is None and is_delta_error(exc) and table_appeared(uri, storage_options)
             ):
                 last = exc  # lost the race to create it, or to a concurrent schema change
                 continue
-            msg = f"could not append to {_describe(uri)}: {exc}"
-            if isinstance(exc, SchemaMismatchError):
-                raise SensorSchemaError(msg) from exc
-            raise VersioningError(msg) from exc
-        except OSError as exc:
-            msg = f"could not append to {_describe(uri)}: {exc}"
-            raise VersioningError(msg) from exc
-        except Exception as exc:  # deltalake raises a bare Exception for an Arrow cast error
-            msg = f"could not append to {_describe(uri)}: {exc}"
-            raise SensorSchemaError(msg) from exc
+            raise write_failure(exc, f"could not append to {_describe(uri)}") from exc
     msg = f"could not append to {_describe(uri)}: {APPEND_ATTEMPTS} attempts lost to other writers"
     raise CommitConflictError(msg) from last
 

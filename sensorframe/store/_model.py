@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ from sensorframe.errors import (
     InvalidTypeError,
     SensorSchemaError,
 )
-from sensorframe.prepare._hash import as_type, canonical_type
+from sensorframe.prepare import as_type, canonical_type
+from sensorframe.store._timing import now
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]
 
@@ -115,7 +117,7 @@ class DatasetVersion:
     rows: int
     bytes: int = 0
     sensors: tuple[str, ...] = ()
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = field(default_factory=now)
     tags: tuple[str, ...] = ()
     description: str = ""
     parents: tuple[tuple[str, int], ...] = ()
@@ -224,6 +226,11 @@ class LogCommit:
     """Paths of the data files it removes."""
 
 
+def new_commit_id() -> str:
+    """Return a unique id for one commit call (:data:`COMMIT_ID`), to find where it landed."""
+    return uuid.uuid4().hex
+
+
 def log_file(version: int) -> str:
     """Path, relative to the table, of the commit file of a version."""
     return f"_delta_log/{version:020d}.json"
@@ -316,7 +323,7 @@ def storable(df: pl.DataFrame) -> pl.DataFrame:
     """
     Cast columns to types that survive a Delta round trip unchanged, or refuse them.
 
-    Each column gets its :func:`~sensorframe.prepare._hash.canonical_type` (the type
+    Each column gets its :func:`~sensorframe.prepare.canonical_type` (the type
     ``content_hash`` hashes it in, so the recorded hash is the input's content hash):
     Categorical/Enum become String (delta-rs panics on dictionary columns), unsigned
     integers widen to the next signed type (Delta has none; delta-rs would wrap

@@ -4,7 +4,7 @@ Write a frame's Parquet data files into a Delta table with Polars, with Delta st
 deltalake's own writer (``write_deltalake``) is several times slower than Polars'
 Parquet writer on wide frames (1.0 s vs 0.2 s for 200k rows x 63 columns), so commits
 to an existing table write their files here and commit them with
-``DeltaTable.create_write_transaction`` (see ``DatasetStore._write``).
+``DeltaTable.create_write_transaction`` (see ``sensorframe.store._commit.write``).
 
 The per-file statistics (``numRecords``, ``nullCount``, ``minValues``,
 ``maxValues``) are written the way delta-rs writes them (timestamps truncated to
@@ -147,7 +147,7 @@ def commit_files(
     Commit data files to ``dt`` (in its schema) as one transaction.
 
     ``create_write_transaction`` does not move the handle to the new version or tell
-    it: the caller finds it by the commit id in ``props`` (``DatasetStore._landed``).
+    it: the caller finds it by the commit id in ``props`` (``StoreCore.landed``).
     """
     changes: list[AddAction | RemoveAction] = list(actions)
     dt.create_write_transaction(changes, mode=mode, schema=dt.schema(), commit_properties=props)

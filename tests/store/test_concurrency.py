@@ -17,7 +17,8 @@ import polars as pl
 import pytest
 
 from sensorframe.prepare import content_hash
-from sensorframe.store import DatasetStore
+from sensorframe.store import DatasetStore, _commit
+from sensorframe.store._core import StoreCore
 from tests.store import _workers
 
 N_APPENDS = 25
@@ -108,17 +109,17 @@ def test_two_writers_creating_one_dataset_both_land_with_true_metadata(
     # wrote for version 0 (rows 5 instead of 10, a hash that does not verify).
     name = f"race{trial}"
     start = threading.Barrier(2)
-    write = DatasetStore._write
+    write = _commit.write
 
     waited: set[int] = set()
 
-    def in_step(self: DatasetStore, *args: Any, **kwargs: Any) -> int:
+    def in_step(core: StoreCore, *args: Any, **kwargs: Any) -> int:
         if threading.get_ident() not in waited:  # only the first write of each thread
             waited.add(threading.get_ident())
             start.wait(timeout=10)
-        return write(self, *args, **kwargs)
+        return write(core, *args, **kwargs)
 
-    monkeypatch.setattr(DatasetStore, "_write", in_step)
+    monkeypatch.setattr(_commit, "write", in_step)
     errors: list[BaseException] = []
 
     def commit(worker: int) -> None:

@@ -67,7 +67,9 @@ def first_writes(root: str, worker: int, start: Any, queue: Any) -> None:
             lambda s: s.commit(f"d{worker}", FRAME),  # datasets
             lambda s: s.commit(f"d{worker}", FRAME.with_columns(value=pl.lit(2.0))),
             lambda s: s.tag(f"d{worker}", 1, "t"),  # tags
-            lambda s: s.link_model(f"d{worker}", 1, f"m{worker}", "1"),  # model_links
+            lambda s: s.link_model(
+                f"d{worker}", 1, model_id=f"m{worker}", model_version="1"
+            ),  # model_links
             lambda s: s.append_records("labels", pl.DataFrame({"w": [worker]})),
             lambda s: s.vacuum(f"d{worker}", retention_hours=0),  # vacuums
         ]
@@ -110,7 +112,7 @@ def test_first_writes_to_every_catalog_table_from_several_processes(tmp_path: An
 def store(tmp_path: Any) -> DatasetStore:
     store = DatasetStore(f"{tmp_path}/lake")
     store.commit("raw", FRAME)
-    store.link_model("raw", 0, "m", "1")
+    store.link_model("raw", 0, model_id="m", model_version="1")
     store.tag("raw", 0, "t")
     store.append_records("labels", pl.DataFrame({"x": [1]}))
     return store
@@ -126,7 +128,7 @@ def test_a_garbage_log_file_is_an_integrity_error(store: DatasetStore) -> None:
     with pytest.raises(IntegrityError, match="catalog table 'model_links'"):
         store.models("raw", 0)
     with pytest.raises(IntegrityError, match="catalog table 'model_links'"):
-        store.link_model("raw", 0, "m", "2")
+        store.link_model("raw", 0, model_id="m", model_version="2")
     with pytest.raises(IntegrityError, match="catalog table 'model_links'"):
         store.records("model_links")
     with pytest.raises(IntegrityError, match="catalog table 'model_links'"):

@@ -18,7 +18,7 @@ def local(tmp_path: object) -> DatasetStore:
 def test_reserved_record_names_are_refused(local: DatasetStore, name: str) -> None:
     with pytest.raises(InvalidParameterError, match=f"{name!r} is reserved"):
         local.append_records(name, pl.DataFrame({"x": [1]}))
-    assert local._events(name) is None  # nothing was written
+    assert local._core.events(name) is None  # nothing was written
 
 
 def test_the_pipeline_writes_its_tables_through_the_private_path(local: DatasetStore) -> None:
@@ -38,4 +38,4 @@ def test_records_must_be_a_polars_frame_with_columns(local: DatasetStore) -> Non
         local.append_records("labels", pl.DataFrame())
     with pytest.raises(SensorSchemaError, match="'x' has type Null"):
         local.append_records("labels", pl.DataFrame({"x": [None]}))
-    assert local._events("labels") is None
+    assert local._core.events("labels") is None

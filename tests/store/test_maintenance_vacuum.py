@@ -14,7 +14,8 @@ import pytest
 from sensorframe.errors import InvalidParameterError, InvalidTypeError, VersionNotFoundError
 from sensorframe.frame import scan
 from sensorframe.prepare import content_hash
-from sensorframe.store import DatasetStore
+from sensorframe.store import DatasetStore, _commit, _maintenance
+from sensorframe.store._core import StoreCore
 
 N_WORKERS = 3
 ROUNDS = 3
@@ -85,17 +86,17 @@ def test_a_commit_in_progress_keeps_its_files(
     # The commit's data files are written (by the store's writer), then a vacuum runs
     # in another store object, then the commit is made: the version must be readable.
     other = DatasetStore(store.root, storage_options=store.storage_options)
-    write = DatasetStore._write
+    write = _commit.write
     reports = []
 
-    def vacuum_first(self: DatasetStore, *args: Any, **kwargs: Any) -> int:
+    def vacuum_first(core: StoreCore, *args: Any, **kwargs: Any) -> int:
         files = next(a for a in [*args, *kwargs.values()] if hasattr(a, "result"))
         files.result()  # the Parquet files are written, not yet committed
         for hours in (0, 0.9):
             reports.append(other.vacuum("raw", retention_hours=hours, orphans=True))
-        return write(self, *args, **kwargs)
+        return write(core, *args, **kwargs)
 
-    monkeypatch.setattr(DatasetStore, "_write", vacuum_first)
+    monkeypatch.setattr(_commit, "write", vacuum_first)
     v = store.commit("raw", frame(7.0), mode="append")
     monkeypatch.undo()
     assert [len(r.files) for r in reports] == [2, 0]  # versions 0 and 1, no new file
@@ -123,7 +124,7 @@ def test_a_tag_placed_mid_vacuum_protects_its_version(
     store: DatasetStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = DatasetStore(store.root, storage_options=store.storage_options)
-    plan = DatasetStore._vacuum_files
+    plan = _maintenance.vacuum_files
     calls = []
 
     def tag_after_listing(*args: Any, **kwargs: Any) -> set[str]:
@@ -133,7 +134,7 @@ def test_a_tag_placed_mid_vacuum_protects_its_version(
         calls.append(kwargs["dry"])
         return listed
 
-    monkeypatch.setattr(DatasetStore, "_vacuum_files", staticmethod(tag_after_listing))
+    monkeypatch.setattr(_maintenance, "vacuum_files", tag_after_listing)
     report = store.vacuum("raw", retention_hours=0)
     monkeypatch.undo()
     assert report.lost_versions["version"].to_list() == [1]

@@ -167,7 +167,7 @@ def test_invalid_arguments(tmp_path: object) -> None:
     with pytest.raises(TypeError):
         store.read("raw", version="0")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="model_id"):
-        store.link_model("raw", v.version, "", "1")
+        store.link_model("raw", v.version, model_id="", model_version="1")
     with pytest.raises(InvalidParameterError, match="tag"):
         store.tag("raw", 0, " ")
 
@@ -253,10 +253,10 @@ def test_lineage_of_a_three_step_chain(store: DatasetStore) -> None:
 def test_model_links_both_ways(store: DatasetStore) -> None:
     store.commit("train", frame())
     store.commit("train", frame(offset=1.0))
-    store.link_model("train", 0, "telemanom_P-1", "1.0")
-    store.link_model("train", 1, "telemanom_P-1", "1.1")
-    store.link_model("train", 1, "isoforest", "3")
-    store.link_model("train", 1, "isoforest", "3")  # idempotent
+    store.link_model("train", 0, model_id="telemanom_P-1", model_version="1.0")
+    store.link_model("train", 1, model_id="telemanom_P-1", model_version="1.1")
+    store.link_model("train", 1, model_id="isoforest", model_version="3")
+    store.link_model("train", 1, model_id="isoforest", model_version="3")  # idempotent
     assert store.models("train", 1).select("model_id", "model_version").rows() == [
         ("isoforest", "3"),
         ("telemanom_P-1", "1.1"),
@@ -270,7 +270,7 @@ def test_model_links_both_ways(store: DatasetStore) -> None:
     assert store.model_datasets("telemanom_P-1", "1.1")["version"].to_list() == [1]
     assert store.model_datasets("unknown").height == 0
     with pytest.raises(VersionNotFoundError):
-        store.link_model("train", 5, "m", "1")
+        store.link_model("train", 5, model_id="m", model_version="1")
 
 
 # ---------------------------------------------------------------------- integrity
@@ -323,7 +323,7 @@ def test_restore_makes_an_old_version_the_latest(store: DatasetStore) -> None:
 def test_vacuum_keeps_tagged_and_model_linked_versions(store: DatasetStore) -> None:
     hashes = [store.commit("raw", frame(offset=float(i))).data_hash for i in range(5)]
     store.tag("raw", 1, "baseline")
-    store.link_model("raw", 3, "m", "1")
+    store.link_model("raw", 3, model_id="m", model_version="1")
     preview = store.vacuum("raw", retention_hours=0, dry_run=True)
     assert preview.dry_run
     assert preview.lost_versions["version"].to_list() == [0, 2]
@@ -413,7 +413,7 @@ def test_commit_conflicts_are_wrapped(tmp_path: object, monkeypatch: pytest.Monk
         raise CommitFailedError("Concurrent transaction failed.")
 
     # commits to an existing table go through create_write_transaction (Polars files)
-    monkeypatch.setattr("sensorframe.store._store.write_deltalake", lose)
+    monkeypatch.setattr("sensorframe.store._commit.write_deltalake", lose)
     monkeypatch.setattr(DeltaTable, "create_write_transaction", lose)
     with pytest.raises(CommitConflictError, match="concurrent writers") as info:
         store.commit("raw", frame(), mode="append")
@@ -437,7 +437,7 @@ def test_other_delta_errors_are_wrapped(tmp_path: object, monkeypatch: pytest.Mo
     def broken(*args: object, **kwargs: object) -> None:
         raise DeltaError("Generic error: disk on fire")
 
-    monkeypatch.setattr("sensorframe.store._store.write_deltalake", broken)
+    monkeypatch.setattr("sensorframe.store._commit.write_deltalake", broken)
     monkeypatch.setattr(DeltaTable, "create_write_transaction", broken)
     with pytest.raises(VersioningError, match="disk on fire") as info:
         store.commit("raw", frame())

@@ -11,7 +11,7 @@ import pytest
 from deltalake import DeltaTable
 
 from sensorframe.prepare import content_hash
-from sensorframe.store import DatasetStore, _store
+from sensorframe.store import DatasetStore, _commit
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def test_commit_returns_the_version_holding_its_rows_after_vacuum_commits(
     store = DatasetStore(tmp_path)
     store.commit("raw", frame(0))
     store.commit("raw", frame(1))  # removes version 0's file: vacuum has work
-    real = _store.commit_files
+    real = _commit.commit_files
 
     def vacuum_first(dt: DeltaTable, actions: Any, **kwargs: Any) -> None:
         # VACUUM START / END take versions 2 and 3, without the sensorframe transaction
@@ -75,7 +75,7 @@ def test_commit_returns_the_version_holding_its_rows_after_vacuum_commits(
         )
         real(dt, actions, **kwargs)
 
-    monkeypatch.setattr(_store, "commit_files", vacuum_first)
+    monkeypatch.setattr(_commit, "commit_files", vacuum_first)
     v = store.commit("raw", frame(2), mode="append", description="mine")
     assert v.version == 4
     assert store.version("raw", 4) == v

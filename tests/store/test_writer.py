@@ -305,7 +305,7 @@ def test_a_failed_file_write_is_a_versioning_error(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("object-store error: bucket on fire")
 
-    monkeypatch.setattr("sensorframe.store._store.write_files", broken)
+    monkeypatch.setattr("sensorframe.store._commit.write_files", broken)
     with pytest.raises(VersioningError, match=r"data files of 'raw'.*bucket on fire") as info:
         store.commit("raw", frame(offset=1.0))
     assert isinstance(info.value.__cause__, OSError)
@@ -330,7 +330,7 @@ def test_which_frames_and_places_polars_writes() -> None:
 def test_uncommitted_files_are_invisible(store: DatasetStore) -> None:
     v0 = store.commit("raw", frame())
     # a writer killed between writing its files and committing them leaves these
-    _parquet.write_files(storable(frame(offset=1.0)), store._uri("raw"), store.storage_options)
+    _parquet.write_files(storable(frame(offset=1.0)), store._core.uri("raw"), store.storage_options)
     assert_frame_equal(store.read("raw").collect(), frame())
     assert store.verify("raw", v0.version)
 
@@ -346,9 +346,9 @@ def test_the_landed_version_is_found_by_this_calls_commit_id(tmp_path: Any) -> N
         uri, df, mode="append", commit_properties=CommitProperties(custom_metadata=ours)
     )
     write_deltalake(uri, df, mode="append")  # and one came after
-    assert store._landed("raw", 0, "abc") == 2
+    assert store._core.landed("raw", 0, "abc") == 2
     with pytest.raises(VersioningError, match="cannot find the commit"):
-        store._landed("raw", 0, "not there")
+        store._core.landed("raw", 0, "not there")
     # every commit of the store carries its own id, read from the commit file
     v = store.commit("raw", frame(), mode="append")
     history = {c["version"]: c for c in DeltaTable(uri).history()}
