@@ -6,12 +6,16 @@ alias of a module function (:mod:`sensorframe.quality`, :mod:`sensorframe.featur
 with the expression itself as the data argument; the functions hold the definitions
 and the documentation. Importing :mod:`sensorframe` registers the namespace.
 
+The feature methods run over the rows in the frame's order: sort by time within each
+sensor before ``.over("sensor_id")`` (on unsorted rows the results are silently wrong),
+or use :func:`sensorframe.engineer_features`, which sorts for you.
+
 Examples
 --------
->>> df = pl.DataFrame({"sensor_id": ["a"] * 4, "value": [1.0, None, 2.0, 4.0]})
->>> df.select(
+>>> df = pl.DataFrame({"sensor_id": ["a"] * 4, "t": [3, 1, 0, 2], "value": [4.0, None, 1.0, 2.0]})
+>>> df.sort("sensor_id", "t").select(
 ...     pl.col("value").sf.missing().alias("missing"),
-...     pl.col("value").sf.lag(1).over("sensor_id").alias("lag_1"),
+...     pl.col("value").sf.lag(n=1).over("sensor_id").alias("lag_1"),
 ... )
 shape: (4, 2)
 ┌─────────┬───────┐
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe import features, quality
+from sensorframe.features._deprecation import deprecate_positional, deprecate_renamed_keyword
 from sensorframe.frame import TIME
 
 if TYPE_CHECKING:
@@ -100,26 +105,29 @@ class SensorExprNameSpace:
         return quality.drift_ratio(self._expr)
 
     # ---------------------------------------------------------------- features
+    @deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
     def rolling_stat(
         self,
         *,
-        window: int | str,
+        window: int | str | timedelta,
         stat: RollingStat,
-        min_periods: int | None = None,
+        min_samples: int | None = None,
         by: IntoExpr = TIME,
     ) -> pl.Expr:
         """See :func:`sensorframe.features.rolling_stat`."""
         return features.rolling_stat(
-            self._expr, window=window, stat=stat, min_periods=min_periods, by=by
+            self._expr, window=window, stat=stat, min_samples=min_samples, by=by
         )
 
-    def lag(self, n: int = 1) -> pl.Expr:
+    @deprecate_positional(allowed=1, version="0.2.0")
+    def lag(self, *, n: int = 1) -> pl.Expr:
         """See :func:`sensorframe.features.lag`."""
-        return features.lag(self._expr, n)
+        return features.lag(self._expr, n=n)
 
-    def diff(self, n: int = 1) -> pl.Expr:
+    @deprecate_positional(allowed=1, version="0.2.0")
+    def diff(self, *, n: int = 1) -> pl.Expr:
         """See :func:`sensorframe.features.diff`."""
-        return features.diff(self._expr, n)
+        return features.diff(self._expr, n=n)
 
     def pct_change(self) -> pl.Expr:
         """See :func:`sensorframe.features.pct_change`."""
@@ -149,9 +157,10 @@ class SensorExprNameSpace:
         """See :func:`sensorframe.features.expanding_std`."""
         return features.expanding_std(self._expr)
 
-    def volatility(self, *, window: int, min_periods: int | None = None) -> pl.Expr:
+    @deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+    def volatility(self, *, window: int, min_samples: int | None = None) -> pl.Expr:
         """See :func:`sensorframe.features.volatility`."""
-        return features.volatility(self._expr, window=window, min_periods=min_periods)
+        return features.volatility(self._expr, window=window, min_samples=min_samples)
 
     def spectral_features(self, *, window: int = 64, top_k: int = 3, step: int = 1) -> pl.Expr:
         """See :func:`sensorframe.features.spectral_features`."""

@@ -27,7 +27,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "out_of_order": {},
     "noise_level": {},
     "drift_ratio": {},
-    "rolling_stat": {"window": 3, "stat": "median", "min_periods": 2},
+    "rolling_stat": {"window": 3, "stat": "median", "min_samples": 2},
     "lag": {"n": 2},
     "diff": {"n": 2},
     "pct_change": {},
@@ -37,7 +37,7 @@ CALLS: dict[str, dict[str, Any]] = {
     "ewm_std": {"span": 3},
     "expanding_mean": {},
     "expanding_std": {},
-    "volatility": {"window": 3, "min_periods": 2},
+    "volatility": {"window": 3, "min_samples": 2},
     "spectral_features": {"window": 4, "top_k": 1, "step": 2},
 }
 ON_TIME = {"gap", "duplicate_timestamp", "out_of_order"}

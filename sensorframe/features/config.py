@@ -7,13 +7,19 @@ Configuration of :func:`sensorframe.features.engineer_features`.
 
 from __future__ import annotations
 
+import difflib
 import re
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Literal, TypeAlias, get_args
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
-from sensorframe.errors import ConfigError, InvalidParameterError
+from sensorframe.errors import ConfigError, InvalidParameterError, UnknownFeatureError
+from sensorframe.features._deprecation import deprecate_renamed_keyword
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "MAX_DURATION",
@@ -24,6 +30,7 @@ __all__ = [
     "RollingStat",
     "check_count",
     "check_spectral",
+    "duration_text",
     "feature_names",
     "parse_duration_us",
 ]
@@ -31,13 +38,16 @@ __all__ = [
 RollingStat: TypeAlias = Literal["mean", "std", "min", "max", "median", "range"]
 ROLLING_STATS: tuple[RollingStat, ...] = get_args(RollingStat)
 
-_DURATION = re.compile(r"^(?:\d+(?:ns|us|ms|s|m|h|d|w))+$")
-_PART = re.compile(r"(\d+)(ns|us|ms|s|m|h|d|w)")
-_US_PER_UNIT = {
+_UNITS = r"(ns|us|ms|s|min|m|h|d|w)"
+_DURATION = re.compile(rf"^(?:\d+(?:\.\d+)?{_UNITS})+$")
+_PART = re.compile(rf"(\d+(?:\.\d+)?){_UNITS}")
+_US_PER_UNIT: dict[str, Fraction | int] = {
+    "ns": Fraction(1, 1_000),
     "us": 1,
     "ms": 1_000,
     "s": 1_000_000,
     "m": 60_000_000,
+    "min": 60_000_000,
     "h": 3_600_000_000,
     "d": 86_400_000_000,
     "w": 604_800_000_000,
@@ -61,41 +71,81 @@ CYCLICAL_NAMES = (
 )
 
 
-def parse_duration_us(text: str) -> int:
+def parse_duration_us(duration: str | timedelta, *, name: str = "window") -> int:
     """
-    Length of a fixed duration string such as ``"1h30m"`` in microseconds.
+    Length of a fixed duration in microseconds: a ``timedelta`` or text such as ``"1h30m"``.
 
-    Units are ``ns``, ``us``, ``ms``, ``s``, ``m`` (minutes), ``h``, ``d`` and ``w``;
-    calendar units (months, years) are rejected because their length varies.
+    The one duration grammar of sensorframe: one or more parts, each a number (decimals
+    allowed) and a unit: ``ns``, ``us``, ``ms``, ``s``, ``m`` or ``min`` (minutes), ``h``,
+    ``d`` and ``w``. So ``"90min"``, ``"1h30m"``, ``"1.5h"`` and ``timedelta(minutes=90)``
+    are the same duration. Calendar units (months, years) are refused because their
+    length varies. A length that is not a whole number of microseconds is rounded up.
+
+    Parameters
+    ----------
+    duration
+        The duration.
+    name
+        The parameter's name, for messages.
+
+    Returns
+    -------
+    int
+        Microseconds, at least 1.
 
     Raises
     ------
     ConfigError
-        If the text is not such a duration, is zero or is longer than
-        :data:`MAX_DURATION` (100 years).
+        If the text is not such a duration, the duration is not longer than zero or is
+        longer than :data:`MAX_DURATION` (100 years).
 
     Examples
     --------
+    >>> from datetime import timedelta
     >>> from sensorframe.features.config import parse_duration_us
-    >>> parse_duration_us("1h30m")
+    >>> parse_duration_us("1h30m"), parse_duration_us("90min"), parse_duration_us("1.5h")
+    (5400000000, 5400000000, 5400000000)
+    >>> parse_duration_us(timedelta(minutes=90))
     5400000000
     """
-    if not isinstance(text, str) or not _DURATION.match(text):
+    if isinstance(duration, timedelta):
+        total = Fraction(duration // timedelta(microseconds=1))
+    elif isinstance(duration, str) and _DURATION.match(duration):
+        total = sum(
+            (Fraction(number) * _US_PER_UNIT[unit] for number, unit in _PART.findall(duration)),
+            start=Fraction(0),
+        )
+    else:
         msg = (
-            f"a window must be a positive row count or a duration like '30m', '1h', "
-            f"'1d12h' (units ns, us, ms, s, m, h, d, w), got {text!r}"
+            f"`{name}` must be a timedelta or a duration like '30m', '90min', '1h30m', "
+            f"'1.5h' (units ns, us, ms, s, m or min, h, d, w), got {duration!r}"
         )
         raise ConfigError(msg)
-    total_ns = 0
-    for number, unit in _PART.findall(text):
-        total_ns += int(number) * (1 if unit == "ns" else 1_000 * _US_PER_UNIT[unit])
-    if total_ns <= 0:
-        msg = f"a duration window must be longer than zero, got {text!r}"
+    if total <= 0:
+        msg = f"`{name}` must be a duration longer than zero, got {duration!r}"
         raise ConfigError(msg)
-    if total_ns > MAX_DURATION // timedelta(microseconds=1) * 1_000:
-        msg = f"a duration window must be at most {MAX_DURATION.days}d (100 years), got {text!r}"
+    if total > MAX_DURATION // timedelta(microseconds=1):
+        msg = f"`{name}` must be at most {MAX_DURATION.days}d (100 years), got {duration!r}"
         raise ConfigError(msg)
-    return -(-total_ns // 1_000)  # ceil to whole microseconds
+    return -(-total.numerator // total.denominator)  # ceil to whole microseconds
+
+
+def duration_text(micros: int) -> str:
+    """
+    Write a duration in microseconds in the duration grammar, largest units first.
+
+    Examples
+    --------
+    >>> from sensorframe.features.config import duration_text
+    >>> duration_text(5_400_000_000), duration_text(1_500)
+    ('1h30m', '1ms500us')
+    """
+    parts = []
+    for unit in ("d", "h", "m", "s", "ms", "us"):
+        count, micros = divmod(micros, int(_US_PER_UNIT[unit]))
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
 
 
 def check_count(
@@ -170,19 +220,30 @@ def check_spectral(
         raise error(msg)
 
 
-def _check_windows(name: str, windows: tuple[int | str, ...], *, durations: bool) -> None:
+def _check_windows(
+    name: str, windows: tuple[int | str | timedelta, ...], *, durations: bool
+) -> tuple[int | str, ...]:
+    """Validate the windows; durations given as ``timedelta`` become duration text."""
+    out: list[int | str] = []
+    lengths: list[object] = []
     for w in windows:
-        if isinstance(w, str) and durations:
-            parse_duration_us(w)
-        elif isinstance(w, bool) or not isinstance(w, int) or not 2 <= w <= MAX_ROWS:
+        if isinstance(w, str | timedelta) and durations:
+            micros = parse_duration_us(w, name=name)
+            out.append(duration_text(micros) if isinstance(w, timedelta) else w)
+            lengths.append(timedelta(microseconds=micros))
+            continue
+        if isinstance(w, bool) or not isinstance(w, int) or not 2 <= w <= MAX_ROWS:
             allowed = f"a row count from 2 to {MAX_ROWS:_}" + (
                 " or a duration string" if durations else ""
             )
             msg = f"every entry of `{name}` must be {allowed}, got {w!r}"
             raise ConfigError(msg)
-    if len(set(windows)) != len(windows):
+        out.append(w)
+        lengths.append(w)
+    if len(set(lengths)) != len(lengths):
         msg = f"`{name}` has duplicate entries: {list(windows)}"
         raise ConfigError(msg)
+    return tuple(out)
 
 
 def _check_periods(name: str, periods: tuple[int, ...]) -> None:
@@ -200,6 +261,12 @@ class FeatureConfig:
     """
     Which features :func:`~sensorframe.features.engineer_features` computes.
 
+    Feature groups are opt-in: a group is computed only when its field asks for it, so
+    ``FeatureConfig(rolling_windows=[6], rolling_stats=["mean"])`` is the one feature
+    ``rolling_6_mean``. :meth:`default` is the set of 60 features that ``FeatureConfig()``
+    meant before sensorframe 0.2.0, :meth:`minimal` a small one, and :meth:`from_names`
+    the config that computes features named as :func:`feature_names` names them.
+
     Every feature uses trailing windows (readings at or before the row only) and is
     null where the history it needs is absent; nothing is zero-filled. Sequences may be
     given as lists; they are stored as tuples so the config stays hashable.
@@ -207,13 +274,15 @@ class FeatureConfig:
     Parameters
     ----------
     rolling_windows
-        Window lengths for ``rolling_{w}_{stat}``: row counts (>= 2) or fixed durations
-        such as ``"1h"`` (windows ``(t - w, t]``, which suit irregular sampling).
-        Every row count, period, span and step of this config is at most
-        :data:`MAX_ROWS` (10**9), a duration at most :data:`MAX_DURATION` (100 years).
+        Window lengths for ``rolling_{w}_{stat}``: row counts (>= 2) or fixed durations,
+        as a ``timedelta`` or text such as ``"1h"``, ``"90min"``, ``"1.5h"`` (windows
+        ``(t - w, t]``, which suit irregular sampling; a ``timedelta`` is stored as its
+        text, ``timedelta(minutes=90)`` as ``"1h30m"``). Every row count, period, span
+        and step of this config is at most :data:`MAX_ROWS` (10**9), a duration at most
+        :data:`MAX_DURATION` (100 years).
     rolling_stats
         Statistics of each rolling window: ``mean``, ``std`` (ddof=1), ``min``, ``max``,
-        ``median`` and ``range`` (max - min).
+        ``median`` and ``range`` (max - min); all six unless given.
     lags
         Periods k for ``lag_{k}``, the reading k rows back.
     diffs
@@ -222,7 +291,8 @@ class FeatureConfig:
         Whether to compute ``pct_change``, ``rate_of_change`` (per second) and
         ``acceleration`` (per second squared).
     ewm_span
-        Span of ``ewm_mean`` and ``ewm_std`` (adjust=False); None turns them off.
+        Span of ``ewm_mean`` and ``ewm_std`` (adjust=False); None (the default) turns
+        them off.
     expanding
         Whether to compute ``expanding_mean`` and ``expanding_std``.
     volatility_windows
@@ -243,9 +313,13 @@ class FeatureConfig:
         Whether to add sin/cos encodings of hour, day of week and month.
     timezone
         IANA time zone of the calendar features.
-    min_periods
+    min_samples
         Fewest non-null readings a rolling or volatility window needs; None means the
         whole window (and for a duration window, history spanning the whole duration).
+
+        .. versionchanged:: 0.2.0
+            Renamed from ``min_periods``, as Polars 1.21 renamed it; the old keyword
+            still works, with a ``DeprecationWarning``.
 
     Raises
     ------
@@ -254,31 +328,32 @@ class FeatureConfig:
 
     Examples
     --------
-    >>> cfg = sf.features.FeatureConfig(rolling_windows=[6, "1h"], spectral=False)
-    >>> cfg.rolling_windows
+    >>> sf.features.feature_names(sf.FeatureConfig(rolling_windows=[6], rolling_stats=["mean"]))
+    ['rolling_6_mean']
+    >>> sf.FeatureConfig(rolling_windows=[6, "1h"]).rolling_windows
     (6, '1h')
-    >>> len(sf.features.feature_names(sf.features.FeatureConfig())) >= 40
-    True
+    >>> len(sf.features.feature_names(sf.FeatureConfig.default()))
+    60
     """
 
-    rolling_windows: tuple[int | str, ...] = (3, 6, 12, 24)
+    rolling_windows: tuple[int | str, ...] = ()
     rolling_stats: tuple[RollingStat, ...] = ROLLING_STATS
-    lags: tuple[int, ...] = (1, 2, 3, 6, 12)
-    diffs: tuple[int, ...] = (1, 2)
-    pct_change: bool = True
-    rate_of_change: bool = True
-    acceleration: bool = True
-    ewm_span: float | None = 12
-    expanding: bool = True
-    volatility_windows: tuple[int, ...] = (6, 12, 24)
-    spectral: bool = True
+    lags: tuple[int, ...] = ()
+    diffs: tuple[int, ...] = ()
+    pct_change: bool = False
+    rate_of_change: bool = False
+    acceleration: bool = False
+    ewm_span: float | None = None
+    expanding: bool = False
+    volatility_windows: tuple[int, ...] = ()
+    spectral: bool = False
     spectral_window: int = 64
     spectral_top_k: int = 3
     spectral_step: int = 1
-    calendar: bool = True
-    cyclical: bool = True
+    calendar: bool = False
+    cyclical: bool = False
     timezone: str = "UTC"
-    min_periods: int | None = None
+    min_samples: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("rolling_windows", "rolling_stats", "lags", "diffs", "volatility_windows"):
@@ -287,7 +362,8 @@ class FeatureConfig:
                 msg = f"`{name}` must be a sequence, got {value!r}"
                 raise ConfigError(msg)
             object.__setattr__(self, name, tuple(value))
-        _check_windows("rolling_windows", self.rolling_windows, durations=True)
+        windows = _check_windows("rolling_windows", self.rolling_windows, durations=True)
+        object.__setattr__(self, "rolling_windows", windows)
         _check_windows("volatility_windows", self.volatility_windows, durations=False)
         _check_periods("lags", self.lags)
         _check_periods("diffs", self.diffs)
@@ -298,15 +374,7 @@ class FeatureConfig:
         if len(set(self.rolling_stats)) != len(self.rolling_stats):
             msg = f"`rolling_stats` has duplicate entries: {list(self.rolling_stats)}"
             raise ConfigError(msg)
-        for name in (
-            "pct_change",
-            "rate_of_change",
-            "acceleration",
-            "expanding",
-            "spectral",
-            "calendar",
-            "cyclical",
-        ):
+        for name in _FLAGS:
             if not isinstance(getattr(self, name), bool):
                 msg = f"`{name}` must be True or False, got {getattr(self, name)!r}"
                 raise ConfigError(msg)
@@ -318,8 +386,8 @@ class FeatureConfig:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
             msg = f"`timezone` must be an IANA time zone, got {self.timezone!r}"
             raise ConfigError(msg) from exc
-        if self.min_periods is not None:
-            check_count("min_periods", self.min_periods, error=ConfigError)
+        if self.min_samples is not None:
+            check_count("min_samples", self.min_samples, error=ConfigError)
 
     def _check_spectral(self) -> None:
         check_spectral(
@@ -329,6 +397,164 @@ class FeatureConfig:
             prefix="spectral_",
             error=ConfigError,
         )
+
+    @classmethod
+    def default(cls, **changes: Any) -> FeatureConfig:
+        """
+        Return the default set of 60 features (what ``FeatureConfig()`` was before 0.2.0).
+
+        Rolling mean, std, min, max, median and range over 3, 6, 12 and 24 rows; lags
+        1, 2, 3, 6 and 12; differences 1 and 2; pct change, rate of change and
+        acceleration; EWM mean and std of span 12; expanding mean and std; volatility
+        over 6, 12 and 24 rows; spectral features over 64 rows (top 3 bins); calendar
+        and cyclical features.
+
+        Parameters
+        ----------
+        **changes
+            Fields to set otherwise, as in :func:`dataclasses.replace`.
+
+        Examples
+        --------
+        >>> cfg = sf.FeatureConfig.default(spectral=False, timezone="Europe/Berlin")
+        >>> len(sf.features.feature_names(cfg)), cfg.timezone
+        (52, 'Europe/Berlin')
+        """
+        preset = cls(
+            rolling_windows=(3, 6, 12, 24),
+            lags=(1, 2, 3, 6, 12),
+            diffs=(1, 2),
+            pct_change=True,
+            rate_of_change=True,
+            acceleration=True,
+            ewm_span=12,
+            expanding=True,
+            volatility_windows=(6, 12, 24),
+            spectral=True,
+            calendar=True,
+            cyclical=True,
+        )
+        return replace(preset, **changes)
+
+    @classmethod
+    def minimal(cls, **changes: Any) -> FeatureConfig:
+        """
+        Return a small, fast set: rolling mean and std over 12 rows, ``lag_1``, ``diff_1``.
+
+        Parameters
+        ----------
+        **changes
+            Fields to set otherwise, as in :func:`dataclasses.replace`.
+
+        Examples
+        --------
+        >>> sf.features.feature_names(sf.FeatureConfig.minimal())
+        ['rolling_12_mean', 'rolling_12_std', 'lag_1', 'diff_1']
+        """
+        preset = cls(rolling_windows=(12,), rolling_stats=("mean", "std"), lags=(1,), diffs=(1,))
+        return replace(preset, **changes)
+
+    @classmethod
+    def from_names(
+        cls, names: Iterable[str], *, base: FeatureConfig | None = None
+    ) -> FeatureConfig:
+        """
+        Build the config that computes the named features (and what they need).
+
+        Names are those of :func:`feature_names` (``rolling_12_mean``, ``rolling_1h_std``,
+        ``lag_3``, ``ewm_mean``, ``fft_amp_2``, ``hour_sin`` ...). A group's other features
+        may be selected too (``rolling_6_std`` with ``rolling_12_mean`` also selects
+        ``rolling_6_mean`` and ``rolling_12_std``); ``engineer_features(...,
+        features=names)`` computes and returns the named ones only.
+
+        Parameters
+        ----------
+        names
+            Feature names.
+        base
+            Options kept from this config: EWM span (12 when it has none), spectral window
+            and step, time zone and `min_samples`; its selected features are not kept.
+
+        Returns
+        -------
+        FeatureConfig
+            The config.
+
+        Raises
+        ------
+        UnknownFeatureError
+            If a name is no feature's name; the message lists close matches.
+
+        Examples
+        --------
+        >>> cfg = sf.FeatureConfig.from_names(["rolling_12_mean", "lag_1"])
+        >>> sf.features.feature_names(cfg)
+        ['rolling_12_mean', 'lag_1']
+        """
+        base = base if base is not None else cls()
+        windows: dict[int | str, None] = {}
+        stats: dict[RollingStat, None] = {}
+        groups: dict[str, dict[int, None]] = {"lags": {}, "diffs": {}, "volatility_windows": {}}
+        flags: set[str] = set()
+        top_k = 0
+        for name in names:
+            if not isinstance(name, str):
+                msg = f"feature names must be str, got {name!r}"
+                raise UnknownFeatureError(msg)
+            rolling = _ROLLING_NAME.match(name)
+            if rolling and not (rolling["window"].isdigit() or _DURATION.match(rolling["window"])):
+                rolling = None
+            counted = _COUNTED_NAME.match(name)
+            fft = _FFT_NAME.match(name)
+            if rolling:
+                w = rolling["window"]
+                windows[int(w) if w.isdigit() else w] = None
+                stats[rolling["stat"]] = None  # type: ignore[index]
+            elif counted:
+                groups[_COUNTED_FIELDS[counted["kind"]]][int(counted["k"])] = None
+            elif fft:
+                flags.add("spectral")
+                top_k = max(top_k, int(fft["i"]))
+            elif name in _NAME_FLAGS:
+                flags.add(_NAME_FLAGS[name])
+            else:
+                close = difflib.get_close_matches(name, _KNOWN_NAMES, n=3, cutoff=0.6)
+                hint = f"; did you mean {close}?" if close else ""
+                msg = (
+                    f"unknown feature {name!r}{hint} (names look like rolling_12_mean, "
+                    f"rolling_1h_std, lag_1, diff_2, volatility_6, ewm_mean, fft_amp_1, hour_sin)"
+                )
+                raise UnknownFeatureError(msg)
+        return replace(
+            base,
+            rolling_windows=tuple(windows),
+            rolling_stats=tuple(s for s in ROLLING_STATS if s in stats) or ROLLING_STATS,
+            lags=tuple(groups["lags"]),
+            diffs=tuple(groups["diffs"]),
+            volatility_windows=tuple(groups["volatility_windows"]),
+            ewm_span=(base.ewm_span or 12) if "ewm" in flags else None,
+            spectral_top_k=top_k or base.spectral_top_k,
+            **{flag: flag in flags for flag in _FLAGS},  # type: ignore[arg-type]
+        )
+
+
+FeatureConfig.__init__ = deprecate_renamed_keyword(  # type: ignore[method-assign]
+    "min_periods", "min_samples", version="0.2.0"
+)(FeatureConfig.__init__)
+
+_FLAGS = (
+    "pct_change",
+    "rate_of_change",
+    "acceleration",
+    "expanding",
+    "spectral",
+    "calendar",
+    "cyclical",
+)
+_ROLLING_NAME = re.compile(r"^rolling_(?P<window>.+)_(?P<stat>mean|std|min|max|median|range)$")
+_COUNTED_NAME = re.compile(r"^(?P<kind>lag|diff|volatility)_(?P<k>[1-9]\d*)$")
+_COUNTED_FIELDS = {"lag": "lags", "diff": "diffs", "volatility": "volatility_windows"}
+_FFT_NAME = re.compile(r"^fft_(?:freq|amp)_(?P<i>[1-9]\d*)$")
 
 
 def spectral_names(top_k: int) -> list[str]:
@@ -346,7 +572,7 @@ def feature_names(config: FeatureConfig | None = None) -> list[str]:
     Parameters
     ----------
     config
-        The feature config; the default :class:`FeatureConfig` when None.
+        The feature config; :meth:`FeatureConfig.default` when None.
 
     Returns
     -------
@@ -355,15 +581,11 @@ def feature_names(config: FeatureConfig | None = None) -> list[str]:
 
     Examples
     --------
-    >>> cfg = sf.features.FeatureConfig(
-    ...     rolling_windows=[3], rolling_stats=["mean"], lags=[1], diffs=[], pct_change=False,
-    ...     rate_of_change=False, acceleration=False, ewm_span=None, expanding=False,
-    ...     volatility_windows=[], spectral=False, calendar=False, cyclical=False,
-    ... )
+    >>> cfg = sf.features.FeatureConfig(rolling_windows=[3], rolling_stats=["mean"], lags=[1])
     >>> sf.features.feature_names(cfg)
     ['rolling_3_mean', 'lag_1']
     """
-    cfg = config if config is not None else FeatureConfig()
+    cfg = config if config is not None else FeatureConfig.default()
     names = [f"rolling_{w}_{s}" for w in cfg.rolling_windows for s in cfg.rolling_stats]
     names += [f"lag_{k}" for k in cfg.lags]
     names += [f"diff_{k}" for k in cfg.diffs]
@@ -382,3 +604,19 @@ def feature_names(config: FeatureConfig | None = None) -> list[str]:
     if cfg.cyclical:
         names += list(CYCLICAL_NAMES)
     return names
+
+
+_NAME_FLAGS = {
+    "pct_change": "pct_change",
+    "rate_of_change": "rate_of_change",
+    "acceleration": "acceleration",
+    "ewm_mean": "ewm",
+    "ewm_std": "ewm",
+    "expanding_mean": "expanding",
+    "expanding_std": "expanding",
+    "spectral_energy": "spectral",
+    "spectral_entropy": "spectral",
+    **dict.fromkeys(CALENDAR_NAMES, "calendar"),
+    **dict.fromkeys(CYCLICAL_NAMES, "cyclical"),
+}
+_KNOWN_NAMES = feature_names(FeatureConfig.default())

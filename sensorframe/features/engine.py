@@ -19,7 +19,10 @@ themselves run on the in-memory engine, whatever engine collects the query):
   on the whole column with the same warm-up mask.
 * Everything that carries state along the column runs per sensor with ``.over`` on
   the sorted sensor number: EWM and expanding statistics, duration windows, and
-  windows with `min_periods`. Spectral features run in batched NumPy.
+  windows with `min_samples`. Spectral features run in batched NumPy.
+* Only the requested features are built (``features=``), from only the requested
+  sensors' rows (``sensors=``): the filter runs before the collect, so it reaches a
+  Parquet or Delta scan.
 
 So every feature of a sensor at time t depends, bit for bit, on that sensor's readings
 at or before t only.
@@ -27,6 +30,7 @@ at or before t only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING
@@ -34,7 +38,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from sensorframe.errors import InvalidTypeError
+from sensorframe._utils import preview
+from sensorframe.errors import (
+    ConfigError,
+    InvalidParameterError,
+    InvalidTypeError,
+    UnknownSensorError,
+)
 from sensorframe.features import temporal
 from sensorframe.features._blocks import BLOCK_STATS, block_windows
 from sensorframe.features._order import sensor_ranges, sort_rows, with_positions
@@ -81,24 +91,26 @@ def _by_sensor(expr: pl.Expr) -> pl.Expr:
 
 
 def _block_requests(
-    cfg: FeatureConfig,
+    cfg: FeatureConfig, names: Sequence[str]
 ) -> tuple[list[tuple[str, int, str]], list[tuple[str, int, str]]]:
-    """Row-count windows computed from blocks: (of the readings, of pct change)."""
-    if cfg.min_periods is not None:
+    """Row-count windows in `names` computed from blocks: (of the readings, of pct change)."""
+    if cfg.min_samples is not None:
         return [], []
+    wanted = set(names)
     rolling: list[tuple[str, int, str]] = [
         (f"rolling_{w}_{stat}", w, str(stat))
         for w in cfg.rolling_windows
         for stat in cfg.rolling_stats
-        if isinstance(w, int) and stat in BLOCK_STATS
+        if isinstance(w, int) and stat in BLOCK_STATS and f"rolling_{w}_{stat}" in wanted
     ]
-    return rolling, [(f"volatility_{w}", w, "std") for w in cfg.volatility_windows]
+    pct = [(f"volatility_{w}", w, "std") for w in cfg.volatility_windows]
+    return rolling, [r for r in pct if r[0] in wanted]
 
 
-def _feature_exprs(cfg: FeatureConfig) -> dict[str, pl.Expr]:
+def _feature_exprs(cfg: FeatureConfig, names: Sequence[str]) -> dict[str, pl.Expr]:
     x = pl.col(VALUE)
     row = pl.col(_ROW)
-    mp = cfg.min_periods
+    mp = cfg.min_samples
 
     def after(expr: pl.Expr, rows_back: int) -> pl.Expr:
         """Null the rows whose window would reach into the previous sensor."""
@@ -107,12 +119,12 @@ def _feature_exprs(cfg: FeatureConfig) -> dict[str, pl.Expr]:
     exprs: dict[str, pl.Expr] = {}
     for w in cfg.rolling_windows:
         for stat in cfg.rolling_stats:
-            e = _by_sensor(rolling_stat(x, window=w, stat=stat, min_periods=mp, by=TIME))
+            e = _by_sensor(rolling_stat(x, window=w, stat=stat, min_samples=mp, by=TIME))
             exprs[f"rolling_{w}_{stat}"] = e  # replaced below for windows made of blocks
     for k in cfg.lags:
-        exprs[f"lag_{k}"] = after(temporal.lag(x, k), k)
+        exprs[f"lag_{k}"] = after(temporal.lag(x, n=k), k)
     for k in cfg.diffs:
-        exprs[f"diff_{k}"] = after(temporal.diff(x, k), k)
+        exprs[f"diff_{k}"] = after(temporal.diff(x, n=k), k)
     if cfg.pct_change:
         exprs["pct_change"] = pl.col(_PCT)
     if cfg.rate_of_change:
@@ -126,9 +138,9 @@ def _feature_exprs(cfg: FeatureConfig) -> dict[str, pl.Expr]:
         exprs["expanding_mean"] = _by_sensor(temporal.expanding_mean(x))
         exprs["expanding_std"] = _by_sensor(temporal.expanding_std(x))
     for w in cfg.volatility_windows:
-        e = rolling_stat(pl.col(_PCT), window=w, stat="std", min_periods=mp)
+        e = rolling_stat(pl.col(_PCT), window=w, stat="std", min_samples=mp)
         exprs[f"volatility_{w}"] = _by_sensor(e)
-    rolling_blocks, pct_blocks = _block_requests(cfg)
+    rolling_blocks, pct_blocks = _block_requests(cfg, names)
     for name, _, _ in rolling_blocks + pct_blocks:
         exprs[name] = pl.col(name)  # added to the frame by `block_windows`
     if cfg.spectral:
@@ -145,32 +157,59 @@ def _feature_exprs(cfg: FeatureConfig) -> dict[str, pl.Expr]:
     return exprs
 
 
-def engineer_features(frame: FrameInput, config: FeatureConfig | None = None) -> pl.LazyFrame:
+def engineer_features(
+    frame: FrameInput,
+    config: FeatureConfig | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    sensors: str | Sequence[str] | None = None,
+) -> pl.LazyFrame:
     """
-    Compute every feature of `config` for all sensors, in one lazy query.
+    Compute the features of `config` (or the named `features`) for the sensors.
 
     Features at a row use that sensor's readings at or before the row only, in
-    timestamp order; absent history is null, never zero. Definitions are those of the
-    expression functions (:func:`rolling_stat`, :func:`lag`, :func:`pct_change`,
-    :func:`ewm_mean` ...) applied per sensor, and of :mod:`sensorframe.features.spectral`.
+    timestamp order (the rows are sorted for you); absent history is null, never zero.
+    Definitions are those of the expression functions (:func:`rolling_stat`,
+    :func:`lag`, :func:`pct_change`, :func:`ewm_mean` ...) applied per sensor, and of
+    :mod:`sensorframe.features.spectral`.
 
     Parameters
     ----------
     frame
         Anything :func:`sensorframe.scan` accepts; extra columns are dropped.
     config
-        The features to compute; the default :class:`FeatureConfig` when None.
+        The features to compute; :meth:`FeatureConfig.default` (60 features) when None
+        and `features` is not given. With `features`, only its options (EWM span,
+        spectral window and step, time zone, `min_samples`) are used.
+    features
+        Names of the features to compute and return, in this order (as
+        :func:`feature_names` names them: ``["rolling_12_mean", "lag_1"]``); see
+        :meth:`FeatureConfig.from_names`.
+    sensors
+        Compute these sensors only (a sensor id or a sequence of them); all when None.
 
     Returns
     -------
     LazyFrame
-        ``sensor_id``, ``timestamp``, ``value`` and then one column per name of
-        :func:`feature_names`, sorted by (sensor, time).
+        ``sensor_id``, ``timestamp``, ``value`` and then one column per feature, sorted
+        by (sensor, time). The schema is known at once; the work runs, as one eager
+        computation, when the frame is collected. Filters and selections applied to it
+        afterwards do not reach that computation: pass `sensors` and `features` to
+        compute less.
 
     Raises
     ------
     InvalidTypeError
-        If `config` is not a :class:`FeatureConfig` (a dict of options is not one).
+        If `config` is not a :class:`FeatureConfig` (a dict of options is not one), or
+        `features` / `sensors` are not names.
+    ConfigError
+        If `config` selects no feature (groups are opt-in since 0.2.0, so
+        ``FeatureConfig()`` selects none: :meth:`FeatureConfig.default` is the former
+        default set).
+    UnknownFeatureError
+        If a name of `features` is no feature's name (the message lists close matches).
+    UnknownSensorError
+        When collected, if a sensor of `sensors` has no readings in `frame`.
 
     Notes
     -----
@@ -191,38 +230,84 @@ def engineer_features(frame: FrameInput, config: FeatureConfig | None = None) ->
     ...         "value": [1.0, 2.0, 4.0, 5.0],
     ...     }
     ... )
-    >>> cfg = sf.features.FeatureConfig(
-    ...     rolling_windows=[2], rolling_stats=["mean"], lags=[1], diffs=[], pct_change=False,
-    ...     rate_of_change=True, acceleration=False, ewm_span=None, expanding=False,
-    ...     volatility_windows=[], spectral=False, calendar=False, cyclical=False,
-    ... )
+    >>> cfg = sf.FeatureConfig(rolling_windows=[2], rolling_stats=["mean"], lags=[1])
     >>> sf.features.engineer_features(df, cfg).collect()
-    shape: (4, 6)
-    ┌───────────┬─────────────────────────┬───────┬────────────────┬───────┬────────────────┐
-    │ sensor_id ┆ timestamp               ┆ value ┆ rolling_2_mean ┆ lag_1 ┆ rate_of_change │
-    │ ---       ┆ ---                     ┆ ---   ┆ ---            ┆ ---   ┆ ---            │
-    │ str       ┆ datetime[μs, UTC]       ┆ f64   ┆ f64            ┆ f64   ┆ f64            │
-    ╞═══════════╪═════════════════════════╪═══════╪════════════════╪═══════╪════════════════╡
-    │ a         ┆ 2026-01-01 00:00:00 UTC ┆ 1.0   ┆ null           ┆ null  ┆ null           │
-    │ a         ┆ 2026-01-01 00:01:00 UTC ┆ 2.0   ┆ 1.5            ┆ 1.0   ┆ 0.016667       │
-    │ a         ┆ 2026-01-01 00:02:00 UTC ┆ 4.0   ┆ 3.0            ┆ 2.0   ┆ 0.033333       │
-    │ b         ┆ 2026-01-01 00:00:00 UTC ┆ 5.0   ┆ null           ┆ null  ┆ null           │
-    └───────────┴─────────────────────────┴───────┴────────────────┴───────┴────────────────┘
+    shape: (4, 5)
+    ┌───────────┬─────────────────────────┬───────┬────────────────┬───────┐
+    │ sensor_id ┆ timestamp               ┆ value ┆ rolling_2_mean ┆ lag_1 │
+    │ ---       ┆ ---                     ┆ ---   ┆ ---            ┆ ---   │
+    │ str       ┆ datetime[μs, UTC]       ┆ f64   ┆ f64            ┆ f64   │
+    ╞═══════════╪═════════════════════════╪═══════╪════════════════╪═══════╡
+    │ a         ┆ 2026-01-01 00:00:00 UTC ┆ 1.0   ┆ null           ┆ null  │
+    │ a         ┆ 2026-01-01 00:01:00 UTC ┆ 2.0   ┆ 1.5            ┆ 1.0   │
+    │ a         ┆ 2026-01-01 00:02:00 UTC ┆ 4.0   ┆ 3.0            ┆ 2.0   │
+    │ b         ┆ 2026-01-01 00:00:00 UTC ┆ 5.0   ┆ null           ┆ null  │
+    └───────────┴─────────────────────────┴───────┴────────────────┴───────┘
+    >>> sf.engineer_features(df, features=["rate_of_change"], sensors="a").collect()
+    shape: (3, 4)
+    ┌───────────┬─────────────────────────┬───────┬────────────────┐
+    │ sensor_id ┆ timestamp               ┆ value ┆ rate_of_change │
+    │ ---       ┆ ---                     ┆ ---   ┆ ---            │
+    │ str       ┆ datetime[μs, UTC]       ┆ f64   ┆ f64            │
+    ╞═══════════╪═════════════════════════╪═══════╪════════════════╡
+    │ a         ┆ 2026-01-01 00:00:00 UTC ┆ 1.0   ┆ null           │
+    │ a         ┆ 2026-01-01 00:01:00 UTC ┆ 2.0   ┆ 0.016667       │
+    │ a         ┆ 2026-01-01 00:02:00 UTC ┆ 4.0   ┆ 0.033333       │
+    └───────────┴─────────────────────────┴───────┴────────────────┘
     """
-    cfg = config if config is not None else FeatureConfig()
-    if not isinstance(cfg, FeatureConfig):
+    if config is not None and not isinstance(config, FeatureConfig):
         msg = (
-            f"`config` must be a FeatureConfig, got {type(cfg).__name__} "
+            f"`config` must be a FeatureConfig, got {type(config).__name__} "
             "(for a dict of options: FeatureConfig(**options))"
         )
         raise InvalidTypeError(msg)
+    if features is None:
+        cfg = config if config is not None else FeatureConfig.default()
+        names = feature_names(cfg)
+        if not names:
+            msg = (
+                "the FeatureConfig selects no feature: groups are opt-in since sensorframe "
+                "0.2.0, so FeatureConfig() selects none; FeatureConfig.default() is the "
+                "former default set of 60, or name the groups (rolling_windows=[6], "
+                "lags=[1], ...) or the features (features=['rolling_6_mean', 'lag_1'])"
+            )
+            raise ConfigError(msg)
+    else:
+        names = _names("features", features)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            msg = f"`features` names {preview(twice)} twice or more; name each feature once"
+            raise InvalidParameterError(msg)
+        if not names:
+            msg = "`features` is empty: name at least one feature, e.g. ['lag_1']"
+            raise ConfigError(msg)
+        cfg = FeatureConfig.from_names(names, base=config)
     lf = scan(frame).select(SENSOR, TIME, VALUE)
+    wanted = None if sensors is None else _names("sensors", sensors)
+    if wanted is not None:
+        lf = lf.filter(pl.col(SENSOR).is_in(wanted))
     empty = pl.DataFrame(schema=lf.collect_schema())
-    schema = _features(_indexed(empty, np.array([], dtype=np.int64)).lazy(), cfg).collect_schema()
-    return pl.defer(partial(_compute, lf, cfg=cfg), schema=dict(schema))
+    indexed = _indexed(empty, np.array([], dtype=np.int64)).lazy()
+    schema = _features(indexed, cfg, names).collect_schema()
+    run = partial(_compute, lf, cfg=cfg, names=names, sensors=wanted)
+    return pl.defer(run, schema=dict(schema))
 
 
-def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
+def _names(name: str, value: str | Sequence[str]) -> list[str]:
+    """Return a name or a sequence of names as a list; refuse anything else."""
+    if name == "sensors" and isinstance(value, str):
+        return [value]
+    items = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
+    if items is None or not all(isinstance(v, str) for v in items):
+        kind = "a sensor id or a sequence of them" if name == "sensors" else "a list of names"
+        msg = f"`{name}` must be {kind}, got {value!r}"
+        raise InvalidTypeError(msg)
+    return items
+
+
+def _compute(
+    lf: pl.LazyFrame, *, cfg: FeatureConfig, names: list[str], sensors: list[str] | None
+) -> pl.DataFrame:
     """
     Sort (unless in order) and compute the features of a whole canonical frame.
 
@@ -239,7 +324,13 @@ def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
     few MB that the allocator hands back to the next slice, instead of a GB of fresh
     pages (``bench_features.py``, 16-column set on 10 M sorted rows: 0.94 s -> 0.79 s).
     """
-    ordered = sort_rows(lf.collect(engine="in-memory"))
+    rows = lf.collect(engine="in-memory")
+    if sensors is not None:
+        absent = sorted(set(sensors) - set(rows.get_column(SENSOR).unique().to_list()))
+        if absent:
+            msg = f"no readings of sensor(s) {preview(absent)} in the frame"
+            raise UnknownSensorError(msg)
+    ordered = sort_rows(rows)
     bounds = np.concatenate([[0], np.cumsum(ordered.lengths)])  # sensor i: bounds[i:i+2]
     ranges = sensor_ranges(ordered.lengths, _SLICE_ROWS)
     threads = 1 if len(ranges) > 1 else None  # spectral: slices already use every core
@@ -247,7 +338,7 @@ def _compute(lf: pl.LazyFrame, *, cfg: FeatureConfig) -> pl.DataFrame:
     def run(first: int, end: int) -> pl.DataFrame:
         rows = ordered.rows(int(bounds[first]), int(bounds[end] - bounds[first]))
         frame = _indexed(rows, ordered.lengths[first:end]).lazy()
-        return _features(frame, cfg, spectral_threads=threads).collect(engine="in-memory")
+        return _features(frame, cfg, names, spectral_threads=threads).collect(engine="in-memory")
 
     if len(ranges) <= 1:
         return run(0, len(ordered.lengths))
@@ -262,25 +353,27 @@ def _indexed(rows: pl.DataFrame, lengths: np.ndarray) -> pl.DataFrame:
 
 
 def _features(
-    lf: pl.LazyFrame, cfg: FeatureConfig, *, spectral_threads: int | None = None
+    lf: pl.LazyFrame,
+    cfg: FeatureConfig,
+    names: Sequence[str],
+    *,
+    spectral_threads: int | None = None,
 ) -> pl.LazyFrame:
     """
-    Add the features of `cfg` to a sorted frame with group number and row position.
+    Add the features `names` of `cfg` to a sorted frame with group number and row position.
 
     `spectral_threads` is 1 when slices already run on a thread per core (the spectral
     batches then stay in the thread that runs the slice; ~15% faster than their own
     threads on 10 M rows), None for one thread per core.
     """
-    need_pct = cfg.pct_change or bool(cfg.volatility_windows)
-    if need_pct:
+    if any(n == "pct_change" or n.startswith("volatility_") for n in names):
         lf = lf.with_columns(
             pl.when(pl.col(_ROW) >= 1).then(temporal.pct_change(VALUE)).alias(_PCT)
         )
-    if cfg.spectral:
+    if set(names) & set(spectral_names(cfg.spectral_top_k)):
         lf = lf.with_columns(_spectral_expr(cfg, spectral_threads))
-    rolling_blocks, pct_blocks = _block_requests(cfg)
+    rolling_blocks, pct_blocks = _block_requests(cfg, names)
     lf = block_windows(lf, VALUE, rolling_blocks, row=_ROW, prefix="__sf_x")
     lf = block_windows(lf, _PCT, pct_blocks, row=_ROW, prefix="__sf_p")
-    exprs = _feature_exprs(cfg)
-    names = feature_names(cfg)
+    exprs = _feature_exprs(cfg, names)
     return lf.select(SENSOR, TIME, VALUE, *(exprs[name].alias(name) for name in names))

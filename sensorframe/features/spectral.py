@@ -281,6 +281,12 @@ def spectral_features(
     ``.struct.unnest()`` to get the columns (see the module docstring for definitions).
     :func:`engineer_features` computes the same without a Python call per sensor.
 
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
     >>> df = pl.DataFrame({"value": [0.0, 1.0, 0.0, -1.0, 0.0]})

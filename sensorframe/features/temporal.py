@@ -1,9 +1,10 @@
 """
 Lags, differences, rates, exponentially weighted and expanding statistics, volatility.
 
-Each function returns a ``pl.Expr`` over the rows in order; apply ``.over("sensor_id")``
-on a frame sorted by (sensor, time) to compute them per sensor. Absent history is null,
-never zero.
+Each function returns a ``pl.Expr`` over the rows in the frame's order: apply
+``.over("sensor_id")`` on a frame sorted by time within each sensor (on unsorted rows the
+results are silently wrong), or use :func:`sensorframe.engineer_features`, which sorts
+for you. Absent history is null, never zero.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe._utils import parse_into_expr
+from sensorframe.features._deprecation import deprecate_positional, deprecate_renamed_keyword
 from sensorframe.features.config import check_count, check_span
 from sensorframe.features.rolling import rolling_stat
 from sensorframe.frame import TIME
@@ -38,28 +40,48 @@ PCT_CHANGE_EPS = 1e-10
 """``pct_change`` is null where the previous reading's magnitude is below this."""
 
 
-def lag(column: IntoExpr, n: int = 1) -> pl.Expr:
+@deprecate_positional(allowed=1, version="0.2.0")
+def lag(column: IntoExpr, *, n: int = 1) -> pl.Expr:
     """
     Return the reading `n` rows back, null where there is none.
 
+    .. versionchanged:: 0.2.0
+        `n` is keyword-only; ``lag(column, 2)`` still works, with a ``DeprecationWarning``.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
-    >>> df = pl.DataFrame({"value": [1.0, 2.0, 4.0]})
-    >>> df.select(sf.features.lag("value", 1)).to_series().to_list()
+    >>> df = pl.DataFrame({"t": [2, 0, 1], "value": [4.0, 1.0, 2.0]})
+    >>> df.sort("t").select(sf.features.lag("value", n=1)).to_series().to_list()
     [None, 1.0, 2.0]
     """
     check_count("n", n)
     return parse_into_expr(column).shift(n)
 
 
-def diff(column: IntoExpr, n: int = 1) -> pl.Expr:
+@deprecate_positional(allowed=1, version="0.2.0")
+def diff(column: IntoExpr, *, n: int = 1) -> pl.Expr:
     """
     Difference ``x_t - x_{t-n}``; null where either reading is absent.
 
+    .. versionchanged:: 0.2.0
+        `n` is keyword-only; ``diff(column, 2)`` still works, with a ``DeprecationWarning``.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
-    >>> df = pl.DataFrame({"value": [1.0, 2.0, 4.0]})
-    >>> df.select(sf.features.diff("value", 2)).to_series().to_list()
+    >>> df = pl.DataFrame({"t": [2, 0, 1], "value": [4.0, 1.0, 2.0]})
+    >>> df.sort("t").select(sf.features.diff("value", n=2)).to_series().to_list()
     [None, None, 3.0]
     """
     check_count("n", n)
@@ -73,6 +95,12 @@ def pct_change(column: IntoExpr) -> pl.Expr:
 
     Null where the previous reading is absent or ``|x_{t-1}| < 1e-10``, so a reading
     near zero never produces an infinite change.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
 
     Examples
     --------
@@ -97,6 +125,12 @@ def rate_of_change(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     Null at the first row, where either reading is absent, and where two readings
     share a timestamp.
 
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
     >>> from datetime import datetime
@@ -112,6 +146,12 @@ def rate_of_change(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
 def acceleration(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     """
     Change of ``rate_of_change`` divided by the seconds since the previous reading.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
 
     Examples
     --------
@@ -132,6 +172,12 @@ def ewm_mean(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     As pandas ``ewm(span=span, adjust=False, ignore_na=True).mean()``: null readings
     are skipped and the mean so far carries over their rows.
 
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
     >>> df = pl.DataFrame({"value": [1.0, None, 3.0]})
@@ -151,6 +197,12 @@ def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     Bias-corrected, over the non-null readings (a null reading's row carries the value
     so far); null until there are two readings.
 
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
     >>> df = pl.DataFrame({"value": [1.0, None, 3.0]})
@@ -165,6 +217,12 @@ def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
 def expanding_mean(column: IntoExpr) -> pl.Expr:
     """
     Mean of all non-null readings up to and including the row; null before the first.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
 
     Examples
     --------
@@ -185,6 +243,12 @@ def expanding_std(column: IntoExpr) -> pl.Expr:
     Sums are taken relative to the first reading, which keeps the usual
     sum-of-squares formula accurate when the level is large compared with the spread.
 
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
     Examples
     --------
     >>> df = pl.DataFrame({"value": [1.0, None, 3.0, 5.0]})
@@ -202,9 +266,21 @@ def expanding_std(column: IntoExpr) -> pl.Expr:
     return pl.when(n > 1).then(var.sqrt())
 
 
-def volatility(column: IntoExpr, *, window: int, min_periods: int | None = None) -> pl.Expr:
+@deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+def volatility(column: IntoExpr, *, window: int, min_samples: int | None = None) -> pl.Expr:
     """
     Compute the rolling std (ddof=1) of ``pct_change`` over `window` rows.
+
+    A window needs `min_samples` non-null changes (by default all of them).
+
+    .. versionchanged:: 0.2.0
+        `min_samples` was ``min_periods`` (as in Polars 1.21); the old keyword warns.
+
+    Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
 
     Examples
     --------
@@ -213,4 +289,4 @@ def volatility(column: IntoExpr, *, window: int, min_periods: int | None = None)
     [None, None, 0.3536, 0.3536]
     """
     check_count("window", window)
-    return rolling_stat(pct_change(column), window=window, stat="std", min_periods=min_periods)
+    return rolling_stat(pct_change(column), window=window, stat="std", min_samples=min_samples)

@@ -185,9 +185,9 @@ def reference_features(frame: pl.DataFrame, cfg: FeatureConfig) -> pl.DataFrame:
         for w in cfg.rolling_windows:
             for s in cfg.rolling_stats:
                 if isinstance(w, str):
-                    vals = rolling_duration(x, t_us, w, s, cfg.min_periods)
+                    vals = rolling_duration(x, t_us, w, s, cfg.min_samples)
                 else:
-                    vals = rolling_count(x, w, s, cfg.min_periods)
+                    vals = rolling_count(x, w, s, cfg.min_samples)
                 feats[f"rolling_{w}_{s}"] = list(vals)
         for k in cfg.lags:
             feats[f"lag_{k}"] = list(lag(x, k))
@@ -204,7 +204,7 @@ def reference_features(frame: pl.DataFrame, cfg: FeatureConfig) -> pl.DataFrame:
         feats["expanding_std"] = list(expanding(x, "std"))
         pct_arr = np.array([_nan(v) for v in pct])
         for w in cfg.volatility_windows:
-            feats[f"volatility_{w}"] = list(rolling_count(pct_arr, w, "std", cfg.min_periods))
+            feats[f"volatility_{w}"] = list(rolling_count(pct_arr, w, "std", cfg.min_samples))
         if cfg.spectral:
             spec = spectral_rows(x, cfg.spectral_window, cfg.spectral_top_k, cfg.spectral_step)
             feats.update({k: list(v) for k, v in spec.items()})

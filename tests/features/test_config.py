@@ -9,8 +9,8 @@ from sensorframe.features import FeatureConfig, feature_names
 from sensorframe.features.config import parse_duration_us
 
 
-def test_defaults() -> None:
-    cfg = FeatureConfig()
+def test_default_preset() -> None:
+    cfg = FeatureConfig.default()
     assert cfg.rolling_windows == (3, 6, 12, 24)
     assert cfg.lags == (1, 2, 3, 6, 12)
     assert cfg.diffs == (1, 2)
@@ -18,8 +18,9 @@ def test_defaults() -> None:
     assert cfg.volatility_windows == (6, 12, 24)
     assert (cfg.spectral_window, cfg.spectral_top_k, cfg.spectral_step) == (64, 3, 1)
     assert cfg.timezone == "UTC"
-    assert cfg.min_periods is None
-    assert len(feature_names(cfg)) >= 40
+    assert cfg.min_samples is None
+    assert len(feature_names(cfg)) == 60
+    assert feature_names(cfg) == feature_names()
 
 
 def test_lists_become_tuples_and_config_is_hashable() -> None:
@@ -54,7 +55,7 @@ def test_lists_become_tuples_and_config_is_hashable() -> None:
         ("spectral_top_k", 0),
         ("spectral_step", 0),
         ("timezone", "Mars/Olympus"),
-        ("min_periods", 0),
+        ("min_samples", 0),
         ("calendar", "yes"),
     ],
 )
@@ -75,7 +76,7 @@ def test_config_error_is_invalid_parameter_error() -> None:
 
 
 def test_feature_names_order() -> None:
-    cfg = FeatureConfig(
+    cfg = FeatureConfig.default(
         rolling_windows=[3, "30m"],
         rolling_stats=["mean", "range"],
         lags=[2],

@@ -14,7 +14,7 @@ from sensorframe.features import FeatureConfig, engine, engineer_features, featu
 from tests.conftest import sensor_frames, tied_readings
 from tests.features._reference import assert_features_close, reference_features
 
-SMALL = FeatureConfig(
+SMALL = FeatureConfig.default(
     rolling_windows=[2, 3, "3m"],
     lags=[1, 3],
     diffs=[1, 2],
@@ -36,7 +36,7 @@ def test_all_features_match_reference(frame: pl.DataFrame) -> None:
 
 @given(frame=sensor_frames(max_rows=40, values=tied_readings))
 def test_all_features_match_reference_with_ties_and_flat_runs(frame: pl.DataFrame) -> None:
-    cfg = FeatureConfig(
+    cfg = FeatureConfig.default(
         rolling_windows=[3, "2m"], ewm_span=2, spectral_window=7, spectral_step=2, lags=[2]
     )
     got = engineer_features(frame, cfg).collect()
@@ -45,11 +45,11 @@ def test_all_features_match_reference_with_ties_and_flat_runs(frame: pl.DataFram
 
 @given(frame=sensor_frames(max_rows=40), min_periods=st.integers(1, 3))
 def test_min_periods_matches_reference(frame: pl.DataFrame, min_periods: int) -> None:
-    cfg = FeatureConfig(
+    cfg = FeatureConfig.default(
         rolling_windows=[3, "2m"],
         volatility_windows=[3],
         spectral=False,
-        min_periods=min_periods,
+        min_samples=min_periods,
     )
     got = engineer_features(frame, cfg).collect()
     assert_features_close(got, reference_features(frame, cfg), feature_names(cfg))
@@ -58,7 +58,9 @@ def test_min_periods_matches_reference(frame: pl.DataFrame, min_periods: int) ->
 @given(frame=sensor_frames(max_rows=50))
 def test_masked_whole_column_equals_over(frame: pl.DataFrame) -> None:
     """The fast paths (whole column + warm-up mask, blocks) give what `.over` gives."""
-    cfg = FeatureConfig(rolling_windows=[2, 4], lags=[1, 2], volatility_windows=[3], spectral=False)
+    cfg = FeatureConfig.default(
+        rolling_windows=[2, 4], lags=[1, 2], volatility_windows=[3], spectral=False
+    )
     fast = engineer_features(frame, cfg).collect()
     x = pl.col("value")
     over = {
@@ -66,8 +68,8 @@ def test_masked_whole_column_equals_over(frame: pl.DataFrame) -> None:
         for w in (2, 4)
         for s in cfg.rolling_stats
     }
-    over |= {f"lag_{k}": sf.features.lag(x, k) for k in (1, 2)}
-    over |= {f"diff_{k}": sf.features.diff(x, k) for k in (1, 2)}
+    over |= {f"lag_{k}": sf.features.lag(x, n=k) for k in (1, 2)}
+    over |= {f"diff_{k}": sf.features.diff(x, n=k) for k in (1, 2)}
     over |= {
         "pct_change": sf.features.pct_change(x),
         "rate_of_change": sf.features.rate_of_change(x),
@@ -93,7 +95,7 @@ def test_no_look_ahead() -> None:
         .then(pl.col("value") * -7.0 + 1e3)
         .otherwise(pl.col("value"))
     )
-    cfg = FeatureConfig(rolling_windows=[3, 12, "30m"], spectral_window=16)
+    cfg = FeatureConfig.default(rolling_windows=[3, 12, "30m"], spectral_window=16)
     names = feature_names(cfg)
     before = engineer_features(data, cfg).filter(pl.col("timestamp") <= cut).collect()
     after = engineer_features(changed, cfg).filter(pl.col("timestamp") <= cut).collect()
@@ -114,7 +116,7 @@ def test_no_look_ahead_single_sensor_exact() -> None:
     )
     values = rng.normal(size=n) * 100
     base = pl.DataFrame({"sensor_id": "a", "timestamp": times, "value": values})
-    cfg = FeatureConfig(rolling_windows=[3, 12, "10m"], spectral_window=8, spectral_step=3)
+    cfg = FeatureConfig.default(rolling_windows=[3, 12, "10m"], spectral_window=8, spectral_step=3)
     full = engineer_features(base, cfg).collect()
     for t in (0, 50, 137, n - 2):
         tampered = base.with_columns(
@@ -151,7 +153,7 @@ def test_default_config_has_at_least_40_features() -> None:
 def test_feature_names_equal_output_columns(
     windows: list[int | str], stats: list[str], flags: list[bool]
 ) -> None:
-    cfg = FeatureConfig(
+    cfg = FeatureConfig.default(
         rolling_windows=windows,
         rolling_stats=stats,  # type: ignore[arg-type]
         pct_change=flags[0],
@@ -193,7 +195,7 @@ def test_sensor_shorter_than_every_window_is_all_null() -> None:
             "value": [1.0, 2.0, 3.0],
         }
     )
-    cfg = FeatureConfig(rolling_windows=[3, "1h"], spectral_window=8)
+    cfg = FeatureConfig.default(rolling_windows=[3, "1h"], spectral_window=8)
     out = engineer_features(frame, cfg).collect()
     for name in feature_names(cfg):
         if name.startswith(("rolling", "fft", "spectral", "volatility")):
@@ -253,7 +255,7 @@ def test_sorted_and_shuffled_input_give_identical_features() -> None:
     """Input already in (sensor, time) order skips the sort and gives the same bits."""
     data = sf.datasets.synthetic(n_sensors=4, n_points=120, seed=4, faults=()).frame
     ordered = data.sort("sensor_id", "timestamp")
-    cfg = FeatureConfig(rolling_windows=[3, 12, "30m"], spectral_window=16)
+    cfg = FeatureConfig.default(rolling_windows=[3, 12, "30m"], spectral_window=16)
     want = engineer_features(ordered, cfg).collect()
     assert (
         engineer_features(ordered.sample(fraction=1.0, shuffle=True, seed=1), cfg)

@@ -41,7 +41,7 @@ def _check(got: pl.Series, want: list[float | None], rtol: float = 1e-9) -> None
 def test_rolling_stat_over_sensor(
     frame: pl.DataFrame, window: int | str, stat: str, min_periods: int | None
 ) -> None:
-    expr = sff.rolling_stat("value", window=window, stat=stat, min_periods=min_periods)  # type: ignore[arg-type]
+    expr = sff.rolling_stat("value", window=window, stat=stat, min_samples=min_periods)  # type: ignore[arg-type]
     got = frame.select(expr.over("sensor_id")).to_series()
     if isinstance(window, str):
         want = _per_sensor(
@@ -57,8 +57,8 @@ def test_lag_diff_pct_rates(frame: pl.DataFrame, k: int) -> None:
     def over(e: pl.Expr) -> pl.Series:
         return frame.select(e.over("sensor_id")).to_series()
 
-    _check(over(sff.lag("value", k)), _per_sensor(frame, lambda x, t: ref.lag(x, k)))
-    _check(over(sff.diff("value", k)), _per_sensor(frame, lambda x, t: ref.diff(x, k)))
+    _check(over(sff.lag("value", n=k)), _per_sensor(frame, lambda x, t: ref.lag(x, k)))
+    _check(over(sff.diff("value", n=k)), _per_sensor(frame, lambda x, t: ref.diff(x, k)))
     _check(over(sff.pct_change("value")), _per_sensor(frame, lambda x, t: ref.pct_change(x)))
     _check(over(sff.rate_of_change("value")), _per_sensor(frame, lambda x, t: ref.rate(x, t / 1e6)))
     _check(over(sff.acceleration("value")), _per_sensor(frame, lambda x, t: ref.accel(x, t / 1e6)))
@@ -143,9 +143,9 @@ def test_calendar_and_cyclical(tz: str) -> None:
         (lambda: sff.rolling_stat("value", window=3, stat="mode"), "stat"),  # type: ignore[arg-type]
         (lambda: sff.rolling_stat("value", window=0, stat="mean"), "window"),
         (lambda: sff.rolling_stat("value", window="3 hours", stat="mean"), "window"),
-        (lambda: sff.rolling_stat("value", window=3, stat="mean", min_periods=0), "min_periods"),
-        (lambda: sff.lag("value", 0), "n"),
-        (lambda: sff.diff("value", -1), "n"),
+        (lambda: sff.rolling_stat("value", window=3, stat="mean", min_samples=0), "min_samples"),
+        (lambda: sff.lag("value", n=0), "n"),
+        (lambda: sff.diff("value", n=-1), "n"),
         (lambda: sff.ewm_mean("value", span=0.5), "span"),
         (lambda: sff.ewm_std("value", span=True), "span"),
         (lambda: sff.volatility("value", window=0), "window"),

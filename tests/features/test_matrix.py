@@ -12,16 +12,16 @@ from sensorframe.features import FeatureConfig, engineer_features, feature_matri
 @pytest.fixture(scope="module")
 def feats() -> pl.LazyFrame:
     data = sf.datasets.synthetic(n_sensors=2, n_points=60, seed=4, faults=()).frame
-    return engineer_features(data, FeatureConfig(spectral_window=8))
+    return engineer_features(data, FeatureConfig.default(spectral_window=8))
 
 
 def test_default_selects_every_feature(feats: pl.LazyFrame) -> None:
     x = feature_matrix(feats)
     frame = feats.collect()
-    assert x.shape == (frame.height, len(feature_names(FeatureConfig())))
+    assert x.shape == (frame.height, len(feature_names(FeatureConfig.default())))
     assert x.dtype == np.float64
     lag = frame["lag_1"].to_numpy()
-    col = feature_names(FeatureConfig()).index("lag_1")
+    col = feature_names(FeatureConfig.default()).index("lag_1")
     np.testing.assert_array_equal(x[:, col], lag)  # nulls became NaN, order kept
 
 
