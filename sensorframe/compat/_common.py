@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -24,6 +24,7 @@ __all__ = [
     "OrderedLevel",
     "INDEX_STEP",
     "collect",
+    "compat_config",
     "read_file",
     "regular_index",
     "sensor_frame",
@@ -60,6 +61,33 @@ class OrderedLevel(StrEnum):
 
     def __ge__(self, other: str) -> bool:
         return self.rank >= type(self)(other).rank
+
+
+_C = TypeVar("_C")
+
+
+def compat_config(config: object, kind: type[_C]) -> _C:
+    """
+    Return `config`, or a default `kind` for None; refuse any other type.
+
+    Examples
+    --------
+    >>> from sensorframe.compat import FeatureConfig
+    >>> from sensorframe.compat._common import compat_config
+    >>> compat_config(sf.FeatureConfig(), FeatureConfig)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.InvalidTypeError: `config` must be a sensorframe.compat.FeatureConfig, ...
+    """
+    if config is None:
+        return kind()
+    if not isinstance(config, kind):
+        msg = (
+            f"`config` must be a sensorframe.compat.{kind.__name__}, "
+            f"got {type(config).__module__}.{type(config).__name__}"
+        )
+        raise InvalidTypeError(msg)
+    return config
 
 
 def regular_index(n: int) -> pl.Series:

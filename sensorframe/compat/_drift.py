@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sensorframe as sf
-from sensorframe.compat._common import OrderedLevel, sensor_frame
-from sensorframe.errors import ConfigError, InvalidTypeError, UnknownSensorError
+from sensorframe.compat._common import OrderedLevel, compat_config, sensor_frame
+from sensorframe.errors import ConfigError, UnknownSensorError
 
 __all__ = ["DataDriftDetector", "DriftConfig", "DriftReport", "DriftSeverity", "drift_record"]
 
@@ -170,13 +170,7 @@ class DataDriftDetector:
     """
 
     def __init__(self, config: DriftConfig | None = None) -> None:
-        self.config = config if config is not None else DriftConfig()
-        if not isinstance(self.config, DriftConfig):
-            msg = (
-                f"`config` must be a sensorframe.compat.DriftConfig, "
-                f"got {type(self.config).__name__}"
-            )
-            raise InvalidTypeError(msg)
+        self.config = compat_config(config, DriftConfig)
         self.references: dict[str, sf.DriftDetector] = {}
 
     def fit_reference(

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 import sensorframe as sf
-from sensorframe.compat._common import collect, sensor_frame
-from sensorframe.errors import InvalidTypeError, UnknownFeatureError
+from sensorframe.compat._common import collect, compat_config, sensor_frame
+from sensorframe.errors import UnknownFeatureError
 
 __all__ = ["ALIASES", "FeatureConfig", "FeatureEngineer"]
 
@@ -122,13 +122,7 @@ class FeatureEngineer:
     """
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
-        self.config = config if config is not None else FeatureConfig()
-        if not isinstance(self.config, FeatureConfig):
-            msg = (
-                f"`config` must be a sensorframe.compat.FeatureConfig, "
-                f"got {type(self.config).__name__}"
-            )
-            raise InvalidTypeError(msg)
+        self.config = compat_config(config, FeatureConfig)
 
     def engineer_features(
         self, data: Any, timestamps: Any = None, sensor_id: str = "sensor"
