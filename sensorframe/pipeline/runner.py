@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import polars as pl
 
@@ -28,6 +28,14 @@ from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError, Sen
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover, resolve
+from sensorframe.pipeline._outcome import (
+    Outcome,
+    isolated,
+    sensor_table,
+    too_few_readings,
+    window_text,
+    without,
+)
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
@@ -35,7 +43,7 @@ from sensorframe.pipeline.config import PipelineConfig, cutoff
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
 from sensorframe.prepare import prepare_training_data as _prepare_training_data
-from sensorframe.quality import QualityReport, assess_quality
+from sensorframe.quality import assess_quality
 from sensorframe.store import DatasetStore, DatasetVersion
 
 __all__ = ["Pipeline"]
@@ -43,7 +51,6 @@ __all__ = ["Pipeline"]
 logger = logging.getLogger("sensorframe.pipeline")
 
 REFERENCE_TABLE = "drift_reference"
-_T = TypeVar("_T")
 
 
 class Pipeline:
@@ -168,7 +175,7 @@ class Pipeline:
             asked = "" if sensors is None else f" of the sensor(s) {preview(list(sensors))}"
             msg = (
                 f"no readings selected: the source has no readings{asked} in the window"
-                f"{_window_text(window, hours_back)}"
+                f"{window_text(window, hours_back)}"
             )
             raise PipelineError(msg)
         params = cfg.to_json()
@@ -183,7 +190,7 @@ class Pipeline:
                 params=params,
                 owner=current_owner(),
             )
-            failures = _too_few_readings(frame, cfg.min_readings)
+            failures = too_few_readings(frame, cfg.min_readings)
             try:
                 outcome, good, processed = self._steps(frame, failures, report)
             except Exception as exc:
@@ -196,7 +203,7 @@ class Pipeline:
                     params=params,
                 )
                 raise
-            sensors_table = _sensor_table(ids, failures, counts, outcome.quality, outcome.drift)
+            sensors_table = sensor_table(ids, failures, counts, outcome.quality, outcome.drift)
             versions: dict[str, DatasetVersion] = {}
             if "version" in cfg.steps:
                 with report.step("version"):
@@ -448,36 +455,36 @@ class Pipeline:
         frame: pl.DataFrame,
         failures: dict[str, str],
         report: Progress,
-    ) -> tuple[_Outcome, pl.DataFrame, pl.DataFrame]:
+    ) -> tuple[Outcome, pl.DataFrame, pl.DataFrame]:
         """Run the computing steps; return their reports and the raw and processed rows kept."""
         cfg = self.config
         if len(failures) == frame[SENSOR].n_unique():
             msg = f"every sensor failed: {preview(failures.values(), limit=3)}"
             raise PipelineError(msg)
-        out = _Outcome()
+        out = Outcome()
         if "quality" in cfg.steps:  # on every sensor: an all-missing one is graded CRITICAL
             with report.step("quality"):
-                out.quality, _ = _isolated(
+                out.quality, _ = isolated(
                     "quality", frame, failures, lambda f: assess_quality(f, cfg.quality)
                 )
-        good = _without(frame, failures)
+        good = without(frame, failures)
         processed = good
         if "normalize" in cfg.steps:
             with report.step("normalize"):
-                processed, _ = _isolated("normalize", processed, failures, self._normalize)
+                processed, _ = isolated("normalize", processed, failures, self._normalize)
         if "features" in cfg.steps:
             with report.step("features"):
-                processed, _ = _isolated(
+                processed, _ = isolated(
                     "features",
                     processed,
                     failures,
                     lambda f: engineer_features(f, cfg.features).collect(),
                 )
-        good = _without(good, failures)
+        good = without(good, failures)
         if "drift" in cfg.steps:
             with report.step("drift"):
                 out.drift = self._drift(good, failures)
-        return out, _without(good, failures), _without(processed, failures)
+        return out, without(good, failures), without(processed, failures)
 
     def _normalize(self, frame: pl.DataFrame) -> pl.DataFrame:
         train = split(frame, self.config.ratios).train
@@ -500,7 +507,7 @@ class Pipeline:
         if current.height == 0:
             return None
         detector = DriftDetector.from_profile(reference, self.config.drift)
-        report, _ = _isolated("drift", current, failures, detector.detect)
+        report, _ = isolated("drift", current, failures, detector.detect)
         return report
 
     def _reference(self) -> pl.DataFrame | None:
@@ -558,95 +565,3 @@ class Pipeline:
             intent=intent,
             params=params,
         )
-
-
-@dataclass
-class _Outcome:
-    quality: QualityReport | None = None
-    drift: DriftReport | None = None
-
-
-def _isolated(
-    step: str,
-    frame: pl.DataFrame,
-    failures: dict[str, str],
-    fn: Callable[[pl.DataFrame], _T],
-) -> tuple[_T, pl.DataFrame]:
-    """
-    Run ``fn`` on all sensors; if it fails, find the failing sensors and run the rest.
-
-    Returns the result and the frame it was computed on. The sensor-by-sensor retry is
-    the failure path only. Sensors that fail are added to ``failures`` with the step
-    and error; if all fail, :class:`PipelineError`.
-    """
-    try:
-        return fn(frame), frame
-    except Exception as exc:  # one sensor's bad data must not sink the batch
-        logger.warning("step %s failed for the batch (%s); isolating sensors", step, exc)
-        first_error = exc
-    bad: dict[str, str] = {}
-    for sensor, part in frame.group_by(SENSOR, maintain_order=True):
-        try:
-            fn(part)
-        except Exception as exc:
-            bad[str(sensor[0])] = f"{step}: {type(exc).__name__}: {exc}"
-    if not bad:  # only the combination fails: blame every sensor
-        bad = dict.fromkeys(frame[SENSOR].unique().to_list(), f"{step}: {first_error}")
-    failures.update(bad)
-    rest = frame.filter(~pl.col(SENSOR).is_in(list(bad)))
-    if rest.height == 0:
-        msg = f"step {step} failed for every sensor: {first_error}"
-        raise PipelineError(msg) from first_error
-    return fn(rest), rest
-
-
-def _without(frame: pl.DataFrame, failures: dict[str, str]) -> pl.DataFrame:
-    return frame.filter(~pl.col(SENSOR).is_in(list(failures))) if failures else frame
-
-
-def _window_text(window: timedelta | None, hours_back: float | timedelta | None) -> str:
-    """Describe the window for a message: `` of the last 24 hours`` and the like."""
-    if window is not None:
-        return f" of {window} before the newest reading"
-    if isinstance(hours_back, timedelta):
-        return f" of the last {hours_back.total_seconds() / 3600:g} hours"
-    return "" if hours_back is None else f" of the last {hours_back:g} hours"
-
-
-def _too_few_readings(frame: pl.DataFrame, minimum: int) -> dict[str, str]:
-    counts = frame.group_by(SENSOR).agg(pl.col(VALUE).count().alias("n"))
-    few = counts.filter(pl.col("n") < minimum)
-    return {
-        sensor: f"load: only {n} finite reading(s) in the window, need {minimum}"
-        for sensor, n in few.iter_rows()
-    }
-
-
-def _sensor_table(
-    ids: list[str],
-    failures: dict[str, str],
-    counts: pl.DataFrame,
-    quality: QualityReport | None,
-    drift: DriftReport | None,
-) -> pl.DataFrame:
-    table = pl.DataFrame({SENSOR: ids}).join(
-        pl.DataFrame(
-            {SENSOR: list(failures), "error": list(failures.values())},
-            schema={SENSOR: pl.String, "error": pl.String},
-        ),
-        on=SENSOR,
-        how="left",
-    )
-    table = table.with_columns(
-        status=pl.when(pl.col("error").is_null())
-        .then(pl.lit("success"))
-        .otherwise(pl.lit("failed"))
-    )
-    table = table.join(counts, on=SENSOR, how="left")
-    if quality is not None:
-        q = quality.table.select(SENSOR, pl.col("status").alias("quality_status"))
-        table = table.join(q, on=SENSOR, how="left")
-    if drift is not None:
-        d = drift.table.select(SENSOR, pl.col("severity").alias("drift_severity"), "drift_detected")
-        table = table.join(d, on=SENSOR, how="left")
-    return table.select(SENSOR, "status", "error", pl.exclude(SENSOR, "status", "error"))

@@ -1,0 +1,125 @@
+"""
+A run's per-sensor outcome: isolating the sensors a step fails for, and the sensor table.
+
+One bad sensor must not sink the batch: a step that fails for the whole frame is retried
+sensor by sensor (:func:`isolated`, the failure path only) to find the culprits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+import polars as pl
+
+from sensorframe.drift import DriftReport
+from sensorframe.errors import PipelineError
+from sensorframe.frame import SENSOR, VALUE
+from sensorframe.quality import QualityReport
+
+__all__ = [
+    "Outcome",
+    "isolated",
+    "sensor_table",
+    "too_few_readings",
+    "window_text",
+    "without",
+]
+
+logger = logging.getLogger("sensorframe.pipeline")
+_T = TypeVar("_T")
+
+
+@dataclass
+class Outcome:
+    quality: QualityReport | None = None
+    drift: DriftReport | None = None
+
+
+def isolated(
+    step: str,
+    frame: pl.DataFrame,
+    failures: dict[str, str],
+    fn: Callable[[pl.DataFrame], _T],
+) -> tuple[_T, pl.DataFrame]:
+    """
+    Run ``fn`` on all sensors; if it fails, find the failing sensors and run the rest.
+
+    Returns the result and the frame it was computed on. The sensor-by-sensor retry is
+    the failure path only. Sensors that fail are added to ``failures`` with the step
+    and error; if all fail, :class:`PipelineError`.
+    """
+    try:
+        return fn(frame), frame
+    except Exception as exc:  # one sensor's bad data must not sink the batch
+        logger.warning("step %s failed for the batch (%s); isolating sensors", step, exc)
+        first_error = exc
+    bad: dict[str, str] = {}
+    for sensor, part in frame.group_by(SENSOR, maintain_order=True):
+        try:
+            fn(part)
+        except Exception as exc:
+            bad[str(sensor[0])] = f"{step}: {type(exc).__name__}: {exc}"
+    if not bad:  # only the combination fails: blame every sensor
+        bad = dict.fromkeys(frame[SENSOR].unique().to_list(), f"{step}: {first_error}")
+    failures.update(bad)
+    rest = frame.filter(~pl.col(SENSOR).is_in(list(bad)))
+    if rest.height == 0:
+        msg = f"step {step} failed for every sensor: {first_error}"
+        raise PipelineError(msg) from first_error
+    return fn(rest), rest
+
+
+def without(frame: pl.DataFrame, failures: dict[str, str]) -> pl.DataFrame:
+    return frame.filter(~pl.col(SENSOR).is_in(list(failures))) if failures else frame
+
+
+def window_text(window: timedelta | None, hours_back: float | timedelta | None) -> str:
+    """Describe the window for a message: `` of the last 24 hours`` and the like."""
+    if window is not None:
+        return f" of {window} before the newest reading"
+    if isinstance(hours_back, timedelta):
+        return f" of the last {hours_back.total_seconds() / 3600:g} hours"
+    return "" if hours_back is None else f" of the last {hours_back:g} hours"
+
+
+def too_few_readings(frame: pl.DataFrame, minimum: int) -> dict[str, str]:
+    counts = frame.group_by(SENSOR).agg(pl.col(VALUE).count().alias("n"))
+    few = counts.filter(pl.col("n") < minimum)
+    return {
+        sensor: f"load: only {n} finite reading(s) in the window, need {minimum}"
+        for sensor, n in few.iter_rows()
+    }
+
+
+def sensor_table(
+    ids: list[str],
+    failures: dict[str, str],
+    counts: pl.DataFrame,
+    quality: QualityReport | None,
+    drift: DriftReport | None,
+) -> pl.DataFrame:
+    table = pl.DataFrame({SENSOR: ids}).join(
+        pl.DataFrame(
+            {SENSOR: list(failures), "error": list(failures.values())},
+            schema={SENSOR: pl.String, "error": pl.String},
+        ),
+        on=SENSOR,
+        how="left",
+    )
+    table = table.with_columns(
+        status=pl.when(pl.col("error").is_null())
+        .then(pl.lit("success"))
+        .otherwise(pl.lit("failed"))
+    )
+    table = table.join(counts, on=SENSOR, how="left")
+    if quality is not None:
+        q = quality.table.select(SENSOR, pl.col("status").alias("quality_status"))
+        table = table.join(q, on=SENSOR, how="left")
+    if drift is not None:
+        d = drift.table.select(SENSOR, pl.col("severity").alias("drift_severity"), "drift_detected")
+        table = table.join(d, on=SENSOR, how="left")
+    return table.select(SENSOR, "status", "error", pl.exclude(SENSOR, "status", "error"))
