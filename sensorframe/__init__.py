@@ -31,7 +31,14 @@ from sensorframe import (
     quality,
     store,
 )
-from sensorframe.drift import DriftConfig, DriftDetector, DriftReport, DriftSeverity, detect_drift
+from sensorframe.drift import (
+    DriftConfig,
+    DriftDetector,
+    DriftReport,
+    DriftSeverity,
+    SensorDrift,
+    detect_drift,
+)
 from sensorframe.errors import (
     CommitConflictError,
     ConfigError,
@@ -117,6 +124,7 @@ __all__ = [
     "DriftDetector",
     "DriftReport",
     "DriftSeverity",
+    "SensorDrift",
     "detect_drift",
     # versioning
     "DatasetStore",

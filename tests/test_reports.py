@@ -12,7 +12,6 @@ import pytest
 
 import sensorframe as sf
 from sensorframe.drift import DriftConfig, DriftSeverity, detect_drift
-from sensorframe.drift.report import SensorDrift
 from sensorframe.errors import (
     ConfigError,
     InvalidParameterError,
@@ -113,7 +112,7 @@ def test_tables_hold_enum_columns_that_sort_by_severity(
 def test_reports_iterate_index_and_measure_alike(
     quality: sf.QualityReport, drift: sf.DriftReport
 ) -> None:
-    pairs: list[tuple[Any, type]] = [(quality, sf.SensorQuality), (drift, SensorDrift)]
+    pairs: list[tuple[Any, type]] = [(quality, sf.SensorQuality), (drift, sf.SensorDrift)]
     for report, item in pairs:
         items = list(report)
         assert len(items) == len(report) == report.table.height

@@ -44,6 +44,8 @@ __all__ = ["DriftDetector", "detect_drift"]
 
 _QNAMES = tuple(f"q{round(q * 100):02d}_shift" for q in QUANTILES)
 _META_KEY = "sensorframe.drift.config"
+_STORED_NAMES = {"min_samples": "min_readings"}
+"""Config fields renamed since a detector file was written: the file is read as is."""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -309,7 +311,8 @@ class DriftDetector:
                     msg = f"the stored config is a {type(raw).__name__}, not an object"
                     raise TypeError(msg)
                 kwargs: dict[str, Any] = {
-                    k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()
+                    _STORED_NAMES.get(str(k), str(k)): tuple(v) if isinstance(v, list) else v
+                    for k, v in raw.items()
                 }
                 config = DriftConfig(**kwargs)
             return cls.from_profile(pl.read_parquet(path), config)

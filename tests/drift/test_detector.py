@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +161,18 @@ def test_profile_roundtrip_save_load(tmp_path: Path) -> None:
     assert loaded.detect(cur).table.equals(want)
     with pytest.raises(ConfigError, match="n_bins"):
         DriftDetector.from_profile(profile, DriftConfig(n_bins=10))
+
+
+def test_detector_saved_with_min_samples_loads_without_warning(tmp_path: Path) -> None:
+    """A file written before the rename stores ``min_samples``: nothing for a user to fix."""
+    config = DriftConfig(n_bins=5, min_readings=7)
+    path = tmp_path / "old.parquet"
+    DriftDetector(config).fit(wide(rng.normal(size=(2, 50)))).save(path)
+    key = "sensorframe.drift.config"
+    stored = json.loads(pl.read_parquet_metadata(path)[key])
+    stored["min_samples"] = stored.pop("min_readings")
+    pl.read_parquet(path).write_parquet(path, metadata={key: json.dumps(stored)})
+    assert DriftDetector.load(path).config_ == config
 
 
 def test_target_prior_and_concept_drift() -> None:
