@@ -31,7 +31,7 @@ def loop_one_sensor(
     one = frame.filter(pl.col("sensor_id") == sensor)
     sf.assess_quality(one, cfg.quality)
     train = sf.split(one, cfg.ratios).train
-    normalized = sf.Normalizer(cfg.normalize).fit(train).transform(one).collect()
+    normalized = sf.Normalizer(cfg.normalize).fit(train).transform(one)
     feats = sf.engineer_features(normalized, cfg.features).collect()
     sf.detect_drift(reference.filter(pl.col("sensor_id") == sensor), one, cfg.drift)
     raw = store.commit(f"raw_{sensor}", one)

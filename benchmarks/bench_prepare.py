@@ -71,7 +71,7 @@ def numpy_robust_loop(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def ours(method: str, frame: pl.DataFrame) -> Callable[[], object]:
-    return lambda: Normalizer(method).fit(frame).transform(frame).collect()
+    return lambda: Normalizer(method).fit(frame).transform(frame)
 
 
 def main() -> None:
