@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import polars as pl
 
 from sensorframe._utils import preview
-from sensorframe.errors import UnknownSensorError
+from sensorframe.errors import InvalidTypeError, UnknownSensorError
 from sensorframe.frame import SENSOR
 
 __all__ = ["SensorReport", "counts"]
@@ -38,8 +38,9 @@ class SensorReport(ABC, Generic[Item]):
     Base of the reports with one table row per sensor.
 
     ``report[sensor_id]`` is one sensor's record (:class:`UnknownSensorError` for a
-    sensor not in the table), ``iter(report)`` yields the records in table order,
-    ``len(report)`` counts the sensors and ``sensor_id in report`` tests for one.
+    sensor not in the table, :class:`InvalidTypeError` for an id that is not text),
+    ``iter(report)`` yields the records in table order, ``len(report)`` counts the
+    sensors and ``sensor_id in report`` tests for one.
     Subclasses set ``table``, build a record from a table row in :meth:`_item` and
     say what their repr shows after the sensor count in :meth:`_summary`.
     """
@@ -68,6 +69,9 @@ class SensorReport(ABC, Generic[Item]):
         return f"{type(self).__name__}({sensors}{': ' * bool(summary)}{summary})"
 
     def __getitem__(self, sensor_id: str) -> Item:
+        if not isinstance(sensor_id, str):
+            msg = f"a sensor id must be a string, got {type(sensor_id).__name__} {sensor_id!r}"
+            raise InvalidTypeError(msg)
         rows = self.table.filter(pl.col(SENSOR) == sensor_id)
         if rows.height == 0:
             msg = (

@@ -122,6 +122,8 @@ def test_reports_iterate_index_and_measure_alike(
         assert report.sensors[0] in report
         with pytest.raises(UnknownSensorError, match="'nope'"):
             report["nope"]
+        with pytest.raises(InvalidTypeError, match="sensor id must be a string, got int"):
+            report[0]
 
 
 def test_report_reprs_are_short_counts(quality: sf.QualityReport, drift: sf.DriftReport) -> None:
