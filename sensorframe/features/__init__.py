@@ -3,9 +3,12 @@ Feature engineering for many sensors at once, with trailing windows only.
 
 Rolling, lag, difference, EWM, expanding, volatility, spectral and calendar features.
 
-:func:`engineer_features` builds every feature of a :class:`FeatureConfig` in one lazy
-query; each feature is also a plain expression function for users' own queries (apply
-``.over("sensor_id")`` on a frame sorted by sensor and time).
+:func:`engineer_features` builds the features a :class:`FeatureConfig` opts into
+(:meth:`FeatureConfig.default` is the set of 60), or those named by ``features=``, for
+all sensors or those of ``sensors=``, sorting the rows by (sensor, time) itself. Each
+feature is also a plain expression function for users' own queries: these run over the
+rows in the frame's order, so apply ``.over("sensor_id")`` on a frame sorted by time
+within each sensor.
 """
 
 from __future__ import annotations

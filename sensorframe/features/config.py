@@ -502,13 +502,13 @@ class FeatureConfig:
                 msg = f"feature names must be str, got {name!r}"
                 raise UnknownFeatureError(msg)
             rolling = _ROLLING_NAME.match(name)
-            if rolling and not (rolling["window"].isdigit() or _DURATION.match(rolling["window"])):
+            if rolling and not _WINDOW_TEXT.match(rolling["window"]):
                 rolling = None
             counted = _COUNTED_NAME.match(name)
             fft = _FFT_NAME.match(name)
             if rolling:
                 w = rolling["window"]
-                windows[int(w) if w.isdigit() else w] = None
+                windows[int(w) if w.isdecimal() else w] = None
                 stats[rolling["stat"]] = None  # type: ignore[index]
             elif counted:
                 groups[_COUNTED_FIELDS[counted["kind"]]][int(counted["k"])] = None
@@ -554,6 +554,7 @@ _FLAGS = (
 _ROLLING_NAME = re.compile(r"^rolling_(?P<window>.+)_(?P<stat>mean|std|min|max|median|range)$")
 _COUNTED_NAME = re.compile(r"^(?P<kind>lag|diff|volatility)_(?P<k>[1-9]\d*)$")
 _COUNTED_FIELDS = {"lag": "lags", "diff": "diffs", "volatility": "volatility_windows"}
+_WINDOW_TEXT = re.compile(rf"^(?:[1-9]\d*|(?:\d+(?:\.\d+)?{_UNITS})+)$")
 _FFT_NAME = re.compile(r"^fft_(?:freq|amp)_(?P<i>[1-9]\d*)$")
 
 

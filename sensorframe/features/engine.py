@@ -43,6 +43,7 @@ from sensorframe.errors import (
     ConfigError,
     InvalidParameterError,
     InvalidTypeError,
+    UnknownFeatureError,
     UnknownSensorError,
 )
 from sensorframe.features import temporal
@@ -282,6 +283,10 @@ def engineer_features(
             msg = "`features` is empty: name at least one feature, e.g. ['lag_1']"
             raise ConfigError(msg)
         cfg = FeatureConfig.from_names(names, base=config)
+        odd = [n for n in names if n not in feature_names(cfg)]  # e.g. 'rolling_1.0h_mean'
+        if odd:
+            msg = f"unknown feature(s) {odd}: write them as feature_names() does"
+            raise UnknownFeatureError(msg)
     lf = scan(frame).select(SENSOR, TIME, VALUE)
     wanted = None if sensors is None else _names("sensors", sensors)
     if wanted is not None:

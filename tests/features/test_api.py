@@ -123,6 +123,13 @@ def test_unknown_feature_lists_close_matches(data: pl.DataFrame) -> None:
         engineer_features(data, features=["rolling_soon_mean"])  # no such window
 
 
+@pytest.mark.parametrize("name", ["rolling_012_mean", "lag_1\u0661", "rolling_1\u0661_std"])
+def test_names_in_another_spelling_are_unknown(data: pl.DataFrame, name: str) -> None:
+    # 012 and Arabic-Indic digits would parse as the row counts 12 and 11
+    with pytest.raises(UnknownFeatureError, match="unknown feature"):
+        engineer_features(data, features=[name])
+
+
 @pytest.mark.parametrize(
     ("features", "error"),
     [
