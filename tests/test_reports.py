@@ -75,10 +75,13 @@ def test_grades_of_different_kinds_do_not_compare() -> None:
 
 
 def test_drift_severity_compared_with_int_is_deprecated() -> None:
-    with pytest.warns(DeprecationWarning, match="rank"):
-        assert DriftSeverity.HIGH > 2
-    with pytest.warns(DeprecationWarning, match="rank"):
-        assert DriftSeverity(3) is DriftSeverity.HIGH  # type: ignore[arg-type]
+    with pytest.warns(DeprecationWarning, match="rank") as compared:
+        above = DriftSeverity.HIGH > 2
+    with pytest.warns(DeprecationWarning, match="rank") as looked_up:
+        member = DriftSeverity(3)  # type: ignore[arg-type]
+    assert above
+    assert member is DriftSeverity.HIGH
+    assert compared[0].filename == looked_up[0].filename == __file__
     with pytest.raises(TypeError):
         _ = DriftSeverity.HIGH > 2.5
 

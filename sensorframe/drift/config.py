@@ -23,7 +23,7 @@ class DriftSeverity(OrderedStrEnum):
 
     The values are the lowercase names, as in ``severity.value in ["none", "low"]``;
     ``<``, ``>`` and ``max`` compare severity. The uppercase names still look a level
-    up (``DriftSeverity("HIGH")``). Until 0.1 this was an ``IntEnum``: comparing with
+    up (``DriftSeverity("HIGH")``). In sensorframe 0.1 this was an ``IntEnum``: comparing with
     an int (``severity >= 2``) and ``DriftSeverity(2)`` still work with a
     ``DeprecationWarning`` and mean the :attr:`rank`; use members or their values
     instead. A level no longer *equals* its int: ``DriftSeverity.HIGH == 3`` is False
@@ -108,7 +108,7 @@ class DriftConfig:
         (concept drift).
     min_readings
         Finite readings needed in each window (1 to 10**9); fewer gives status
-        ``"insufficient_data"``. Called ``min_samples`` until 0.1 (still accepted, with
+        ``"insufficient_data"``. Called ``min_samples`` in 0.1 (still accepted, with
         a ``DeprecationWarning``: Polars' ``min_samples`` is a rolling window's minimum).
     batch_cells
         Memory knob: sensors are processed in batches of about this many readings
