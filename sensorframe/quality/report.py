@@ -112,7 +112,9 @@ def _table(flagged: pl.DataFrame, stats: pl.DataFrame, cfg: QualityConfig) -> pl
 def _status(cfg: QualityConfig) -> pl.Expr:
     ladders = cfg.status
     grades = [
-        pl.when(pl.col("missing_count") == pl.col("rows")).then(4).otherwise(0),
+        pl.when(pl.col("missing_count") == pl.col("rows"))
+        .then(QualityStatus.CRITICAL.rank)
+        .otherwise(0),
         pl.when(pl.col("drift_flag")).then(ladders.drift.rank).otherwise(0),
     ]
     for col, ladder in (
