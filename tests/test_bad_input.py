@@ -156,8 +156,8 @@ def test_drift_bins_and_batches_are_bounded() -> None:
         sf.DriftConfig(n_bins=10**7)
     with pytest.raises(ConfigError, match="batch_cells"):
         sf.DriftConfig(batch_cells=10**20)
-    with pytest.raises(ConfigError, match="min_samples"):
-        sf.DriftConfig(min_samples=10**20)
+    with pytest.raises(ConfigError, match="min_readings"):
+        sf.DriftConfig(min_readings=10**20)
 
 
 def test_quality_lengths_are_bounded() -> None:
@@ -337,7 +337,7 @@ def test_drift_statistics_never_nan(values: list[float]) -> None:
     rng = np.random.default_rng(3)
     ref = _frame((np.array(values * 10) * rng.uniform(0.5, 1, 30)).tolist())
     cur = _frame((np.array(values * 10) * rng.uniform(0.5, 1, 30)).tolist())
-    report = _result_or_refusal(lambda: sf.detect_drift(ref, cur, sf.DriftConfig(min_samples=5)))
+    report = _result_or_refusal(lambda: sf.detect_drift(ref, cur, sf.DriftConfig(min_readings=5)))
     if report is None:
         return
     row = report.table.row(0, named=True)
