@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from sensorframe._deprecation import renamed_keywords
 from sensorframe._typing import IntoExpr
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
@@ -56,13 +57,14 @@ def _check_threshold(name: str, value: float, *, allow_zero: bool = False) -> No
     )
 
 
-def missing(value: IntoExpr) -> pl.Expr:
+@renamed_keywords(value="column")
+def missing(column: IntoExpr) -> pl.Expr:
     """
     Flag missing readings: null, NaN or ±inf.
 
     Parameters
     ----------
-    value
+    column
         Name of, or expression for, the readings.
 
     Returns
@@ -76,11 +78,12 @@ def missing(value: IntoExpr) -> pl.Expr:
     >>> df.select(sf.quality.missing("value"))["value"].to_list()
     [False, True, True]
     """
-    x = parse_into_expr(value)
+    x = parse_into_expr(column)
     return (x.is_null() | ~x.is_finite()).fill_null(value=True)
 
 
-def zscore_outlier(value: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
+@renamed_keywords(value="column")
+def zscore_outlier(column: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
     """
     Flag readings more than ``threshold`` population standard deviations from the mean.
 
@@ -89,7 +92,7 @@ def zscore_outlier(value: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
 
     Parameters
     ----------
-    value
+    column
         Name of, or expression for, the readings.
     threshold
         The z-score a reading must exceed.
@@ -112,11 +115,12 @@ def zscore_outlier(value: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
     ... ].to_list()
     [False, False, False, False, True]
     """
-    x = parse_into_expr(value)
+    x = parse_into_expr(column)
     return _outlier(x, (x - x.mean()).abs(), x.std(ddof=0), threshold)
 
 
-def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
+@renamed_keywords(value="column")
+def mad_outlier(column: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
     """
     Flag readings whose modified z-score exceeds ``threshold`` (Iglewicz and Hoaglin).
 
@@ -126,7 +130,7 @@ def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
 
     Parameters
     ----------
-    value
+    column
         Name of, or expression for, the readings; nulls are skipped by the median.
     threshold
         Cut-off for the modified z-score (3.5 is the value Iglewicz and Hoaglin advise).
@@ -147,7 +151,7 @@ def mad_outlier(value: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
     >>> df.select(sf.quality.mad_outlier("value"))["value"].to_list()
     [False, False, False, False, True]
     """
-    x = parse_into_expr(value)
+    x = parse_into_expr(column)
     deviation = (x - x.median()).abs()
     return _outlier(x, _MAD_NORMAL * deviation, deviation.median(), threshold)
 
@@ -204,8 +208,9 @@ def _check_flat_args(tolerance: float, min_length: int, ignore: Sequence[float])
     _require(not bad, f"`ignore` must hold finite numbers, got {bad!r}")
 
 
+@renamed_keywords(value="column")
 def flatline_run_length(
-    value: IntoExpr, *, tolerance: float = 1e-6, ignore: Sequence[float] = ()
+    column: IntoExpr, *, tolerance: float = 1e-6, ignore: Sequence[float] = ()
 ) -> pl.Expr:
     """
     Length of the flat stretch each reading belongs to (1 for a reading on its own).
@@ -216,7 +221,7 @@ def flatline_run_length(
 
     Parameters
     ----------
-    value
+    column
         Name of, or expression for, the readings, in time order.
     tolerance
         Largest absolute difference (exclusive) that still counts as flat.
@@ -235,13 +240,14 @@ def flatline_run_length(
     [3, 3, 3, 0, 1]
     """
     _check_flat_args(tolerance, 2, ignore)
-    x = parse_into_expr(value)
+    x = parse_into_expr(column)
     linked = _flat_links(x, tolerance=tolerance, ignore=ignore)
     return _named(_run_length(linked, _flat_ok(x, tolerance=tolerance, ignore=ignore)), x)
 
 
+@renamed_keywords(value="column")
 def flatline(
-    value: IntoExpr,
+    column: IntoExpr,
     *,
     tolerance: float = 1e-6,
     min_length: int = 5,
@@ -258,7 +264,7 @@ def flatline(
 
     Parameters
     ----------
-    value
+    column
         The readings in time order, as a column name or an expression.
     tolerance
         Steps smaller than this (in absolute value) link two readings.
@@ -286,11 +292,12 @@ def flatline(
     [True, True, True, False, False]
     """
     _check_flat_args(tolerance, min_length, ignore)
-    length = flatline_run_length(value, tolerance=tolerance, ignore=ignore)
+    length = flatline_run_length(column, tolerance=tolerance, ignore=ignore)
     return length >= min_length
 
 
-def gap(timestamp: IntoExpr, *, factor: float = 3.0, expected: timedelta | None = None) -> pl.Expr:
+@renamed_keywords(timestamp="time")
+def gap(time: IntoExpr, *, factor: float = 3.0, expected: timedelta | None = None) -> pl.Expr:
     """
     Flag readings that follow a gap: a step longer than ``factor`` x the usual step.
 
@@ -300,7 +307,7 @@ def gap(timestamp: IntoExpr, *, factor: float = 3.0, expected: timedelta | None 
 
     Parameters
     ----------
-    timestamp
+    time
         Name of, or expression for, the reading times, sorted.
     factor
         How many usual steps make a gap.
@@ -330,7 +337,7 @@ def gap(timestamp: IntoExpr, *, factor: float = 3.0, expected: timedelta | None 
             isinstance(expected, timedelta) and expected > timedelta(0),
             f"`expected` must be a positive timedelta, got {expected!r}",
         )
-    step = parse_into_expr(timestamp).diff().dt.total_microseconds()
+    step = parse_into_expr(time).diff().dt.total_microseconds()
     usual = (
         pl.lit(expected / timedelta(microseconds=1))
         if expected is not None
@@ -339,13 +346,14 @@ def gap(timestamp: IntoExpr, *, factor: float = 3.0, expected: timedelta | None 
     return (step > factor * usual).fill_null(value=False)
 
 
-def duplicate_timestamp(timestamp: IntoExpr) -> pl.Expr:
+@renamed_keywords(timestamp="time")
+def duplicate_timestamp(time: IntoExpr) -> pl.Expr:
     """
     Flag repeated timestamps: every reading whose time was already seen (not the first).
 
     Parameters
     ----------
-    timestamp
+    time
         Name of, or expression for, the reading times (any order).
 
     Returns
@@ -359,10 +367,11 @@ def duplicate_timestamp(timestamp: IntoExpr) -> pl.Expr:
     >>> df.select(sf.quality.duplicate_timestamp("t"))["t"].to_list()
     [False, False, True, False, True]
     """
-    return ~parse_into_expr(timestamp).is_first_distinct()
+    return ~parse_into_expr(time).is_first_distinct()
 
 
-def out_of_order(timestamp: IntoExpr) -> pl.Expr:
+@renamed_keywords(timestamp="time")
+def out_of_order(time: IntoExpr) -> pl.Expr:
     """
     Flag readings whose time is earlier than the reading before them, in input order.
 
@@ -370,7 +379,7 @@ def out_of_order(timestamp: IntoExpr) -> pl.Expr:
 
     Parameters
     ----------
-    timestamp
+    time
         The reading times as they arrived (a column name or an expression).
 
     Returns
@@ -384,11 +393,12 @@ def out_of_order(timestamp: IntoExpr) -> pl.Expr:
     >>> df.with_columns(back=sf.quality.out_of_order("t")).get_column("back").to_list()
     [False, False, True, False, True]
     """
-    t = parse_into_expr(timestamp)
+    t = parse_into_expr(time)
     return (t < t.shift(1)).fill_null(value=False)
 
 
-def noise_level(value: IntoExpr) -> pl.Expr:
+@renamed_keywords(value="column")
+def noise_level(column: IntoExpr) -> pl.Expr:
     """
     Robust white-noise level: MAD of the first differences / (0.6745 * sqrt(2)).
 
@@ -399,7 +409,7 @@ def noise_level(value: IntoExpr) -> pl.Expr:
 
     Parameters
     ----------
-    value
+    column
         Name of, or expression for, the readings, in time order.
 
     Returns
@@ -420,11 +430,12 @@ def noise_level(value: IntoExpr) -> pl.Expr:
     │ a         ┆ 1.0483 │
     └───────────┴────────┘
     """
-    d = parse_into_expr(value).drop_nulls().diff().drop_nulls()
+    d = parse_into_expr(column).drop_nulls().diff().drop_nulls()
     return (d - d.median()).abs().median() / (_MAD_NORMAL * math.sqrt(2))
 
 
-def drift_ratio(value: IntoExpr) -> pl.Expr:
+@renamed_keywords(value="column")
+def drift_ratio(column: IntoExpr) -> pl.Expr:
     """
     Within-series drift: |mean(second half) - mean(first half)| / std(first half).
 
@@ -437,7 +448,7 @@ def drift_ratio(value: IntoExpr) -> pl.Expr:
 
     Parameters
     ----------
-    value
+    column
         The readings (a column name or an expression), oldest first.
 
     Returns
@@ -451,7 +462,7 @@ def drift_ratio(value: IntoExpr) -> pl.Expr:
     >>> df.select(sf.quality.drift_ratio("value"))["value"].round(3).to_list()
     [11.314]
     """
-    v = parse_into_expr(value).drop_nulls()
+    v = parse_into_expr(column).drop_nulls()
     half = v.len() // 2
     return _named(_drift(v.slice(0, half), v.slice(half), half), v)
 
