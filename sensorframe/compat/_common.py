@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +20,6 @@ from sensorframe.errors import InvalidTypeError, SourceError
 
 __all__ = [
     "INDEX_START",
-    "OrderedLevel",
     "INDEX_STEP",
     "collect",
     "compat_config",
@@ -34,33 +32,6 @@ INDEX_START = datetime(1970, 1, 1, tzinfo=UTC)
 """First time of the regular index given to readings that come without timestamps."""
 INDEX_STEP = timedelta(hours=1)
 """Step of that index: one reading per hour (the original's lags were in hours)."""
-
-
-class OrderedLevel(StrEnum):
-    """
-    A string enum whose members compare by their order of definition, not alphabetically.
-
-    The original design's statuses and severities had lowercase values
-    (``severity.value in ["none", "low"]``); the members are taken from sensorframe's
-    own enums by name, so ``Level[sf_level.name]`` converts one.
-    """
-
-    @property
-    def rank(self) -> int:
-        """Position in the order, from 0."""
-        return list(type(self)).index(self)
-
-    def __lt__(self, other: str) -> bool:
-        return self.rank < type(self)(other).rank
-
-    def __le__(self, other: str) -> bool:
-        return self.rank <= type(self)(other).rank
-
-    def __gt__(self, other: str) -> bool:
-        return self.rank > type(self)(other).rank
-
-    def __ge__(self, other: str) -> bool:
-        return self.rank >= type(self)(other).rank
 
 
 _C = TypeVar("_C")

@@ -6,28 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sensorframe as sf
-from sensorframe.compat._common import OrderedLevel, compat_config, sensor_frame
+from sensorframe.compat._common import compat_config, sensor_frame
+from sensorframe.drift import DriftSeverity
 from sensorframe.errors import ConfigError, UnknownSensorError
 
 __all__ = ["DataDriftDetector", "DriftConfig", "DriftReport", "DriftSeverity", "drift_record"]
-
-
-class DriftSeverity(OrderedLevel):
-    """
-    How large a drift is, ordered from NONE to CRITICAL, with lowercase values.
-
-    Examples
-    --------
-    >>> from sensorframe.compat import DriftSeverity
-    >>> DriftSeverity.HIGH > DriftSeverity.LOW, DriftSeverity.MODERATE.value
-    (True, 'moderate')
-    """
-
-    NONE = "none"
-    LOW = "low"
-    MODERATE = "moderate"
-    HIGH = "high"
-    CRITICAL = "critical"
 
 
 _MODERATE = 1
@@ -140,7 +123,7 @@ def drift_record(report: Any, sensor_id: str) -> DriftReport:
         sensor_id=sensor_id,
         status=str(rec.status),
         drift_detected=rec.drift_detected,
-        severity=None if rec.severity is None else DriftSeverity[rec.severity.name],
+        severity=rec.severity,
         drift_score=rec.drift_score,
         drift_types=list(rec.drift_types),
         recommendations=list(rec.recommendations),

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 import sensorframe as sf
-from sensorframe.compat._common import OrderedLevel, collect, sensor_frame
+from sensorframe.compat._common import collect, sensor_frame
 from sensorframe.errors import InvalidTypeError, NotFittedError
+from sensorframe.quality import QualityStatus
 
 __all__ = [
     "DataProcessingService",
@@ -39,22 +40,8 @@ class NormalizationMethod(StrEnum):
     NONE = "none"
 
 
-class DataQualityStatus(OrderedLevel):
-    """
-    A sensor's quality grade, ordered from EXCELLENT to CRITICAL, with lowercase values.
-
-    Examples
-    --------
-    >>> from sensorframe.compat import DataQualityStatus
-    >>> DataQualityStatus.GOOD < DataQualityStatus.POOR, DataQualityStatus.FAIR.value
-    (True, 'fair')
-    """
-
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    FAIR = "fair"
-    POOR = "poor"
-    CRITICAL = "critical"
+DataQualityStatus = QualityStatus
+"""The original design's quality grade: sensorframe's own ordered enum (lowercase values)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,7 +79,7 @@ def quality_record(report: Any, sensor_id: str) -> DataQualityReport:
     rec = report[sensor_id]
     return DataQualityReport(
         sensor_id=sensor_id,
-        status=DataQualityStatus[rec.status.name],
+        status=rec.status,
         total_samples=rec.rows,
         missing_count=rec.missing_count,
         outlier_count=rec.outlier_count,
