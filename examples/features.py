@@ -3,7 +3,7 @@
 import sensorframe as sf
 
 data = sf.datasets.synthetic(n_sensors=4, n_points=1_000, seed=3, faults=())
-cfg = sf.FeatureConfig(rolling_windows=[6, 24, "1h"], lags=[1, 2, 3], spectral_window=32)
+cfg = sf.FeatureConfig.default(rolling_windows=[6, 24, "1h"], lags=[1, 2, 3], spectral_window=32)
 feats = sf.engineer_features(data.frame, cfg)
 names = sf.feature_names(cfg)
 print(f"{len(names)} features: {names[:8]} ...")

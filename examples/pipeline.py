@@ -21,5 +21,7 @@ assert second.drift is not None
 print(second.sensors)
 print(pipe.runs(sensor="S000").select("run_id", "event", "status", "drift_severity"))
 print(pipe.latest_successful("S000"))
-training, version = pipe.prepare_training_data(["S003", "S004"])
+training = pipe.prepare_training_data(["S003", "S004"])
+version = training.version
+assert version is not None
 print(version.dataset, version.version, version.parents)

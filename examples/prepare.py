@@ -10,8 +10,8 @@ train, val, test = sf.split(data.frame, (0.7, 0.15, 0.15))
 
 norm = sf.Normalizer("robust").fit(train)
 print(norm.params_)
-scaled = norm.transform(val).collect()
-restored = norm.inverse_transform(scaled).collect()
+scaled = norm.transform(val).collect()  # val is lazy, so is the result
+restored = norm.inverse_transform(scaled)  # a DataFrame in gives a DataFrame out
 assert (restored["value"] - val.collect()["value"]).abs().max() < 1e-9  # type: ignore[operator]
 
 path = Path(tempfile.mkdtemp()) / "normalizer.json"

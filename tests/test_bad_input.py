@@ -81,7 +81,7 @@ def test_spectral_summary_top_k_is_bounded(frame: pl.DataFrame) -> None:
         ("ewm_span", 1e300),
         ("ewm_span", float("inf")),
         ("ewm_span", float("nan")),
-        ("min_periods", 10**20),
+        ("min_samples", 10**20),
     ],
 )
 def test_feature_config_bounds(field: str, value: Any) -> None:
@@ -130,9 +130,9 @@ def test_wide_spectral_window_runs_in_bounded_batches(frame: pl.DataFrame) -> No
     [
         lambda: sf.features.rolling_stat("value", window=10**20, stat="mean"),
         lambda: sf.features.rolling_stat("value", window="99999999999999999999d", stat="mean"),
-        lambda: sf.features.rolling_stat("value", window=3, stat="mean", min_periods=10**20),
-        lambda: sf.features.lag("value", 10**20),
-        lambda: sf.features.diff("value", 10**20),
+        lambda: sf.features.rolling_stat("value", window=3, stat="mean", min_samples=10**20),
+        lambda: sf.features.lag("value", n=10**20),
+        lambda: sf.features.diff("value", n=10**20),
         lambda: sf.features.ewm_mean("value", span=float("inf")),
         lambda: sf.features.spectral_features("value", top_k=10**9),
         lambda: sf.features.spectral_features("value", window=10**6),
