@@ -11,7 +11,7 @@ Cases:
 * ``16 columns``: rolling mean/std/min/max over 6, 12, 24 rows, lags 1-3, diff 1, on
   shuffled input (both engines sort) and on input already sorted by (sensor, time)
   (both engines check the order in one pass and skip the sort);
-* ``default``: ``FeatureConfig()`` (60 features). pandas has no batched trailing-window
+* ``default``: ``FeatureConfig.default()`` (60 features). pandas has no batched trailing-window
   FFT, so its baseline computes the 52 non-spectral features, compared with ours both
   with and without the 8 spectral ones.
 
@@ -79,20 +79,11 @@ def ours(path: str, case: str) -> Callable[[], object]:
             rolling_stats=["mean", "std", "min", "max"],
             lags=[1, 2, 3],
             diffs=[1],
-            pct_change=False,
-            rate_of_change=False,
-            acceleration=False,
-            ewm_span=None,
-            expanding=False,
-            volatility_windows=[],
-            spectral=False,
-            calendar=False,
-            cyclical=False,
         )
     elif case == "default":
-        cfg = sff.FeatureConfig()
+        cfg = sff.FeatureConfig.default()
     else:
-        cfg = sff.FeatureConfig(spectral=False)
+        cfg = sff.FeatureConfig.default(spectral=False)
 
     def run() -> object:
         out = sff.engineer_features(data, cfg).collect()
