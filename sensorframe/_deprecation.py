@@ -1,18 +1,26 @@
-"""Deprecation shims: old keyword names of functions and of frozen config dataclasses."""
+"""
+Deprecation shims: renamed keywords and fields, options that became keyword-only.
+
+Each warns with a ``DeprecationWarning`` whose stack level points at the caller of the
+decorated function (user code), then calls the function the new way.
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sensorframe.errors import InvalidTypeError
 
-__all__ = ["renamed_fields", "renamed_keywords"]
+__all__ = ["deprecate_positional", "renamed_fields", "renamed_keywords"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _renaming(fn: F, renames: dict[str, str], *, name: str) -> F:
@@ -106,3 +114,63 @@ def _read(obj: object, *, old: str, new: str) -> Any:
     msg = f"`{type(obj).__name__}.{old}` is deprecated: use `{new}`"
     warnings.warn(msg, DeprecationWarning, stacklevel=2)
     return getattr(obj, new)
+
+
+def deprecate_positional(
+    *, allowed: int, version: str
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """
+    Accept the keyword-only options of a function by position, with a ``DeprecationWarning``.
+
+    The first `allowed` positional arguments (the data, and ``self`` for a method) stay
+    positional; further ones are mapped, in order, to the keyword-only parameters.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sensorframe._deprecation import deprecate_positional
+    >>> @deprecate_positional(allowed=1, version="0.2.0")
+    ... def f(column: str, *, n: int = 1) -> str:
+    ...     return column * n
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f("a", 3)
+    'aaa'
+    >>> str(caught[0].message)
+    'options of `f` are keyword-only since sensorframe 0.2.0: write f(..., n=3)'
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        options = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            if len(args) > allowed:
+                extra = args[allowed:]
+                if len(extra) > len(options):
+                    msg = (
+                        f"`{fn.__name__}` takes {allowed} positional argument(s) and the "
+                        f"options {options} by keyword, got {len(args)} positional"
+                    )
+                    raise InvalidTypeError(msg)
+                named = dict(zip(options, extra, strict=False))
+                twice = sorted(set(named) & set(kwargs))
+                if twice:
+                    msg = f"`{fn.__name__}` got {twice} both by position and by keyword"
+                    raise InvalidTypeError(msg)
+                spelled = ", ".join(f"{k}={v!r}" for k, v in named.items())
+                msg = (
+                    f"options of `{fn.__name__}` are keyword-only since sensorframe "
+                    f"{version}: write {fn.__name__}(..., {spelled})"
+                )
+                warnings.warn(msg, DeprecationWarning, stacklevel=2)
+                args, kwargs = args[:allowed], {**named, **kwargs}
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

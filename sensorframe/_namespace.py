@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe import features, quality
-from sensorframe.features._deprecation import deprecate_positional, deprecate_renamed_keyword
+from sensorframe._deprecation import deprecate_positional, renamed_keywords
 from sensorframe.frame import TIME
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class SensorExprNameSpace:
         return quality.drift_ratio(self._expr)
 
     # ---------------------------------------------------------------- features
-    @deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+    @renamed_keywords(min_periods="min_samples")
     def rolling_stat(
         self,
         *,
@@ -157,7 +157,7 @@ class SensorExprNameSpace:
         """See :func:`sensorframe.features.expanding_std`."""
         return features.expanding_std(self._expr)
 
-    @deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+    @renamed_keywords(min_periods="min_samples")
     def volatility(self, *, window: int, min_samples: int | None = None) -> pl.Expr:
         """See :func:`sensorframe.features.volatility`."""
         return features.volatility(self._expr, window=window, min_samples=min_samples)

@@ -15,8 +15,8 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
+from sensorframe._deprecation import renamed_fields
 from sensorframe.errors import ConfigError, InvalidParameterError, UnknownFeatureError
-from sensorframe.features._deprecation import deprecate_renamed_keyword
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -256,6 +256,7 @@ def _check_periods(name: str, periods: tuple[int, ...]) -> None:
         raise ConfigError(msg)
 
 
+@renamed_fields(min_periods="min_samples")  # the name Polars uses since 1.21
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FeatureConfig:
     """
@@ -537,10 +538,6 @@ class FeatureConfig:
             **{flag: flag in flags for flag in _FLAGS},  # type: ignore[arg-type]
         )
 
-
-FeatureConfig.__init__ = deprecate_renamed_keyword(  # type: ignore[method-assign]
-    "min_periods", "min_samples", version="0.2.0"
-)(FeatureConfig.__init__)
 
 _FLAGS = (
     "pct_change",

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, get_args
 
 import polars as pl
 
+from sensorframe._deprecation import renamed_keywords
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
-from sensorframe.features._deprecation import deprecate_renamed_keyword
 from sensorframe.features.config import MAX_ROWS, RollingStat, check_count, parse_duration_us
 from sensorframe.frame import TIME
 
@@ -60,7 +60,7 @@ def _duration_stat(
     return x.rolling_max_by(by, window, **kw) - x.rolling_min_by(by, window, **kw)  # type: ignore[arg-type]
 
 
-@deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+@renamed_keywords(min_periods="min_samples")
 def rolling_stat(
     column: IntoExpr,
     *,

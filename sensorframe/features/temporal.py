@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from sensorframe._deprecation import deprecate_positional, renamed_keywords
 from sensorframe._utils import parse_into_expr
-from sensorframe.features._deprecation import deprecate_positional, deprecate_renamed_keyword
 from sensorframe.features.config import check_count, check_span
 from sensorframe.features.rolling import rolling_stat
 from sensorframe.frame import TIME
@@ -266,7 +266,7 @@ def expanding_std(column: IntoExpr) -> pl.Expr:
     return pl.when(n > 1).then(var.sqrt())
 
 
-@deprecate_renamed_keyword("min_periods", "min_samples", version="0.2.0")
+@renamed_keywords(min_periods="min_samples")
 def volatility(column: IntoExpr, *, window: int, min_samples: int | None = None) -> pl.Expr:
     """
     Compute the rolling std (ddof=1) of ``pct_change`` over `window` rows.

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from sensorframe.features._deprecation import deprecate_positional
+from sensorframe._deprecation import deprecate_positional
 from sensorframe.store import _commit, _integrity, _maintenance, _refs
 from sensorframe.store._commit import ParentRef
 from sensorframe.store._core import StoreCore

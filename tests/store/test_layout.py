@@ -13,8 +13,6 @@ from sensorframe.store import DatasetStore, _refs
 
 STORE = Path(__file__).parents[2] / "sensorframe" / "store"
 MODULES = sorted(STORE.glob("*.py"))
-PENDING_PRIVATE_IMPORTS = {"sensorframe.features._deprecation"}
-"""The shared positional-argument shim, to move to ``sensorframe._deprecation``."""
 
 
 def _tree(path: Path) -> ast.Module:
@@ -92,7 +90,7 @@ def test_no_private_module_of_another_package_is_imported() -> None:
         and not m.startswith("sensorframe.store")
         and any(part.startswith("_") for part in m.split(".")[2:])
     }
-    assert foreign <= PENDING_PRIVATE_IMPORTS
+    assert not foreign
 
 
 @pytest.mark.parametrize("method", ["read", "resolve"])
