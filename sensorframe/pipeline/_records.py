@@ -103,4 +103,4 @@ class RunLog:
             pl.lit(owner.pid if owner else None).alias("pid"),
             pl.lit(owner.token if owner else None).alias("process"),
         )
-        self.store._append_reserved_records(RUNS_TABLE, records.cast(RUN_SCHEMA))
+        self.store.append_pipeline_records(RUNS_TABLE, records.cast(RUN_SCHEMA))

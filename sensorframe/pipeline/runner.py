@@ -497,7 +497,7 @@ class Pipeline:
         new = frame.filter(~pl.col(SENSOR).is_in(known))
         if new.height:
             fitted = DriftDetector(self.config.drift).fit(new)
-            self.store._append_reserved_records(
+            self.store.append_pipeline_records(
                 REFERENCE_TABLE,
                 fitted.profile_.with_columns(created_at=pl.lit(datetime.now(UTC))),
             )

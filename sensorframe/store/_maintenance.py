@@ -50,7 +50,7 @@ __all__ = [
     "ORPHAN_MIN_HOURS",
     "PIPELINE_RECORDS",
     "append_records",
-    "append_reserved_records",
+    "append_pipeline_records",
     "records",
     "vacuum",
     "vacuum_files",
@@ -66,7 +66,7 @@ VACUUM_ATTEMPTS = 10
 """Plans of one dataset's vacuum before concurrent changes make it a CommitConflictError."""
 
 PIPELINE_RECORDS = frozenset({"runs", "drift_reference"})
-"""Record tables of :class:`sensorframe.Pipeline`, written only by ``_append_reserved_records``."""
+"""The pipeline's record tables, written only by ``DatasetStore.append_pipeline_records``."""
 
 _TS = pl.Datetime("us", "UTC")
 VACUUM_SCHEMA = pl.Schema(
@@ -227,7 +227,7 @@ def append_records(core: StoreCore, name: str, records: pl.DataFrame | pl.LazyFr
     return core.append_event(name, _record_frame(records))
 
 
-def append_reserved_records(
+def append_pipeline_records(
     core: StoreCore, name: str, records: pl.DataFrame | pl.LazyFrame
 ) -> int:
     """Append to one of the pipeline's own record tables (:data:`PIPELINE_RECORDS`)."""

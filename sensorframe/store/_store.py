@@ -571,9 +571,9 @@ class DatasetStore:
         """
         return _maintenance.append_records(self._core, name, records)
 
-    def _append_reserved_records(self, name: str, records: pl.DataFrame | pl.LazyFrame) -> int:
-        """Append to one of the pipeline's own record tables (``runs``, ``drift_reference``)."""
-        return _maintenance.append_reserved_records(self._core, name, records)
+    def append_pipeline_records(self, name: str, records: pl.DataFrame | pl.LazyFrame) -> int:
+        """For the pipeline only: :meth:`append_records` to ``runs`` or ``drift_reference``."""
+        return _maintenance.append_pipeline_records(self._core, name, records)
 
     def records(self, name: str) -> pl.LazyFrame:
         """

@@ -95,7 +95,7 @@ def test_records_written_before_owners_were_recorded(pipe: sf.Pipeline) -> None:
             "params": [pipe.config.to_json()] * 2,
         }
     )
-    pipe.store._append_reserved_records("runs", legacy)
+    pipe.store.append_pipeline_records("runs", legacy)
     assert _status(pipe, "old") == "abandoned"  # no owner: the timeout decides
     assert _status(pipe, "new") is None
     assert pipe.runs()["host"].null_count() == 3  # two starts and the finish of "old"

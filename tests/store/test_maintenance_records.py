@@ -1,4 +1,4 @@
-"""Record tables: reserved names, the pipeline's private path, bad arguments."""
+"""Record tables: reserved names, the pipeline's own path, bad arguments."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ def test_reserved_record_names_are_refused(local: DatasetStore, name: str) -> No
     assert local._core.events(name) is None  # nothing was written
 
 
-def test_the_pipeline_writes_its_tables_through_the_private_path(local: DatasetStore) -> None:
-    assert local._append_reserved_records("runs", pl.LazyFrame({"run": [1]})) == 0
-    assert local._append_reserved_records("drift_reference", pl.DataFrame({"x": [1.0]})) == 0
+def test_the_pipeline_writes_its_tables_through_its_own_method(local: DatasetStore) -> None:
+    assert local.append_pipeline_records("runs", pl.LazyFrame({"run": [1]})) == 0
+    assert local.append_pipeline_records("drift_reference", pl.DataFrame({"x": [1.0]})) == 0
     assert local.records("runs").collect().rows() == [(1,)]
     with pytest.raises(InvalidParameterError, match="'tags' is not a pipeline table"):
-        local._append_reserved_records("tags", pl.DataFrame({"x": [1]}))
+        local.append_pipeline_records("tags", pl.DataFrame({"x": [1]}))
     with pytest.raises(InvalidParameterError, match="'labels' is not a pipeline table"):
-        local._append_reserved_records("labels", pl.DataFrame({"x": [1]}))
+        local.append_pipeline_records("labels", pl.DataFrame({"x": [1]}))
 
 
 def test_records_must_be_a_polars_frame_with_columns(local: DatasetStore) -> None:
