@@ -11,7 +11,7 @@ Training-data preparation: chronological splits, per-sensor normalization, conte
   the dataset store, which stores frames in exactly those types.
 * :func:`prepare_training_data` does all of it (plus a quality report) in one call.
 
-Definitions follow design.md section 4, "Normalization".
+The exact definitions are in ``docs/definitions.md`` ("Training-data preparation").
 """
 
 from sensorframe.prepare._hash import as_type, canonical_hash, canonical_type, content_hash

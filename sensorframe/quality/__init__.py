@@ -8,7 +8,7 @@ Quality assessment: per-row flags, per-sensor reports, fault events and status g
   :func:`flatline`, :func:`noise_level` ...) for use in a user's own ``with_columns``,
   ``over("sensor_id")`` or ``group_by().agg``.
 
-Definitions follow design.md section 4, "Quality"; thresholds live in
+The exact definitions are in ``docs/definitions.md`` ("Quality"); thresholds live in
 :class:`QualityConfig` and are echoed in the report's issue texts.
 """
 
