@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Literal, NamedTuple, TypeAlias, get_args
 import numpy as np
 import polars as pl
 
+from sensorframe._times import parse_duration_us
 from sensorframe.errors import ConfigError, InvalidTypeError, SourceError
 from sensorframe.frame import SENSOR, TIME, VALUE
 
@@ -88,7 +88,9 @@ def synthetic(
         Number of sensors and readings per sensor (before gaps and duplicates); at
         most :data:`MAX_READINGS` (10**9) readings in all.
     freq
-        Sampling interval: a ``timedelta`` or text such as ``"10s"``, ``"1m"``, ``"1h"``.
+        Sampling interval: a ``timedelta`` or text in the duration grammar of
+        :func:`~sensorframe.features.config.parse_duration_us` (``"10s"``, ``"1m"``,
+        ``"90min"``, ``"1h30m"``, ``"1.5h"``).
     start
         Time of the first reading (naive means UTC).
     seed
@@ -281,7 +283,7 @@ def load_telemanom(
     channels
         Channel ids to read; by default all in ``test/``.
     freq, start
-        Sampling interval and start time given to the readings.
+        Sampling interval (as in :func:`synthetic`) and start time given to the readings.
 
     Raises
     ------
@@ -373,10 +375,6 @@ def _load_channel(path: Path, *, required: bool) -> np.ndarray:
     return np.asarray(array[:, 0] if array.ndim == 2 else array, dtype=np.float64)
 
 
-_FREQ = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d)\s*$")
-_UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
 def _check_synthetic(n_sensors: int, n_points: int, *, seed: int, faults: object) -> None:
     for name, count in (("n_sensors", n_sensors), ("n_points", n_points), ("seed", seed)):
         if isinstance(count, bool) or not isinstance(count, int):
@@ -413,25 +411,13 @@ def _check_times(start: object, step: timedelta, n_points: int) -> None:
 
 
 def _parse_freq(freq: str | timedelta) -> timedelta:
-    if isinstance(freq, timedelta):
-        step = freq
-    elif not isinstance(freq, str):
-        msg = f"`freq` must be a timedelta or text such as '1m', got {type(freq).__name__}"
-        raise InvalidTypeError(msg)
-    else:
-        match = _FREQ.match(freq)
-        if match is None:
-            msg = f"`freq` must look like '10s', '1m', '1h' or '1d', got {freq!r}"
-            raise ConfigError(msg)
-        try:
-            step = timedelta(seconds=float(match[1]) * _UNIT[match[2]])
-        except OverflowError as exc:
-            msg = f"`freq` {freq!r} is too long: readings would run past the year 9999"
-            raise ConfigError(msg) from exc
-    if step <= timedelta(0):
-        msg = f"`freq` must be positive, got {freq!r}"
-        raise ConfigError(msg)
-    return step
+    """Read ``freq`` in the one duration grammar; too long a step runs past the year 9999."""
+    micros = parse_duration_us(freq, name="freq", limit=None)
+    try:
+        return timedelta(microseconds=micros)
+    except OverflowError as exc:
+        msg = f"`freq` {freq!r} is too long: readings would run past the year 9999"
+        raise ConfigError(msg) from exc
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -72,6 +72,18 @@ def test_synthetic_validates() -> None:
     assert synthetic(n_points=50, faults=()).frame.height == 500
 
 
+@pytest.mark.parametrize("freq", ["90min", "1h30m", "1.5h", "5400s", timedelta(minutes=90)])
+def test_synthetic_freq_uses_the_one_duration_grammar(freq: str | timedelta) -> None:
+    times = synthetic(n_sensors=1, n_points=3, faults=(), freq=freq).frame["timestamp"]
+    assert times.diff().drop_nulls().to_list() == [timedelta(minutes=90)] * 2
+
+
+@pytest.mark.parametrize("freq", ["1mo", "0s", "-1h", "1 h", ""])
+def test_synthetic_freq_refuses_what_the_grammar_refuses(freq: str) -> None:
+    with pytest.raises(sf.ConfigError, match="freq"):
+        synthetic(n_sensors=1, n_points=3, faults=(), freq=freq)
+
+
 def _telemanom(root: Path) -> None:
     rng = np.random.default_rng(0)
     for part, n in (("train", 30), ("test", 40)):
@@ -103,6 +115,13 @@ def test_load_telemanom(tmp_path: Path) -> None:
     assert sf.scan(data.frame).collect().height == 140
     only = load_telemanom(tmp_path, channels=["E-2"])
     assert set(only.frame["sensor_id"]) == {"E-2"}
+
+
+def test_load_telemanom_freq_uses_the_one_duration_grammar(tmp_path: Path) -> None:
+    _telemanom(tmp_path)
+    for freq in ("1h30m", "90min", timedelta(minutes=90)):
+        times = load_telemanom(tmp_path, channels=["P-1"], freq=freq).frame["timestamp"]
+        assert times.diff().drop_nulls().unique().to_list() == [timedelta(minutes=90)]
 
 
 def test_load_telemanom_errors(tmp_path: Path) -> None:

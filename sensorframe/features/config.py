@@ -12,10 +12,10 @@ import re
 import zoneinfo
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 from sensorframe._deprecation import renamed_fields
+from sensorframe._times import MAX_DURATION, duration_text, is_duration_text, parse_duration_us
 from sensorframe.errors import ConfigError, InvalidParameterError, UnknownFeatureError
 
 if TYPE_CHECKING:
@@ -38,24 +38,8 @@ __all__ = [
 RollingStat: TypeAlias = Literal["mean", "std", "min", "max", "median", "range"]
 ROLLING_STATS: tuple[RollingStat, ...] = get_args(RollingStat)
 
-_UNITS = r"(ns|us|ms|s|min|m|h|d|w)"
-_DURATION = re.compile(rf"^(?:\d+(?:\.\d+)?{_UNITS})+$")
-_PART = re.compile(rf"(\d+(?:\.\d+)?){_UNITS}")
-_US_PER_UNIT: dict[str, Fraction | int] = {
-    "ns": Fraction(1, 1_000),
-    "us": 1,
-    "ms": 1_000,
-    "s": 1_000_000,
-    "m": 60_000_000,
-    "min": 60_000_000,
-    "h": 3_600_000_000,
-    "d": 86_400_000_000,
-    "w": 604_800_000_000,
-}
 MAX_ROWS = 1_000_000_000
 """Largest row count of a window, lag, difference, span or step (more than any sensor holds)."""
-MAX_DURATION = timedelta(days=36_525)
-"""Longest duration window (100 years): longer ones would overflow the time arithmetic."""
 MAX_SPECTRAL_WINDOW = 4096
 """Most rows per spectral window (the FFT work per row grows with it)."""
 MAX_TOP_K = 64
@@ -69,83 +53,6 @@ CYCLICAL_NAMES = (
     "month_sin",
     "month_cos",
 )
-
-
-def parse_duration_us(duration: str | timedelta, *, name: str = "window") -> int:
-    """
-    Length of a fixed duration in microseconds: a ``timedelta`` or text such as ``"1h30m"``.
-
-    The one duration grammar of sensorframe: one or more parts, each a number (decimals
-    allowed) and a unit: ``ns``, ``us``, ``ms``, ``s``, ``m`` or ``min`` (minutes), ``h``,
-    ``d`` and ``w``. So ``"90min"``, ``"1h30m"``, ``"1.5h"`` and ``timedelta(minutes=90)``
-    are the same duration. Calendar units (months, years) are refused because their
-    length varies. A length that is not a whole number of microseconds is rounded up.
-
-    Parameters
-    ----------
-    duration
-        The duration.
-    name
-        The parameter's name, for messages.
-
-    Returns
-    -------
-    int
-        Microseconds, at least 1.
-
-    Raises
-    ------
-    ConfigError
-        If the text is not such a duration, the duration is not longer than zero or is
-        longer than :data:`MAX_DURATION` (100 years).
-
-    Examples
-    --------
-    >>> from datetime import timedelta
-    >>> from sensorframe.features.config import parse_duration_us
-    >>> parse_duration_us("1h30m"), parse_duration_us("90min"), parse_duration_us("1.5h")
-    (5400000000, 5400000000, 5400000000)
-    >>> parse_duration_us(timedelta(minutes=90))
-    5400000000
-    """
-    if isinstance(duration, timedelta):
-        total = Fraction(duration // timedelta(microseconds=1))
-    elif isinstance(duration, str) and _DURATION.match(duration):
-        total = sum(
-            (Fraction(number) * _US_PER_UNIT[unit] for number, unit in _PART.findall(duration)),
-            start=Fraction(0),
-        )
-    else:
-        msg = (
-            f"`{name}` must be a timedelta or a duration like '30m', '90min', '1h30m', "
-            f"'1.5h' (units ns, us, ms, s, m or min, h, d, w), got {duration!r}"
-        )
-        raise ConfigError(msg)
-    if total <= 0:
-        msg = f"`{name}` must be a duration longer than zero, got {duration!r}"
-        raise ConfigError(msg)
-    if total > MAX_DURATION // timedelta(microseconds=1):
-        msg = f"`{name}` must be at most {MAX_DURATION.days}d (100 years), got {duration!r}"
-        raise ConfigError(msg)
-    return -(-total.numerator // total.denominator)  # ceil to whole microseconds
-
-
-def duration_text(micros: int) -> str:
-    """
-    Write a duration in microseconds in the duration grammar, largest units first.
-
-    Examples
-    --------
-    >>> from sensorframe.features.config import duration_text
-    >>> duration_text(5_400_000_000), duration_text(1_500)
-    ('1h30m', '1ms500us')
-    """
-    parts = []
-    for unit in ("d", "h", "m", "s", "ms", "us"):
-        count, micros = divmod(micros, int(_US_PER_UNIT[unit]))
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts)
 
 
 def check_count(
@@ -503,7 +410,7 @@ class FeatureConfig:
                 msg = f"feature names must be str, got {name!r}"
                 raise UnknownFeatureError(msg)
             rolling = _ROLLING_NAME.match(name)
-            if rolling and not _WINDOW_TEXT.match(rolling["window"]):
+            if rolling and not _is_window_text(rolling["window"]):
                 rolling = None
             counted = _COUNTED_NAME.match(name)
             fft = _FFT_NAME.match(name)
@@ -551,8 +458,12 @@ _FLAGS = (
 _ROLLING_NAME = re.compile(r"^rolling_(?P<window>.+)_(?P<stat>mean|std|min|max|median|range)$")
 _COUNTED_NAME = re.compile(r"^(?P<kind>lag|diff|volatility)_(?P<k>[1-9]\d*)$")
 _COUNTED_FIELDS = {"lag": "lags", "diff": "diffs", "volatility": "volatility_windows"}
-_WINDOW_TEXT = re.compile(rf"^(?:[1-9]\d*|(?:\d+(?:\.\d+)?{_UNITS})+)$")
 _FFT_NAME = re.compile(r"^fft_(?:freq|amp)_(?P<i>[1-9]\d*)$")
+
+
+def _is_window_text(text: str) -> bool:
+    """Tell whether ``text`` is a window as feature names write it: a row count or a duration."""
+    return re.fullmatch(r"[1-9]\d*", text) is not None or is_duration_text(text)
 
 
 def spectral_names(top_k: int) -> list[str]:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from sensorframe.errors import ConfigError, InvalidParameterError
+from sensorframe.errors import ConfigError, InvalidParameterError, InvalidTypeError
 from sensorframe.features import FeatureConfig, feature_names
 from sensorframe.features.config import parse_duration_us
 
@@ -125,3 +126,15 @@ def test_feature_names_order() -> None:
 )
 def test_parse_duration(text: str, us: int) -> None:
     assert parse_duration_us(text) == us
+
+
+@pytest.mark.parametrize("duration", [90, 1.5, None, b"1h"])
+def test_parse_duration_refuses_other_types_with_a_type_error(duration: object) -> None:
+    with pytest.raises(InvalidTypeError, match="`window` must be a timedelta"):
+        parse_duration_us(duration)  # type: ignore[arg-type]
+
+
+def test_parse_duration_limit_is_the_callers() -> None:
+    with pytest.raises(ConfigError, match="at most 1d"):
+        parse_duration_us("25h", limit=timedelta(days=1))
+    assert parse_duration_us("1000000d", limit=None) == 86_400_000_000 * 1_000_000
