@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from sensorframe._order import sensor_ranges, with_positions
 from sensorframe._utils import preview
 from sensorframe.errors import (
     ConfigError,
@@ -48,7 +49,7 @@ from sensorframe.errors import (
 )
 from sensorframe.features import temporal
 from sensorframe.features._blocks import BLOCK_STATS, block_windows
-from sensorframe.features._order import sensor_ranges, sort_rows, with_positions
+from sensorframe.features._order import sort_rows
 from sensorframe.features.calendar import calendar_features, cyclical_features
 from sensorframe.features.config import FeatureConfig, feature_names, spectral_names
 from sensorframe.features.rolling import rolling_stat

@@ -212,11 +212,12 @@ def test_bad_config_type() -> None:
 @pytest.mark.parametrize("kind", ["distinct", "ties", "wide"])
 def test_sort_matches_a_stable_multi_column_sort(kind: str, sample: int) -> None:
     """
-    Packed 128-bit, stable Int64 (ties) and Int128 keys all sort like (id, time).
+    Packed 128-bit, stable Int64 (ties) and two-column sorts all sort like (id, time).
 
     With a sample of 7 rows most ids are missing from it, and the ids of every row
     are used instead.
     """
+    from sensorframe import _order as shared
     from sensorframe.features import _order
 
     rng = np.random.default_rng(5)
@@ -241,7 +242,7 @@ def test_sort_matches_a_stable_multi_column_sort(kind: str, sample: int) -> None
         )
     ).collect()
     want = frame.sort("sensor_id", "timestamp", maintain_order=True)
-    with mock.patch.object(_order, "_SAMPLE_ROWS", sample):
+    with mock.patch.object(shared, "_SAMPLE_ROWS", sample):
         ordered = _order.sort_rows(frame)
     got = ordered.rows(0, frame.height)
     assert ordered.lengths.tolist() == want["sensor_id"].rle().struct.field("len").to_list()

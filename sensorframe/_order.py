@@ -1,0 +1,239 @@
+"""
+The canonical (sensor, time) row order, in one place for quality, features and the hash.
+
+* :func:`in_order` checks in one pass whether rows are in (sensor, time) order already
+  (telemetry usually is, and so is data read back from our own output) and gives each
+  sensor's row count (:func:`run_lengths`).
+* :func:`keyed` packs each row's (sensor, time) into one Int64 key: the sensor id's rank
+  among the sorted distinct ids times 2**b plus the microseconds since the earliest
+  reading (< 2**b). Sorting on it orders rows exactly as (sensor_id, timestamp) does,
+  about three times faster than sorting the string and timestamp columns, and the
+  sorted key gives back both (:meth:`Keyed.codes`, :meth:`Keyed.times`).
+* :func:`sort_frame` is the stable sort of a whole frame by (sensor, time) on that key.
+* :func:`with_positions` and :func:`sensor_ranges` number the sorted rows and cut them
+  into slices of whole sensors, from the run lengths alone.
+
+Rows equal in (sensor, time) keep their input order everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import polars as pl
+
+from sensorframe.frame import SENSOR, TIME
+
+__all__ = [
+    "KEY",
+    "Keyed",
+    "in_order",
+    "keyed",
+    "run_lengths",
+    "sensor_ranges",
+    "sort_frame",
+    "with_positions",
+]
+
+KEY = "__sf_key"
+"""The packed (sensor, time) key column of :func:`keyed`."""
+_KEY_BITS = 62
+"""Bits of the key: below 2**62, so products and sums on it stay in Int64."""
+_SAMPLE_ROWS = 100_000
+"""Rows whose sensor ids are looked at first (see :func:`keyed`)."""
+
+
+def run_lengths(sensors: pl.Series) -> np.ndarray:
+    """
+    Lengths of the runs of equal values, in order, as int64.
+
+    Examples
+    --------
+    >>> from sensorframe._order import run_lengths
+    >>> run_lengths(pl.Series(["a", "a", "b", "a"])).tolist()
+    [2, 1, 1]
+    """
+    return sensors.rle().struct.field("len").to_numpy().astype(np.int64)
+
+
+def in_order(df: pl.DataFrame) -> np.ndarray | None:
+    """
+    Each sensor's row count if the rows are in (sensor, time) order, else None.
+
+    The sensor column must be sorted (shuffled input stops here, before a run per row)
+    and time may step back only where a new sensor starts. A null time never counts
+    as a step back. No per-row string comparison beyond the run-length pass.
+
+    Examples
+    --------
+    >>> from sensorframe._order import in_order
+    >>> df = pl.DataFrame({"sensor_id": ["a", "a", "b"], "timestamp": [1, 2, 0]})
+    >>> in_order(df).tolist()
+    [2, 1]
+    >>> in_order(df.reverse()) is None
+    True
+    """
+    sensors = df.get_column(SENSOR)
+    if not sensors.is_sorted():
+        return None
+    lengths = run_lengths(sensors)
+    step = pl.col(TIME).diff()
+    back = df.select((step.to_physical() < 0).fill_null(value=False)).to_series().to_numpy()
+    starts = np.cumsum(lengths) - lengths
+    if not np.isin(np.flatnonzero(back), starts).all():
+        return None
+    return lengths
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """Rows as their packed (sensor, time) key (:data:`KEY`) and the columns carried."""
+
+    frame: pl.DataFrame
+    ids: pl.Series
+    """The sorted distinct sensor ids; a sensor's code is its position here."""
+    bits: int
+    first: int
+    """Microseconds since the epoch of the earliest reading."""
+    time: pl.DataType
+
+    def sorted(self) -> Keyed:
+        """Return the same rows, stable-sorted by the key (so by sensor, then time)."""
+        frame = self.frame.sort(KEY, maintain_order=True)
+        return Keyed(frame, self.ids, self.bits, self.first, self.time)
+
+    def codes(self) -> pl.Expr:
+        """Return each row's sensor code (UInt32), from the key."""
+        return (pl.col(KEY) // (1 << self.bits)).cast(pl.UInt32)
+
+    def times(self) -> pl.Expr:
+        """Return each row's time (in its original type), from the key."""
+        micros = pl.col(KEY) % (1 << self.bits) + self.first
+        return micros.cast(self.time).alias(TIME)
+
+
+def keyed(df: pl.DataFrame, carry: list[str]) -> Keyed | None:
+    """
+    Pack the rows' (sensor, time) into :data:`KEY`, next to the `carry` columns.
+
+    None if the key would not fit in 62 bits, the times are not microseconds, or a
+    sensor or time is null (frames read with ``scan(validate=False)``): then sort on
+    the two columns instead.
+
+    Examples
+    --------
+    >>> from sensorframe._order import KEY, keyed
+    >>> df = sf.scan(
+    ...     pl.DataFrame(
+    ...         {
+    ...             "sensor_id": ["b", "a", "b"],
+    ...             "timestamp": ["2026-01-01T00:01", "2026-01-01T00:02", "2026-01-01T00:00"],
+    ...             "value": [1.0, 2.0, 3.0],
+    ...         }
+    ...     )
+    ... ).collect()
+    >>> rows = keyed(df, ["value"]).sorted()
+    >>> rows.frame.select(rows.codes(), "value").rows()
+    [(0, 2.0), (1, 3.0), (1, 1.0)]
+    """
+    time = df.schema[TIME]
+    if not (isinstance(time, pl.Datetime) and time.time_unit == "us"):
+        return None
+    micros = pl.col(TIME).dt.epoch("us")
+    first, last, nulls = df.select(
+        micros.min().alias("first"),
+        micros.max().alias("last"),
+        (pl.col(TIME).null_count() + pl.col(SENSOR).null_count()).alias("nulls"),
+    ).row(0)
+    if first is None or nulls:
+        return None
+    bits = max(last - first, 1).bit_length()
+
+    def attempt(ids: pl.Series) -> pl.DataFrame | None:
+        if bits + max(len(ids) - 1, 1).bit_length() > _KEY_BITS:
+            return None
+        code = pl.col(SENSOR).cast(pl.Enum(ids), strict=False).to_physical().cast(pl.Int64)
+        return df.select((code * (1 << bits) + (micros - first)).alias(KEY), *carry)
+
+    # The distinct ids of a sample of the rows are usually all of them (a sensor with
+    # 0.01% of the rows is in a sample of 100k with 99.995% chance), and finding them
+    # there saves a pass over every id (~0.1 s on 10 M rows). An id the sample missed
+    # has no code, which leaves its key null: then the ids are taken from every row.
+    sensors = df.get_column(SENSOR)
+    ids = sensors.gather_every(max(df.height // _SAMPLE_ROWS, 1)).unique().sort()
+    frame = attempt(ids)
+    if frame is None or frame.get_column(KEY).null_count():
+        ids = sensors.unique().sort()
+        frame = attempt(ids)
+    if frame is None:
+        return None
+    return Keyed(frame, ids, bits, first, time)
+
+
+def sort_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """
+    Sort a frame by (sensor, time), stable, on the packed key when it fits.
+
+    Examples
+    --------
+    >>> from sensorframe._order import sort_frame
+    >>> df = pl.DataFrame(
+    ...     {"sensor_id": ["b", "a", "a"], "timestamp": [1, 2, 2], "value": [1.0, 2.0, 3.0]}
+    ... ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
+    >>> sort_frame(df)["value"].to_list()
+    [2.0, 3.0, 1.0]
+    """
+    rows = keyed(df, [c for c in df.columns if c not in (SENSOR, TIME)])
+    if rows is None:
+        return df.sort(SENSOR, TIME, maintain_order=True)
+    ordered = rows.sorted()
+    sensors = ordered.ids.gather(ordered.frame.select(ordered.codes()).to_series())
+    return ordered.frame.with_columns(sensors.alias(SENSOR), ordered.times()).select(df.columns)
+
+
+def sensor_ranges(lengths: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """
+    Cut sensors with these row counts into ranges ``[first, end)`` of ~`rows` rows.
+
+    A range ends with the sensor that crosses each multiple of `rows`, so a sensor
+    longer than `rows` makes a range of its own.
+
+    Examples
+    --------
+    >>> from sensorframe._order import sensor_ranges
+    >>> sensor_ranges(np.array([3, 3, 10, 1, 1]), rows=4)
+    [(0, 2), (2, 3), (3, 5)]
+    >>> sensor_ranges(np.array([], dtype=np.int64), rows=4)
+    []
+    """
+    ends = np.cumsum(lengths)
+    if not len(ends):
+        return []
+    crossing = np.searchsorted(ends, np.arange(rows, ends[-1], rows), side="left")
+    bounds = np.unique(np.concatenate([[0], crossing + 1, [len(ends)]]))
+    return [(int(a), int(b)) for a, b in pairwise(bounds)]
+
+
+def with_positions(
+    frame: pl.DataFrame, lengths: np.ndarray, *, group: str, row: str
+) -> pl.DataFrame:
+    """
+    Add each row's sensor number (`group`, from 0) and position in its sensor (`row`).
+
+    `frame` holds whole sensors with these row counts, in order. Built from the run
+    lengths (a repeat and a subtraction), without a window function.
+
+    Examples
+    --------
+    >>> from sensorframe._order import with_positions
+    >>> out = with_positions(pl.DataFrame({"x": [5, 6, 7]}), np.array([2, 1]), group="g", row="r")
+    >>> out.rows()
+    [(5, 0, 0), (6, 0, 1), (7, 1, 0)]
+    """
+    starts = np.cumsum(lengths) - lengths
+    return frame.with_columns(
+        pl.Series(group, np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)).set_sorted(),
+        pl.Series(row, np.arange(frame.height, dtype=np.int64) - np.repeat(starts, lengths)),
+    )
