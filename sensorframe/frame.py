@@ -26,91 +26,48 @@ counts non-null values), which matches what pandas users expect.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
-from deltalake.exceptions import DeltaError
 
-from sensorframe._utils import preview
-from sensorframe.errors import (
-    EmptyFrameError,
-    InvalidParameterError,
-    InvalidTypeError,
-    SensorFrameError,
-    SensorSchemaError,
-    SourceError,
+from sensorframe._columns import (
+    CANONICAL_SCHEMA,
+    KEYS,
+    RESERVED_PREFIX,
+    SENSOR,
+    TIME,
+    VALUE,
+    Columns,
 )
+from sensorframe._sources import READ_ERRORS, from_numpy, naming, to_lazy
+from sensorframe._times import (
+    TIME_RANGE,
+    Ambiguous,
+    ParsedTime,
+    ReadOptions,
+    read_options,
+    time_expr,
+)
+from sensorframe._utils import preview
+from sensorframe.errors import EmptyFrameError, InvalidTypeError, SensorSchemaError, SourceError
 
 __all__ = [
+    "CANONICAL_SCHEMA",
+    "KEYS",
+    "RESERVED_PREFIX",
     "SENSOR",
     "TIME",
+    "TIME_RANGE",
     "VALUE",
+    "Ambiguous",
     "Columns",
     "melt_wide",
     "require_rows",
     "scan",
 ]
-
-# What reading a source can raise: a Delta table is opened lazily, at the first collect.
-_READ_ERRORS = (pl.exceptions.PolarsError, OSError, DeltaError)
-
-SENSOR = "sensor_id"
-TIME = "timestamp"
-VALUE = "value"
-KEYS = (SENSOR, TIME, VALUE)
-CANONICAL_SCHEMA = pl.Schema(
-    [(SENSOR, pl.String()), (TIME, pl.Datetime("us", "UTC")), (VALUE, pl.Float64())]
-)
-RESERVED_PREFIX = "__sf_"
-"""Column names sensorframe uses internally start with this; user columns may not."""
-TIME_RANGE = (datetime(1, 1, 2), datetime(9999, 12, 31))
-"""Supported times (naive bounds, a day inside Python's range so any offset still fits)."""
-Ambiguous = Literal["raise", "infer", "earliest", "latest"]
-
-
-@dataclass(frozen=True, slots=True)
-class _ReadOptions:
-    time_format: str | None
-    timezone: str | None
-    ambiguous: Ambiguous
-    validate: bool
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Columns:
-    """
-    Names of the sensor, time and value columns in a user's table.
-
-    Parameters
-    ----------
-    sensor, time, value
-        Column names in the input. They are renamed to ``sensor_id``, ``timestamp``
-        and ``value`` at the edge and never seen by the algorithms.
-
-    Examples
-    --------
-    >>> df = pl.DataFrame({"device": ["p1"], "ts": ["2026-01-01 00:00"], "reading": [3]})
-    >>> sf.scan(df, columns=sf.Columns(sensor="device", time="ts", value="reading")).collect()
-    shape: (1, 3)
-    ┌───────────┬─────────────────────────┬───────┐
-    │ sensor_id ┆ timestamp               ┆ value │
-    │ ---       ┆ ---                     ┆ ---   │
-    │ str       ┆ datetime[μs, UTC]       ┆ f64   │
-    ╞═══════════╪═════════════════════════╪═══════╡
-    │ p1        ┆ 2026-01-01 00:00:00 UTC ┆ 3.0   │
-    └───────────┴─────────────────────────┴───────┘
-    """
-
-    sensor: str = SENSOR
-    time: str = TIME
-    value: str = VALUE
 
 
 def scan(
@@ -227,16 +184,16 @@ def scan(
     datetime.datetime(2022, 1, 2, 14, 30, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
     """
     cols = columns or Columns()
-    opts = _read_options(time_format, timezone, ambiguous, validate=validate)
+    opts = read_options(time_format, timezone, ambiguous, validate=validate)
     if isinstance(source, np.ndarray):
-        lf = _from_numpy(source, timestamps=timestamps, sensor_id=sensor_id)
+        lf = from_numpy(source, timestamps=timestamps, sensor_id=sensor_id)
         cols = Columns()
     else:
         if timestamps is not None or sensor_id is not None:
             msg = "`timestamps` and `sensor_id` are only used with a NumPy array source"
             raise InvalidTypeError(msg)
-        lf = _to_lazy(source, cols, storage_options=storage_options)
-    with _naming(source):
+        lf = to_lazy(source, cols, storage_options=storage_options)
+    with naming(source):
         return _canonicalize(lf, cols, opts)
 
 
@@ -280,8 +237,8 @@ def melt_wide(
     │ P-2       ┆ 2026-01-01 00:00:00 UTC ┆ 7.0   │
     └───────────┴─────────────────────────┴───────┘
     """
-    opts = _read_options(time_format, timezone, ambiguous, validate=validate)
-    lf = _to_lazy(frame, Columns(time=time), storage_options=None)
+    opts = read_options(time_format, timezone, ambiguous, validate=validate)
+    lf = to_lazy(frame, Columns(time=time), storage_options=None)
     schema = lf.collect_schema()
     if time not in schema:
         msg = f"time column {time!r} not found; columns are {preview(schema.names())}"
@@ -301,7 +258,7 @@ def melt_wide(
     long = lf.select(pl.col(time), *(pl.col(c).cast(pl.Float64) for c in on)).unpivot(
         index=time, on=on, variable_name=SENSOR, value_name=VALUE
     )
-    with _naming(frame):
+    with naming(frame):
         return _canonicalize(long, Columns(time=time), opts)
 
 
@@ -322,231 +279,10 @@ def require_rows(frame: pl.DataFrame, what: str) -> pl.DataFrame:
     return frame
 
 
-def _from_numpy(values: np.ndarray, *, timestamps: Any, sensor_id: str | None) -> pl.LazyFrame:
-    if values.ndim != 1:
-        msg = f"a NumPy source must be 1-D (one sensor), got shape {values.shape}"
-        raise SensorSchemaError(msg)
-    if timestamps is None or sensor_id is None:
-        msg = "a NumPy source needs `timestamps=` and `sensor_id=`"
-        raise SensorSchemaError(msg)
-    try:
-        times = pl.Series(TIME, timestamps)
-    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-        msg = f"could not read `timestamps` as times: {exc}"
-        raise SensorSchemaError(msg) from exc
-    if len(times) != len(values):
-        msg = f"`timestamps` has {len(times)} entries but `values` has {len(values)}"
-        raise SensorSchemaError(msg)
-    if not np.issubdtype(values.dtype, np.number):
-        msg = f"`values` must be numeric, got dtype {values.dtype}"
-        raise SensorSchemaError(msg)
-    return pl.DataFrame(
-        {
-            SENSOR: pl.repeat(sensor_id, len(values), dtype=pl.String, eager=True),
-            TIME: times,
-            VALUE: pl.Series(VALUE, values.astype(np.float64)),
-        }
-    ).lazy()
-
-
-def _read_options(
-    time_format: object, timezone: object, ambiguous: object, *, validate: bool
-) -> _ReadOptions:
-    if time_format is not None and not isinstance(time_format, str):
-        msg = (
-            f"`time_format` must be a strftime string such as '%m/%d/%Y %H:%M', got {time_format!r}"
-        )
-        raise InvalidTypeError(msg)
-    if time_format == "":
-        msg = "`time_format` must not be empty; pass None to read ISO-8601 text"
-        raise InvalidParameterError(msg)
-    if timezone is not None and not isinstance(timezone, str):
-        msg = f"`timezone` must be an IANA zone name such as 'Europe/Berlin', got {timezone!r}"
-        raise InvalidTypeError(msg)
-    if timezone is not None:
-        try:
-            pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(timezone)
-        except pl.exceptions.PolarsError as exc:
-            msg = f"unknown time zone {timezone!r}: use an IANA name such as 'Europe/Berlin'"
-            raise InvalidParameterError(msg) from exc
-    if ambiguous not in ("raise", "infer", "earliest", "latest"):
-        msg = f"`ambiguous` must be 'raise', 'infer', 'earliest' or 'latest', got {ambiguous!r}"
-        raise InvalidParameterError(msg)
-    return _ReadOptions(
-        time_format=time_format,
-        timezone=None if timezone == "UTC" else timezone,
-        ambiguous=ambiguous,
-        validate=validate,
-    )
-
-
-@contextmanager
-def _naming(source: Any) -> Iterator[None]:
-    """Prefix the message of a SensorFrameError with the path ``source`` names, if any."""
-    try:
-        yield
-    except SensorFrameError as exc:
-        if not isinstance(source, str | os.PathLike):
-            raise
-        msg = f"{os.fspath(source)}: {exc}"
-        raise type(exc)(msg) from exc
-
-
-def _to_lazy(source: Any, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
-    if isinstance(source, pl.LazyFrame):
-        return source
-    if isinstance(source, pl.DataFrame):
-        return source.lazy()
-    if isinstance(source, str | os.PathLike):
-        return _scan_path(os.fspath(source), cols, storage_options=storage_options)
-    module = type(source).__module__.split(".")[0]
-    try:
-        table = _arrow_table(source, module, cols)
-    except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
-        msg = f"could not read {type(source).__name__} as a table: {exc}"
-        raise SourceError(msg) from exc
-    if isinstance(table, pl.LazyFrame):
-        return table
-    if table is not None:
-        return _from_arrow(table)
-    msg = (
-        f"cannot read a {type(source).__module__}.{type(source).__name__} as sensor data; "
-        "pass a polars/pyarrow/pandas frame, an Arrow stream, a path or a NumPy array"
-    )
-    raise SourceError(msg)
-
-
-def _arrow_table(source: Any, module: str, cols: Columns) -> Any:
-    """Read an Arrow-like ``source`` as a ``pa.Table`` (a Dataset stays lazy), or None."""
-    import pyarrow as pa
-
-    if module == "pyarrow":
-        import pyarrow.dataset as pads
-
-        if isinstance(source, pads.Dataset):
-            # Polars' scan would wrap second-unit times (see _from_arrow): read those.
-            if any(_in_seconds(field.type) for field in source.schema):
-                return source.to_table()
-            return pl.scan_pyarrow_dataset(source)
-        if isinstance(source, pa.RecordBatchReader):
-            return source.read_all()
-        if isinstance(source, pa.RecordBatch):
-            return pa.Table.from_batches([source])
-        if isinstance(source, pa.Table):
-            return source
-    if module == "pandas":
-        frame = _pandas_index_as_columns(source, cols)
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    if hasattr(source, "__arrow_c_stream__"):
-        return pa.table(source)
-    return None
-
-
-def _from_arrow(table: Any) -> pl.LazyFrame:
-    """
-    Turn a ``pa.Table`` into a LazyFrame, converting second-unit columns first.
-
-    Polars reads Arrow ``timestamp[s]`` and ``duration[s]`` by multiplying by 1000
-    unchecked (2**62 s wraps to 1970-01-01): they are cast to milliseconds here with
-    Arrow's overflow check, and a value that does not fit is refused.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for i, field in enumerate(table.schema):
-        kind = field.type
-        if not _in_seconds(kind):
-            continue
-        ms = pa.timestamp("ms", kind.tz) if pa.types.is_timestamp(kind) else pa.duration("ms")
-        try:
-            column = table.column(i).cast(ms)
-        except pa.ArrowInvalid as exc:
-            seconds = table.column(i).cast(pa.int64())
-            limit = (2**63 - 1) // 1000
-            row = pc.index(pc.or_(pc.less(seconds, -limit), pc.greater(seconds, limit)), True)
-            msg = (
-                f"column {field.name!r} holds seconds too large for any time, first at "
-                f"row {row.as_py()}: {seconds[row.as_py()].as_py()} s"
-            )
-            raise SensorSchemaError(msg) from exc
-        table = table.set_column(i, field.with_type(ms), column)
-    return pl.DataFrame(pl.from_arrow(table)).lazy()
-
-
-def _in_seconds(kind: Any) -> bool:
-    """Tell whether an Arrow type is a timestamp or duration in seconds."""
-    import pyarrow as pa
-
-    return (pa.types.is_timestamp(kind) or pa.types.is_duration(kind)) and kind.unit == "s"
-
-
-def _pandas_index_as_columns(frame: Any, cols: Columns) -> Any:
-    """
-    Move index levels that hold a key column into columns (pandas keeps time there).
-
-    A level named like a missing key column becomes that column; a ``DatetimeIndex``
-    becomes the time column when the frame has none, whatever its name.
-    """
-    import pandas as pd
-
-    if not isinstance(frame, pd.DataFrame):
-        return frame
-    index = frame.index
-    names = [cols.sensor, cols.time, cols.value]
-    levels = [n for n in index.names if n in names and n not in frame.columns]
-    if levels:
-        return frame.reset_index(level=levels)
-    if isinstance(index, pd.DatetimeIndex) and cols.time not in frame.columns:
-        return frame.reset_index(names=cols.time)
-    return frame
-
-
-def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
-    is_uri = "://" in path and not path.startswith("file://")
-    local = Path(path.removeprefix("file://"))
-    suffix = Path(path).suffix.lower()
-    if not is_uri and not any(ch in path for ch in "*?[") and not local.exists():
-        msg = f"no such file or table: {path}"
-        raise SourceError(msg)
-    try:
-        if suffix in {".parquet", ".pq"}:
-            return pl.scan_parquet(path, storage_options=storage_options)
-        if suffix in {".csv", ".tsv", ".txt"}:
-            # The key columns are read as text and parsed strictly by _canonicalize: a
-            # type inferred from the first rows would fail as a raw error further on, and
-            # the other columns are inferred from the whole file for the same reason,
-            # once, here (a scan left to infer would infer again at every collect).
-            separator = "\t" if suffix == ".tsv" else ","
-            keys = dict.fromkeys([cols.sensor, cols.time, cols.value], pl.String)
-            schema = pl.scan_csv(
-                path, separator=separator, schema_overrides=keys, infer_schema_length=None
-            ).collect_schema()
-            return pl.scan_csv(path, separator=separator, schema=schema)
-        if suffix in {".arrow", ".ipc", ".feather"}:
-            if not is_uri:
-                import pyarrow.dataset as pads
-
-                dataset = pads.dataset(path, format="ipc")
-                if any(_in_seconds(field.type) for field in dataset.schema):
-                    return _from_arrow(dataset.to_table())  # as for a pyarrow Dataset
-            return pl.scan_ipc(path, storage_options=storage_options)
-        if is_uri or (local / "_delta_log").is_dir():
-            return pl.scan_delta(path, storage_options=storage_options)
-        if local.is_dir():
-            return pl.scan_parquet(local / "**" / "*.parquet")
-    except SensorFrameError:
-        raise
-    except Exception as exc:  # deltalake and object-store errors have no common base
-        msg = f"could not read {path}: {exc}"
-        raise SourceError(msg) from exc
-    msg = f"cannot tell the format of {path}: use .parquet, .csv, .arrow or a Delta table"
-    raise SourceError(msg)
-
-
-def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions) -> pl.LazyFrame:
+def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: ReadOptions) -> pl.LazyFrame:
     try:
         schema = lf.collect_schema()
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         msg = f"could not read the input's schema: {exc}"
         raise SourceError(msg) from exc
     wanted = {cols.sensor: SENSOR, cols.time: TIME, cols.value: VALUE}
@@ -570,7 +306,7 @@ def _canonicalize(lf: pl.LazyFrame, cols: Columns, opts: _ReadOptions) -> pl.Laz
         )
         raise SensorSchemaError(msg)
     sensor = _sensor_expr(cols.sensor, schema[cols.sensor])
-    time = _time_expr(lf, cols, schema[cols.time], opts)
+    time = time_expr(lf, cols, schema[cols.time], opts)
     value = _value_expr(cols.value, schema[cols.value])
     # Text is parsed into helper columns once (a Polars expression used twice is
     # computed twice); the final select drops them.
@@ -593,163 +329,10 @@ def _sensor_expr(name: str, dtype: pl.DataType) -> pl.Expr:
 
 
 @dataclass(frozen=True, slots=True)
-class _Time:
-    """How one time column becomes ``Datetime("us", "UTC")``, with what validation needs."""
-
-    utc: pl.Expr
-    """The canonical time; null where the input is not a valid time."""
-    in_range: pl.Expr
-    """False where the time lies outside the supported range (checked before any cast)."""
-    local: pl.Expr | None
-    """The naive wall-clock time to localise in ``timezone`` (null where the row carries
-    its own offset), or None when no zone other than UTC applies."""
-    mismatch: str
-    """What is wrong with a time that cannot be read ("that are not timestamps")."""
-    hint: str = ""
-    """How to fix it, appended to the message."""
-    stages: tuple[dict[str, pl.Expr], ...] = ()
-    """Helper columns the expressions read, added in this order with ``with_columns``."""
-
-
-@dataclass(frozen=True, slots=True)
 class _Value:
     parsed: pl.Expr
     bad: pl.Expr | None
     """True where a textual value is not a number; None for numeric columns."""
-
-
-def _time_expr(lf: pl.LazyFrame, cols: Columns, dtype: pl.DataType, opts: _ReadOptions) -> _Time:
-    name, col, sensor = cols.time, pl.col(cols.time), pl.col(cols.sensor)
-    if dtype == pl.String and opts.time_format is not None:
-        parsed = col.str.to_datetime(opts.time_format, time_unit="us", strict=False)
-        parsed_dtype = lf.select(parsed).collect_schema().dtypes()[0]
-        mismatch = f"that do not match time_format={opts.time_format!r}"
-        time = _from_datetime(pl.col(_WALL), parsed_dtype, sensor, opts, mismatch=mismatch)
-        return replace(time, stages=({_WALL: parsed},))
-    if dtype == pl.String:
-        return _from_iso_text(col, sensor, opts)
-    if isinstance(dtype, pl.Datetime) or dtype in (pl.Date, pl.Null):
-        return _from_datetime(col, dtype, sensor, opts, mismatch="that are not timestamps")
-    msg = (
-        f"time column {name!r} must hold datetimes, dates or ISO-8601 text, got {dtype}; "
-        "convert epoch numbers first, e.g. pl.from_epoch(col, time_unit='s')"
-    )
-    raise SensorSchemaError(msg)
-
-
-def _from_datetime(
-    col: pl.Expr, dtype: pl.DataType, sensor: pl.Expr, opts: _ReadOptions, *, mismatch: str
-) -> _Time:
-    if dtype == pl.Null:
-        col, dtype = col.cast(pl.Datetime("us")), pl.Datetime("us")
-    unit = dtype.time_unit if isinstance(dtype, pl.Datetime) else "d"
-    lo, hi = _physical_bounds(unit)
-    in_range = col.to_physical().is_between(lo, hi)
-    # Out-of-range values are masked before any cast: a cast would overflow and panic.
-    safe = pl.when(in_range).then(col)
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        utc = safe.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
-        return _Time(utc=utc, in_range=in_range, local=None, mismatch=mismatch)
-    naive = safe.cast(pl.Datetime("us"))
-    return _Time(
-        utc=_localise(naive, sensor, opts),
-        in_range=in_range,
-        local=None if opts.timezone is None else naive,
-        mismatch=mismatch,
-    )
-
-
-# Helper columns of the text parsers (names with the reserved prefix cannot collide).
-_PARTS, _WALL, _OFFSET = (
-    f"{RESERVED_PREFIX}time_parts",
-    f"{RESERVED_PREFIX}wall",
-    f"{RESERVED_PREFIX}offset",
-)
-
-# ISO-8601 as written by most systems: a date, optionally a time with "T" or a space,
-# seconds, a fraction and an offset ("Z", "+02", "+0200", "+02:00").
-_ISO = (
-    r"^(?<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?<hm>\d{2}:\d{2})(?<sec>:\d{2}(?:\.\d{1,9})?)?"
-    r"(?<off>Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?$"
-)
-
-
-def _from_iso_text(col: pl.Expr, sensor: pl.Expr, opts: _ReadOptions) -> _Time:
-    # Parsed field by field with one fixed format: Polars' own inference guesses a format
-    # from the first value (and reads "1/2/2022" as 1 February), so it is never used.
-    parts = pl.col(_PARTS)
-    wall_text = pl.concat_str(
-        parts.struct["date"],
-        pl.lit(" "),
-        parts.struct["hm"].fill_null("00:00"),
-        parts.struct["sec"].fill_null(":00"),
-    )
-    offset = parts.struct["off"].str.replace("Z", "+00:00").str.replace(":", "").str.pad_end(5, "0")
-    minutes = offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(3, 2).cast(pl.Int64)
-    stages = (
-        {_PARTS: col.str.strip_chars().str.extract_groups(_ISO)},
-        {
-            _WALL: wall_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False),
-            _OFFSET: pl.when(offset.str.starts_with("-")).then(-minutes).otherwise(minutes),
-        },
-    )
-    lo, hi = _physical_bounds("us")
-    in_range = pl.col(_WALL).to_physical().is_between(lo, hi)
-    wall = pl.when(in_range).then(pl.col(_WALL))
-    own_offset = pl.col(_OFFSET)
-    naive = pl.when(own_offset.is_null()).then(wall)
-    utc = (
-        pl.when(own_offset.is_null())
-        .then(_localise(naive, sensor, opts))
-        .otherwise((wall - pl.duration(minutes=own_offset)).dt.replace_time_zone("UTC"))
-    )
-    return _Time(
-        stages=stages,
-        utc=utc,
-        in_range=in_range,
-        local=None if opts.timezone is None else naive,
-        mismatch="that are not timestamps",
-        hint=(
-            ". Without time_format= only ISO-8601 text is read (2026-01-31, "
-            "2026-01-31T13:45, 2026-01-31 13:45:00.25+02:00); give the format of other "
-            "text, e.g. time_format='%m/%d/%Y %H:%M' for '1/31/2026 13:45'"
-        ),
-    )
-
-
-def _localise(naive: pl.Expr, sensor: pl.Expr, opts: _ReadOptions) -> pl.Expr:
-    """Read naive wall-clock times in ``opts.timezone`` (UTC if None), as UTC."""
-    zone = opts.timezone
-    if zone is None:
-        return naive.dt.replace_time_zone("UTC")
-    if opts.ambiguous != "infer":
-        ambiguous = "null" if opts.ambiguous == "raise" else opts.ambiguous
-        local = naive.dt.replace_time_zone(zone, ambiguous=ambiguous, non_existent="null")
-        return local.dt.convert_time_zone("UTC")
-    earliest = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-    latest = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null")
-    # Each sensor's readings of one repeated hour, in row order: from the first step
-    # that does not advance the wall clock on (02:50 -> 02:00), they are the second pass.
-    repeated = (earliest != latest).fill_null(False)
-    turned = (naive.diff() <= 0).fill_null(False).cum_sum().over(sensor, naive.dt.date(), repeated)
-    local = pl.when(repeated & (turned > 0)).then(latest).otherwise(earliest)
-    return local.dt.convert_time_zone("UTC")
-
-
-def _physical_bounds(unit: str) -> tuple[int, int]:
-    """Give :data:`TIME_RANGE` as integers of ``unit`` ("ns", "us", "ms", "d" for dates)."""
-    epoch = datetime(1970, 1, 1)
-    step = {
-        "ns": timedelta(microseconds=1),
-        "us": timedelta(microseconds=1),
-        "ms": timedelta(milliseconds=1),
-        "d": timedelta(days=1),
-    }[unit]
-    scale = 1000 if unit == "ns" else 1
-    lo = (TIME_RANGE[0] - epoch) // step * scale
-    hi = (TIME_RANGE[1] - epoch) // step * scale
-    return max(lo, -(2**63) + 1), min(hi, 2**63 - 1)
 
 
 def _value_expr(name: str, dtype: pl.DataType) -> _Value:
@@ -770,7 +353,7 @@ def _finite(col: pl.Expr) -> pl.Expr:
 
 
 def _validate(
-    raw: pl.LazyFrame, cols: Columns, time: _Time, value: _Value, opts: _ReadOptions
+    raw: pl.LazyFrame, cols: Columns, time: ParsedTime, value: _Value, opts: ReadOptions
 ) -> None:
     raw_time = pl.col(cols.time)
     present = raw_time.is_not_null()
@@ -795,7 +378,7 @@ def _validate(
     )
     try:
         found = query.collect().row(0, named=True)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         msg = f"could not read the input: {exc}"
         raise SensorSchemaError(msg) from exc
     failed = next((key for key in checks if found[f"{key} count"]), None)
