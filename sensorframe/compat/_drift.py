@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sensorframe as sf
 from sensorframe.compat._common import compat_config, sensor_frame
-from sensorframe.drift import DriftSeverity
+from sensorframe.drift import DriftSeverity, SensorDrift
 from sensorframe.errors import ConfigError, UnknownSensorError
 
 __all__ = ["DataDriftDetector", "DriftConfig", "DriftReport", "DriftSeverity", "drift_record"]
@@ -81,18 +81,19 @@ class DriftConfig:
         )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class DriftReport:
+@dataclass(frozen=True, kw_only=True, slots=True, repr=False)
+class DriftReport(SensorDrift):
     """
-    The original drift report of one sensor, from :class:`sensorframe.DriftDetector`.
+    The original drift report of one sensor: sensorframe's record and ``details``.
 
-    ``severity`` comes from effect sizes on the ladders of :class:`DriftConfig`, and
-    ``drift_detected`` also needs the tests to be significant. The original took the
-    severity from the mean of ``1 - p`` over its tests, which flags nearly every
-    sensor once samples are large; this one does not. ``severity`` and
-    ``drift_detected`` are None when ``status`` says the sensor could not be
-    assessed (too few, constant or all-missing readings), never a silent "no drift".
-    ``details`` is sensorframe's whole record (:class:`sensorframe.drift.SensorDrift`).
+    Its fields are those of :class:`sensorframe.drift.SensorDrift`, which
+    ``details`` is whole. ``severity`` comes from effect sizes on the ladders of
+    :class:`DriftConfig`, and ``drift_detected`` also needs the tests to be
+    significant. The original took the severity from the mean of ``1 - p`` over its
+    tests, which flags nearly every sensor once samples are large; this one does
+    not. ``severity`` and ``drift_detected`` are None when ``status`` says the
+    sensor could not be assessed (too few, constant or all-missing readings), never
+    a silent "no drift".
 
     Examples
     --------
@@ -104,33 +105,13 @@ class DriftReport:
     ('critical', True, True)
     """
 
-    sensor_id: str
-    status: str
-    drift_detected: bool | None
-    severity: DriftSeverity | None
-    drift_score: float | None
-    drift_types: list[str]
-    recommendations: list[str]
-    statistical_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    details: sf.drift.SensorDrift | None = None
+    details: SensorDrift | None = None
 
 
 def drift_record(report: Any, sensor_id: str) -> DriftReport:
     """Return the compat report of `sensor_id` in a :class:`sensorframe.DriftReport`."""
     rec = report[sensor_id]
-    return DriftReport(
-        sensor_id=sensor_id,
-        status=str(rec.status),
-        drift_detected=rec.drift_detected,
-        severity=rec.severity,
-        drift_score=rec.drift_score,
-        drift_types=list(rec.drift_types),
-        recommendations=list(rec.recommendations),
-        statistical_tests=dict(rec.statistical_tests),
-        metrics=dict(rec.metrics),
-        details=rec,
-    )
+    return DriftReport(**{f.name: getattr(rec, f.name) for f in fields(rec)}, details=rec)
 
 
 class DataDriftDetector:

@@ -21,9 +21,8 @@ from sensorframe.drift.profile import (
     side_from_profile,
     side_to_columns,
 )
-from sensorframe.drift.report import DriftReport
+from sensorframe.drift.report import FLOAT_COLUMNS, QUANTILE_SHIFTS, DriftReport
 from sensorframe.drift.statistics import (
-    QUANTILES,
     benjamini_hochberg,
     bin_metrics,
     ks_pvalue,
@@ -42,7 +41,6 @@ from sensorframe.frame import SENSOR
 
 __all__ = ["DriftDetector", "detect_drift"]
 
-_QNAMES = tuple(f"q{round(q * 100):02d}_shift" for q in QUANTILES)
 _META_KEY = "sensorframe.drift.config"
 _STORED_NAMES = {"min_samples": "min_readings"}
 """Config fields renamed since a detector file was written: the file is read as is."""
@@ -100,7 +98,7 @@ def _compare_unguarded(
     std_c[ms.cur_constant] = 0.0
     out["mean_shift"] = np.abs(_scaled(cur.mean - ref.mean, std_r))
     out["std_ratio"] = np.where(std_r == 0, np.where(std_c == 0, 1.0, np.inf), std_c / std_r)
-    for j, name in enumerate(_QNAMES):
+    for j, name in enumerate(QUANTILE_SHIFTS.values()):
         out[name] = _scaled(ms.cur_quantiles[:, j] - ref.quantiles[:, j], std_r)
     # PSI and JS minus their expectation under no drift, so small windows do not cry wolf
     noise = np.maximum(bins["bins"] - 1, 0) * (1 / np.maximum(n, 1) + 1 / np.maximum(m, 1))
@@ -450,32 +448,13 @@ def _table(
     extra: dict[str, np.ndarray],
 ) -> pl.DataFrame:
     detected = np.logical_or.reduce(list(types.values()))
-    numeric = [
-        "ks_statistic",
-        "ks_pvalue",
-        "mw_statistic",
-        "mw_pvalue",
-        "chi2_statistic",
-        "chi2_pvalue",
-        "psi",
-        "psi_pvalue",
-        "js_divergence",
-        "js_distance",
-        "mean_shift",
-        "std_ratio",
-        *_QNAMES,
-        "missing_rate_change",
-        "drift_pvalue",
-        "drift_pvalue_adjusted",
-        "drift_score",
-    ]
     data: dict[str, Any] = {
         SENSOR: sensors,
         "status": pl.Series(status.astype(str), dtype=pl.String),
         "n_ref": pl.Series(n, dtype=pl.Int64),
         "n_cur": pl.Series(m, dtype=pl.Int64),
     }
-    data.update({k: pl.Series(res[k], dtype=pl.Float64).fill_nan(None) for k in numeric})
+    data.update({k: pl.Series(res[k], dtype=pl.Float64).fill_nan(None) for k in FLOAT_COLUMNS})
     data.update({k: pl.Series(v, dtype=pl.Float64).fill_nan(None) for k, v in extra.items()})
     assessed_ = pl.lit(pl.Series(assessed))
     level_ = pl.lit(pl.Series(np.clip(level, 0, 4).astype(np.int64)))

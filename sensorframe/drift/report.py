@@ -9,9 +9,31 @@ import polars as pl
 
 from sensorframe._report import SensorReport, counts
 from sensorframe.drift.config import DriftConfig, DriftSeverity
+from sensorframe.drift.statistics import QUANTILES
 from sensorframe.frame import SENSOR
 
 __all__ = ["DriftReport", "SensorDrift"]
+
+TESTS = {
+    "ks_test": ("ks_statistic", "ks_pvalue"),
+    "mann_whitney": ("mw_statistic", "mw_pvalue"),
+    "chi_square": ("chi2_statistic", "chi2_pvalue"),
+    "psi_test": ("psi", "psi_pvalue"),
+}
+"""``SensorDrift.statistical_tests``: test name -> (statistic, p-value) table columns."""
+QUANTILE_SHIFTS = {f"q{round(q * 100):02d}": f"q{round(q * 100):02d}_shift" for q in QUANTILES}
+"""``SensorDrift.metrics["quantile_shifts"]``: quantile name -> table column."""
+_EFFECTS = ("js_divergence", "js_distance", "mean_shift", "std_ratio")
+_RATES = ("missing_rate_change", "drift_pvalue", "drift_pvalue_adjusted")
+FLOAT_COLUMNS = (
+    *(column for pair in TESTS.values() for column in pair),
+    *_EFFECTS,
+    *QUANTILE_SHIFTS.values(),
+    *_RATES,
+    "drift_score",
+)
+"""The table's Float64 columns of every report, in table order (null for not assessed)."""
+_METRICS = ("n_ref", "n_cur", "psi", *_EFFECTS, *_RATES)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,10 +58,10 @@ class SensorDrift:
 
     def __repr__(self) -> str:
         if self.severity is None:
-            return f"SensorDrift({self.sensor_id!r}, {self.status})"
+            return f"{type(self).__name__}({self.sensor_id!r}, {self.status})"
         verdict = "drifted" if self.drift_detected else "not drifted"
         return (
-            f"SensorDrift({self.sensor_id!r}, {self.severity}, {verdict}, "
+            f"{type(self).__name__}({self.sensor_id!r}, {self.severity}, {verdict}, "
             f"score {self.drift_score:.3g})"
         )
 
@@ -102,30 +124,9 @@ class DriftReport(SensorReport[SensorDrift]):
         return f"{text}; {len(self.drifted)} drifted" if text else ""
 
     def _item(self, row: dict[str, Any]) -> SensorDrift:
-        tests = {
-            "ks_test": _test(row, "ks_statistic", "ks_pvalue"),
-            "mann_whitney": _test(row, "mw_statistic", "mw_pvalue"),
-            "chi_square": _test(row, "chi2_statistic", "chi2_pvalue"),
-            "psi_test": _test(row, "psi", "psi_pvalue"),
-        }
-        metrics: dict[str, Any] = {
-            name: row[name]
-            for name in (
-                "n_ref",
-                "n_cur",
-                "psi",
-                "js_divergence",
-                "js_distance",
-                "mean_shift",
-                "std_ratio",
-                "missing_rate_change",
-                "drift_pvalue",
-                "drift_pvalue_adjusted",
-            )
-        }
-        metrics["quantile_shifts"] = {
-            q: row[f"{q}_shift"] for q in ("q05", "q25", "q50", "q75", "q95")
-        }
+        tests = {name: _test(row, *columns) for name, columns in TESTS.items()}
+        metrics: dict[str, Any] = {name: row[name] for name in _METRICS}
+        metrics["quantile_shifts"] = {q: row[column] for q, column in QUANTILE_SHIFTS.items()}
         if self.target is not None:
             tests["target_ks_test"] = _test(row, "target_ks_statistic", "target_ks_pvalue")
             tests["correlation_fisher_z"] = _test(row, "correlation_z", "concept_pvalue")

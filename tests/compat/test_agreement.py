@@ -4,6 +4,7 @@ The adapters agree with the library, keep its fixes of the original's bugs, and 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -149,6 +150,16 @@ def test_drift_report_equals_detect_drift() -> None:
     assert got.severity is not None
     assert got.severity.name == want.severity.name
     assert got.drift_detected == want.drift_detected
+
+
+def test_drift_report_is_the_librarys_record_plus_details() -> None:
+    detector = DataDriftDetector().fit_reference(VALUES[:150], sensor_id="S")
+    got = detector.detect_drift(VALUES[150:], sensor_id="S")
+    assert isinstance(got, sf.drift.SensorDrift)
+    assert got.details is not None
+    for field in fields(got.details):
+        assert getattr(got, field.name) == getattr(got.details, field.name)
+    assert repr(got).startswith("DriftReport('S', ")
 
 
 def test_severity_does_not_flag_a_negligible_shift_at_large_n() -> None:
