@@ -9,7 +9,8 @@ for you. Absent history is null, never zero.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -39,20 +40,33 @@ __all__ = [
 PCT_CHANGE_EPS = 1e-10
 """``pct_change`` is null where the previous reading's magnitude is below this."""
 
+_ROW_ORDER_NOTE = """Notes
+    -----
+    Computed over the rows in the frame's order: sort by time within each sensor first
+    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
+    sorts for you.
+
+    """
+
+_F = TypeVar("_F", bound=Callable[..., pl.Expr])
+
+
+def _in_row_order(func: _F) -> _F:
+    """Add the row-order note to the docstring of `func`, before its Examples."""
+    if func.__doc__ is not None:  # None under python -OO
+        head, examples, tail = func.__doc__.partition("Examples\n    --------")
+        func.__doc__ = f"{head}{_ROW_ORDER_NOTE}{examples}{tail}"
+    return func
+
 
 @deprecate_positional(allowed=1, version="0.2.0")
+@_in_row_order
 def lag(column: IntoExpr, *, n: int = 1) -> pl.Expr:
     """
     Return the reading `n` rows back, null where there is none.
 
     .. versionchanged:: 0.2.0
         `n` is keyword-only; ``lag(column, 2)`` still works, with a ``DeprecationWarning``.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -65,18 +79,13 @@ def lag(column: IntoExpr, *, n: int = 1) -> pl.Expr:
 
 
 @deprecate_positional(allowed=1, version="0.2.0")
+@_in_row_order
 def diff(column: IntoExpr, *, n: int = 1) -> pl.Expr:
     """
     Difference ``x_t - x_{t-n}``; null where either reading is absent.
 
     .. versionchanged:: 0.2.0
         `n` is keyword-only; ``diff(column, 2)`` still works, with a ``DeprecationWarning``.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -89,18 +98,13 @@ def diff(column: IntoExpr, *, n: int = 1) -> pl.Expr:
     return x - x.shift(n)
 
 
+@_in_row_order
 def pct_change(column: IntoExpr) -> pl.Expr:
     """
     Relative change ``(x_t - x_{t-1}) / |x_{t-1}|``.
 
     Null where the previous reading is absent or ``|x_{t-1}| < 1e-10``, so a reading
     near zero never produces an infinite change.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -118,18 +122,13 @@ def _seconds_since_previous(time: pl.Expr) -> pl.Expr:
     return pl.when(step != 0).then(step)
 
 
+@_in_row_order
 def rate_of_change(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     """
     ``diff_1`` divided by the seconds since the previous reading (per second).
 
     Null at the first row, where either reading is absent, and where two readings
     share a timestamp.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -143,15 +142,10 @@ def rate_of_change(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     return (x - x.shift(1)) / _seconds_since_previous(parse_into_expr(time))
 
 
+@_in_row_order
 def acceleration(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     """
     Change of ``rate_of_change`` divided by the seconds since the previous reading.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -165,18 +159,13 @@ def acceleration(column: IntoExpr, time: IntoExpr = TIME) -> pl.Expr:
     return (roc - roc.shift(1)) / _seconds_since_previous(parse_into_expr(time))
 
 
+@_in_row_order
 def ewm_mean(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     """
     Exponentially weighted mean, ``m_t = (1 - a) m_{t-1} + a x_t`` with ``a = 2 / (span + 1)``.
 
     As pandas ``ewm(span=span, adjust=False, ignore_na=True).mean()``: null readings
     are skipped and the mean so far carries over their rows.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -189,6 +178,7 @@ def ewm_mean(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     return x.ewm_mean(span=span, adjust=False, ignore_nulls=True).forward_fill()
 
 
+@_in_row_order
 def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     """
     Exponentially weighted standard deviation (bias-corrected, adjust=False).
@@ -196,12 +186,6 @@ def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     As pandas ``ewm(span=span, adjust=False, ignore_na=True).std()``.
     Bias-corrected, over the non-null readings (a null reading's row carries the value
     so far); null until there are two readings.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -214,15 +198,10 @@ def ewm_std(column: IntoExpr, *, span: float = 12) -> pl.Expr:
     return x.ewm_std(span=span, adjust=False, ignore_nulls=True, bias=False).forward_fill()
 
 
+@_in_row_order
 def expanding_mean(column: IntoExpr) -> pl.Expr:
     """
     Mean of all non-null readings up to and including the row; null before the first.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -236,18 +215,13 @@ def expanding_mean(column: IntoExpr) -> pl.Expr:
     return pl.when(n > 0).then(shift + (x - shift).fill_null(0.0).cum_sum() / n)
 
 
+@_in_row_order
 def expanding_std(column: IntoExpr) -> pl.Expr:
     """
     Compute the std (ddof=1) of all non-null readings so far; null before two.
 
     Sums are taken relative to the first reading, which keeps the usual
     sum-of-squares formula accurate when the level is large compared with the spread.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
@@ -267,6 +241,7 @@ def expanding_std(column: IntoExpr) -> pl.Expr:
 
 
 @renamed_keywords(min_periods="min_samples")
+@_in_row_order
 def volatility(column: IntoExpr, *, window: int, min_samples: int | None = None) -> pl.Expr:
     """
     Compute the rolling std (ddof=1) of ``pct_change`` over `window` rows.
@@ -275,12 +250,6 @@ def volatility(column: IntoExpr, *, window: int, min_samples: int | None = None)
 
     .. versionchanged:: 0.2.0
         `min_samples` was ``min_periods`` (as in Polars 1.21); the old keyword warns.
-
-    Notes
-    -----
-    Computed over the rows in the frame's order: sort by time within each sensor first
-    (on unsorted rows the result is silently wrong); :func:`sensorframe.engineer_features`
-    sorts for you.
 
     Examples
     --------
