@@ -23,27 +23,20 @@ __all__ = ["RUNS_TABLE", "RUN_SCHEMA", "RunLog"]
 
 RUNS_TABLE = "runs"
 
+_TEXT, _COUNT = pl.String(), pl.Int64()
 RUN_SCHEMA = pl.Schema(
-    [
-        ("run_id", pl.String()),
-        (SENSOR, pl.String()),
-        ("event", pl.String()),
-        ("at", pl.Datetime("us", "UTC")),
-        ("status", pl.String()),
-        ("error", pl.String()),
-        ("quality_status", pl.String()),
-        ("drift_severity", pl.String()),
-        ("drift_detected", pl.Boolean()),
-        ("rows", pl.Int64()),
-        ("rows_left_out", pl.Int64()),
-        ("raw_version", pl.Int64()),
-        ("processed_version", pl.Int64()),
-        ("params", pl.String()),
-        ("host", pl.String()),
-        ("pid", pl.Int64()),
-        ("process", pl.String()),
-    ]
+    {
+        **dict.fromkeys(("run_id", SENSOR, "event"), _TEXT),
+        "at": pl.Datetime("us", "UTC"),
+        **dict.fromkeys(("status", "error", "quality_status", "drift_severity"), _TEXT),
+        "drift_detected": pl.Boolean(),
+        **dict.fromkeys(("rows", "rows_left_out", "raw_version", "processed_version"), _COUNT),
+        **dict.fromkeys(("params", "host"), _TEXT),
+        "pid": _COUNT,
+        "process": _TEXT,
+    }
 )
+"""Columns of a run record, in table order."""
 _OUTCOME = ("quality_status", "drift_severity", "drift_detected", "rows", "rows_left_out")
 
 
