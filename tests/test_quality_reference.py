@@ -3,7 +3,7 @@ A plain NumPy reference of the quality checks, one sensor at a time.
 
 Used by the tests (every count of ``assess_quality`` must match it) and by
 ``benchmarks/bench_quality.py`` (the per-sensor loop baseline). Written from
-design.md section 4 without looking at the Polars code paths.
+docs/definitions.md without looking at the Polars code paths.
 """
 
 from __future__ import annotations
