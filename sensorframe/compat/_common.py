@@ -7,7 +7,7 @@ timestamps; sensorframe takes a long frame. :func:`sensor_frame` is the one brid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from sensorframe.errors import InvalidTypeError, SourceError
 __all__ = [
     "INDEX_START",
     "INDEX_STEP",
+    "attributes",
     "collect",
     "compat_config",
     "read_file",
@@ -35,6 +36,23 @@ INDEX_STEP = timedelta(hours=1)
 
 
 _C = TypeVar("_C")
+
+
+def attributes(source: object, names: Mapping[str, str]) -> dict[str, Any]:
+    """
+    Return ``{name: source.<attribute>}`` for each ``name: attribute`` of `names`.
+
+    The adapters' one way to carry fields between the original's names and
+    sensorframe's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from sensorframe.compat._common import attributes
+    >>> attributes(SimpleNamespace(rows=3), {"total_samples": "rows", "rows": "rows"})
+    {'total_samples': 3, 'rows': 3}
+    """
+    return {name: getattr(source, attribute) for name, attribute in names.items()}
 
 
 def compat_config(config: object, kind: type[_C]) -> _C:

@@ -9,13 +9,29 @@ from typing import Any
 import numpy as np
 
 import sensorframe as sf
-from sensorframe.compat._common import collect, compat_config, sensor_frame
+from sensorframe.compat._common import attributes, collect, compat_config, sensor_frame
 from sensorframe.errors import UnknownFeatureError
 
 __all__ = ["ALIASES", "FeatureConfig", "FeatureEngineer"]
 
 ALIASES = {"raw": "value", "ewm": "ewm_mean"}
 """The original's feature names that sensorframe spells differently (and ``fft_component_k``)."""
+
+
+_SAME_NAMES = ("rolling_windows", "rolling_stats", "ewm_span", "volatility_windows", "timezone")
+_LIBRARY_FIELDS = {
+    **{name: name for name in _SAME_NAMES},
+    "lags": "lag_periods",
+    "diffs": "diff_periods",
+    **dict.fromkeys(("pct_change", "rate_of_change", "acceleration"), "include_differences"),
+    "expanding": "include_statistical",
+    "spectral": "include_fft",
+    "spectral_window": "fft_window",
+    "spectral_top_k": "fft_components",
+    "calendar": "include_time_features",
+    "cyclical": "include_cyclical_encoding",
+}
+"""Field of :class:`sensorframe.FeatureConfig` -> attribute of :class:`FeatureConfig`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,24 +90,7 @@ class FeatureConfig:
 
     def to_sensorframe(self) -> sf.FeatureConfig:
         """Return the equivalent :class:`sensorframe.FeatureConfig`, with every field given."""
-        return sf.FeatureConfig(
-            rolling_windows=tuple(self.rolling_windows),
-            rolling_stats=tuple(self.rolling_stats),  # type: ignore[arg-type]
-            lags=tuple(self.lag_periods),
-            diffs=tuple(self.diff_periods),
-            pct_change=self.include_differences,
-            rate_of_change=self.include_differences,
-            acceleration=self.include_differences,
-            ewm_span=self.ewm_span,
-            expanding=self.include_statistical,
-            volatility_windows=tuple(self.volatility_windows),
-            spectral=self.include_fft,
-            spectral_window=self.fft_window,
-            spectral_top_k=self.fft_components,
-            calendar=self.include_time_features,
-            cyclical=self.include_cyclical_encoding,
-            timezone=self.timezone,
-        )
+        return sf.FeatureConfig(**attributes(self, _LIBRARY_FIELDS))
 
 
 class FeatureEngineer:

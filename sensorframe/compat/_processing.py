@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import sensorframe as sf
-from sensorframe.compat._common import collect, sensor_frame
+from sensorframe.compat._common import attributes, collect, sensor_frame
 from sensorframe.errors import InvalidTypeError, NotFittedError
 from sensorframe.quality import QualityStatus
 
@@ -74,18 +74,21 @@ class DataQualityReport:
     details: sf.SensorQuality
 
 
+_REPORT_FIELDS = {
+    **{name: name for name in ("sensor_id", "status", "missing_count", "outlier_count")},
+    "total_samples": "rows",
+    "constant_periods": "flat_runs",
+    "noise_level": "noise_std",
+    "drift_detected": "drift_flag",
+}
+"""Field of :class:`DataQualityReport` -> attribute of :class:`sensorframe.SensorQuality`."""
+
+
 def quality_record(report: Any, sensor_id: str) -> DataQualityReport:
     """Return the compat report of `sensor_id` in a :class:`sensorframe.QualityReport`."""
     rec = report[sensor_id]
     return DataQualityReport(
-        sensor_id=sensor_id,
-        status=rec.status,
-        total_samples=rec.rows,
-        missing_count=rec.missing_count,
-        outlier_count=rec.outlier_count,
-        constant_periods=rec.flat_runs,
-        noise_level=rec.noise_std,
-        drift_detected=rec.drift_flag,
+        **attributes(rec, _REPORT_FIELDS),
         issues=list(rec.issues),
         recommendations=list(rec.recommendations),
         details=rec,

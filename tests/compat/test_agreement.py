@@ -53,6 +53,43 @@ def test_features_equal_engineer_features_columns() -> None:
     np.testing.assert_array_equal(got["fft_component_2"], got["fft_amp_2"])
 
 
+def test_every_original_option_reaches_the_library_config() -> None:
+    cfg = FeatureConfig(
+        rolling_windows=[5],
+        rolling_stats=["max"],
+        lag_periods=[2],
+        diff_periods=[3],
+        include_differences=False,
+        ewm_span=None,
+        include_statistical=False,
+        volatility_windows=[7],
+        include_fft=False,
+        fft_window=16,
+        fft_components=2,
+        include_time_features=False,
+        include_cyclical_encoding=False,
+        timezone="Europe/Paris",
+    ).to_sensorframe()
+    assert cfg == sf.FeatureConfig(
+        rolling_windows=[5],
+        rolling_stats=["max"],
+        lags=[2],
+        diffs=[3],
+        pct_change=False,
+        rate_of_change=False,
+        acceleration=False,
+        ewm_span=None,
+        expanding=False,
+        volatility_windows=[7],
+        spectral=False,
+        spectral_window=16,
+        spectral_top_k=2,
+        calendar=False,
+        cyclical=False,
+        timezone="Europe/Paris",
+    )
+
+
 def test_lags_are_not_zero_filled_and_fft_does_not_look_ahead() -> None:
     cfg = FeatureConfig(fft_window=16)
     engineer = FeatureEngineer(config=cfg)
