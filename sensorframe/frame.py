@@ -41,6 +41,7 @@ from sensorframe._columns import (
     TIME,
     VALUE,
     Columns,
+    require_numeric,
 )
 from sensorframe._sources import READ_ERRORS, from_numpy, naming, to_lazy
 from sensorframe._times import (
@@ -226,16 +227,19 @@ def melt_wide(
     Examples
     --------
     >>> wide = pl.DataFrame({"t": ["2026-01-01"], "P-1": [1.5], "P-2": [7]})
-    >>> sf.melt_wide(wide, time="t").collect()
-    shape: (2, 3)
-    ┌───────────┬─────────────────────────┬───────┐
-    │ sensor_id ┆ timestamp               ┆ value │
-    │ ---       ┆ ---                     ┆ ---   │
-    │ str       ┆ datetime[μs, UTC]       ┆ f64   │
-    ╞═══════════╪═════════════════════════╪═══════╡
-    │ P-1       ┆ 2026-01-01 00:00:00 UTC ┆ 1.5   │
-    │ P-2       ┆ 2026-01-01 00:00:00 UTC ┆ 7.0   │
-    └───────────┴─────────────────────────┴───────┘
+    >>> long = sf.melt_wide(wide, time="t").collect()
+    >>> long["timestamp"].unique().to_list()
+    [datetime.datetime(2026, 1, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))]
+    >>> long.select("sensor_id", "value")
+    shape: (2, 2)
+    ┌───────────┬───────┐
+    │ sensor_id ┆ value │
+    │ ---       ┆ ---   │
+    │ str       ┆ f64   │
+    ╞═══════════╪═══════╡
+    │ P-1       ┆ 1.5   │
+    │ P-2       ┆ 7.0   │
+    └───────────┴───────┘
     """
     opts = read_options(time_format, timezone, ambiguous, validate=validate)
     lf = to_lazy(frame, Columns(time=time), storage_options=None)
@@ -244,14 +248,14 @@ def melt_wide(
         msg = f"time column {time!r} not found; columns are {preview(schema.names())}"
         raise SensorSchemaError(msg)
     on = list(sensors) if sensors is not None else [c for c in schema.names() if c != time]
-    unknown = [c for c in on if c not in schema]
-    if unknown:
-        msg = f"sensor columns not found: {preview(unknown)}"
-        raise SensorSchemaError(msg)
-    bad = [c for c in on if not (schema[c].is_numeric() or schema[c] == pl.Null)]
-    if bad:
-        msg = f"sensor columns must be numeric; not numeric: {preview(bad)}"
-        raise SensorSchemaError(msg)
+    require_numeric(
+        schema,
+        on,
+        among=[c for c in schema.names() if c != time],
+        what="sensor column",
+        also=pl.Null(),
+        errors=(SensorSchemaError, SensorSchemaError),
+    )
     if not on:
         msg = "no sensor columns to melt"
         raise SensorSchemaError(msg)

@@ -253,3 +253,9 @@ def test_pandas_with_datetime_index_columns() -> None:
         datetime(2026, 1, 1, tzinfo=UTC),
         datetime(2026, 1, 1, 1, tzinfo=UTC),
     ]
+
+
+def test_melt_wide_names_unknown_sensors_and_the_columns_there_are() -> None:
+    wide = pl.DataFrame({"t": [T0], "P-1": [1.0], "P-2": [2.0]})
+    with pytest.raises(sf.SensorSchemaError, match=r"\['P-9'\]; available: \['P-1', 'P-2'\]"):
+        sf.melt_wide(wide, time="t", sensors=["P-1", "P-9"])

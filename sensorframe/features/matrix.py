@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from sensorframe._utils import preview
+from sensorframe._columns import require_numeric
 from sensorframe.errors import InvalidParameterError, InvalidTypeError, UnknownFeatureError
+from sensorframe.features._names import unique_names
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
@@ -75,22 +76,15 @@ def feature_matrix(
     if select is None:
         columns = [c for c in available if c != VALUE]
     else:
-        columns = [select] if isinstance(select, str) else list(select)
-        if not all(isinstance(c, str) for c in columns):
-            msg = f"`select` must hold column names (str), got {columns!r}"
-            raise InvalidTypeError(msg)
-        twice = sorted({c for c in columns if columns.count(c) > 1})
-        if twice:
-            msg = f"`select` names {preview(twice)} twice or more; name each column once"
-            raise InvalidParameterError(msg)
-        unknown = [c for c in columns if c not in available]
-        if unknown:
-            msg = f"unknown feature(s) {unknown}; available: {available}"
-            raise UnknownFeatureError(msg)
-    bad = [c for c in columns if not (schema[c].is_numeric() or schema[c] == pl.Boolean)]
-    if bad:
-        msg = f"feature column(s) {bad} are not numeric: {[str(schema[c]) for c in bad]}"
-        raise InvalidParameterError(msg)
+        columns = unique_names("select", select, what="column")
+    require_numeric(
+        schema,
+        columns,
+        among=available,
+        what="feature column",
+        also=pl.Boolean(),
+        errors=(UnknownFeatureError, InvalidParameterError),
+    )
     try:
         target = np.dtype(dtype)
     except TypeError as exc:
