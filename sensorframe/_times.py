@@ -164,6 +164,8 @@ Ambiguous = Literal["raise", "infer", "earliest", "latest"]
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
+    """How :func:`sensorframe.scan` reads times, checked by :func:`read_options`."""
+
     time_format: str | None
     timezone: str | None
     ambiguous: Ambiguous
@@ -173,6 +175,7 @@ class ReadOptions:
 def read_options(
     time_format: object, timezone: object, ambiguous: object, *, validate: bool
 ) -> ReadOptions:
+    """Check the time options of :func:`sensorframe.scan`; UTC is stored as no zone."""
     if time_format is not None and not isinstance(time_format, str):
         msg = (
             f"`time_format` must be a strftime string such as '%m/%d/%Y %H:%M', got {time_format!r}"
