@@ -32,6 +32,7 @@ __all__ = [
     "in_order",
     "keyed",
     "run_lengths",
+    "sensor_numbers",
     "sensor_ranges",
     "sort_frame",
     "with_positions",
@@ -62,9 +63,10 @@ def in_order(df: pl.DataFrame) -> np.ndarray | None:
     """
     Each sensor's row count if the rows are in (sensor, time) order, else None.
 
-    The sensor column must be sorted (shuffled input stops here, before a run per row)
-    and time may step back only where a new sensor starts. A null time never counts
-    as a step back. No per-row string comparison beyond the run-length pass.
+    The sensor column must be sorted and time may step back only where a new sensor
+    starts. A null time never counts as a step back. Sortedness is read off the runs
+    of equal ids (a run-length pass, then a check of one id per sensor), after a
+    check of every ~1000th id that stops shuffled input before a run per row.
 
     Examples
     --------
@@ -76,13 +78,22 @@ def in_order(df: pl.DataFrame) -> np.ndarray | None:
     True
     """
     sensors = df.get_column(SENSOR)
-    if not sensors.is_sorted():
+    if not sensors.gather_every(max(df.height // 1000, 1)).is_sorted():
         return None
-    lengths = run_lengths(sensors)
-    step = pl.col(TIME).diff()
-    back = df.select((step.to_physical() < 0).fill_null(value=False)).to_series().to_numpy()
+    runs = sensors.rle()
+    ids = runs.struct.field("value")
+    if not ids.is_sorted():  # neighbouring runs differ: sorted runs are distinct ids
+        return None
+    lengths = runs.struct.field("len").to_numpy().astype(np.int64)
+    times = df.get_column(TIME).to_physical()
+    if times.null_count():
+        back = df.select((pl.col(TIME).diff().to_physical() < 0).fill_null(value=False))
+        steps_back = np.flatnonzero(back.to_series().to_numpy())
+    else:  # zero-copy, about half the time of a Polars diff
+        micros = times.to_numpy()
+        steps_back = np.flatnonzero(micros[1:] < micros[:-1]) + 1
     starts = np.cumsum(lengths) - lengths
-    if not np.isin(np.flatnonzero(back), starts).all():
+    if not np.isin(steps_back, starts).all():
         return None
     return lengths
 
@@ -172,25 +183,41 @@ def keyed(df: pl.DataFrame, carry: list[str]) -> Keyed | None:
     return Keyed(frame, ids, bits, first, time)
 
 
-def sort_frame(df: pl.DataFrame) -> pl.DataFrame:
+def sort_frame(df: pl.DataFrame, *, steps_back: str | None = None) -> pl.DataFrame:
     """
     Sort a frame by (sensor, time), stable, on the packed key when it fits.
+
+    With `steps_back`, a boolean column of that name is added first: true where a
+    row's time is earlier than that of its sensor's previous row, in input order
+    (what :func:`sensorframe.quality.out_of_order` flags per sensor), computed on
+    the key when there is one.
 
     Examples
     --------
     >>> from sensorframe._order import sort_frame
     >>> df = pl.DataFrame(
-    ...     {"sensor_id": ["b", "a", "a"], "timestamp": [1, 2, 2], "value": [1.0, 2.0, 3.0]}
+    ...     {"sensor_id": ["b", "a", "b"], "timestamp": [2, 2, 1], "value": [1.0, 2.0, 3.0]}
     ... ).with_columns(pl.col("timestamp").cast(pl.Datetime("us", "UTC")))
-    >>> sort_frame(df)["value"].to_list()
-    [2.0, 3.0, 1.0]
+    >>> sort_frame(df, steps_back="back").select("value", "back").rows()
+    [(2.0, False), (3.0, True), (1.0, False)]
     """
     rows = keyed(df, [c for c in df.columns if c not in (SENSOR, TIME)])
+    columns = [*df.columns, *([steps_back] if steps_back else [])]
     if rows is None:
+        if steps_back:
+            df = df.with_columns(_back(pl.col(TIME)).over(SENSOR).alias(steps_back))
         return df.sort(SENSOR, TIME, maintain_order=True)
+    if steps_back:
+        frame = rows.frame.with_columns(_back(pl.col(KEY)).over(rows.codes()).alias(steps_back))
+        rows = Keyed(frame, rows.ids, rows.bits, rows.first, rows.time)
     ordered = rows.sorted()
     sensors = ordered.ids.gather(ordered.frame.select(ordered.codes()).to_series())
-    return ordered.frame.with_columns(sensors.alias(SENSOR), ordered.times()).select(df.columns)
+    return ordered.frame.with_columns(sensors.alias(SENSOR), ordered.times()).select(columns)
+
+
+def _back(column: pl.Expr) -> pl.Expr:
+    """Flag rows whose value is below the previous row's (never the first row)."""
+    return (column < column.shift(1)).fill_null(value=False)
 
 
 def sensor_ranges(lengths: np.ndarray, rows: int) -> list[tuple[int, int]]:
@@ -216,6 +243,21 @@ def sensor_ranges(lengths: np.ndarray, rows: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in pairwise(bounds)]
 
 
+def sensor_numbers(lengths: np.ndarray, name: str) -> pl.Series:
+    """
+    Give each row its sensor's number (from 0), for whole sensors with these row counts.
+
+    Examples
+    --------
+    >>> from sensorframe._order import sensor_numbers
+    >>> sensor_numbers(np.array([2, 1]), "g").to_list()
+    [0, 0, 1]
+    """
+    return pl.Series(
+        name, np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)
+    ).set_sorted()
+
+
 def with_positions(
     frame: pl.DataFrame, lengths: np.ndarray, *, group: str, row: str
 ) -> pl.DataFrame:
@@ -234,6 +276,6 @@ def with_positions(
     """
     starts = np.cumsum(lengths) - lengths
     return frame.with_columns(
-        pl.Series(group, np.repeat(np.arange(len(lengths), dtype=np.uint32), lengths)).set_sorted(),
+        sensor_numbers(lengths, group),
         pl.Series(row, np.arange(frame.height, dtype=np.int64) - np.repeat(starts, lengths)),
     )
