@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 import polars as pl
 
 from sensorframe._typing import IntoExpr
 from sensorframe.errors import ConfigError, InvalidTypeError
 
-__all__ = ["check_positive", "check_probability", "parse_into_expr", "preview"]
+__all__ = ["check_positive", "check_probability", "checked_config", "parse_into_expr", "preview"]
+
+C = TypeVar("C")
 
 
 def parse_into_expr(column: IntoExpr) -> pl.Expr:
@@ -62,3 +65,41 @@ def preview(items: Iterable[object], limit: int = 10) -> str:
     items = list(items)
     shown = repr(items[:limit])
     return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+def checked_config(config: object, kind: type[C], *, name: str | None = None) -> C:
+    """
+    Return `config`, or a default ``kind()`` for None; refuse anything else.
+
+    A dict of options is not guessed at: the message says how to build the config.
+    `name` is how the message names `kind` (default: its class name).
+
+    Raises
+    ------
+    InvalidTypeError
+        If `config` is neither None nor a `kind`.
+
+    Examples
+    --------
+    >>> from sensorframe._utils import checked_config
+    >>> checked_config(None, sf.QualityConfig).outlier_z
+    3.0
+    >>> checked_config({"outlier_z": 3}, sf.QualityConfig)
+    Traceback (most recent call last):
+    ...
+    sensorframe.errors.InvalidTypeError: `config` must be a QualityConfig, got dict ...
+    """
+    if config is None:
+        return kind()
+    if not isinstance(config, kind):
+        got = type(config)
+        # two configs of one name (sensorframe's and compat's): say which one was given
+        given = (
+            f"{got.__module__}.{got.__name__}" if got.__name__ == kind.__name__ else got.__name__
+        )
+        msg = (
+            f"`config` must be a {name or kind.__name__}, got {given} "
+            f"(for a dict of options: {kind.__name__}(**options))"
+        )
+        raise InvalidTypeError(msg)
+    return config

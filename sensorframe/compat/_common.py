@@ -23,7 +23,6 @@ __all__ = [
     "INDEX_STEP",
     "attributes",
     "collect",
-    "compat_config",
     "read_file",
     "regular_index",
     "sensor_frame",
@@ -53,30 +52,6 @@ def attributes(source: object, names: Mapping[str, str]) -> dict[str, Any]:
     {'total_samples': 3, 'rows': 3}
     """
     return {name: getattr(source, attribute) for name, attribute in names.items()}
-
-
-def compat_config(config: object, kind: type[_C]) -> _C:
-    """
-    Return `config`, or a default `kind` for None; refuse any other type.
-
-    Examples
-    --------
-    >>> from sensorframe.compat import FeatureConfig
-    >>> from sensorframe.compat._common import compat_config
-    >>> compat_config(sf.FeatureConfig(), FeatureConfig)
-    Traceback (most recent call last):
-    ...
-    sensorframe.errors.InvalidTypeError: `config` must be a sensorframe.compat.FeatureConfig, ...
-    """
-    if config is None:
-        return kind()
-    if not isinstance(config, kind):
-        msg = (
-            f"`config` must be a sensorframe.compat.{kind.__name__}, "
-            f"got {type(config).__module__}.{type(config).__name__}"
-        )
-        raise InvalidTypeError(msg)
-    return config
 
 
 def regular_index(n: int) -> pl.Series:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import sensorframe as sf
-from sensorframe.compat._common import compat_config, sensor_frame
+from sensorframe._utils import checked_config
+from sensorframe.compat._common import sensor_frame
 from sensorframe.drift import DriftSeverity, SensorDrift
 from sensorframe.errors import ConfigError, UnknownSensorError
 
@@ -134,7 +135,7 @@ class DataDriftDetector:
     """
 
     def __init__(self, config: DriftConfig | None = None) -> None:
-        self.config = compat_config(config, DriftConfig)
+        self.config = checked_config(config, DriftConfig, name="sensorframe.compat.DriftConfig")
         self.references: dict[str, sf.DriftDetector] = {}
 
     def fit_reference(

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 import sensorframe as sf
-from sensorframe.compat._common import attributes, collect, compat_config, sensor_frame
+from sensorframe._utils import checked_config
+from sensorframe.compat._common import attributes, collect, sensor_frame
 from sensorframe.errors import UnknownFeatureError
 
 __all__ = ["ALIASES", "FeatureConfig", "FeatureEngineer"]
@@ -121,7 +122,7 @@ class FeatureEngineer:
     """
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
-        self.config = compat_config(config, FeatureConfig)
+        self.config = checked_config(config, FeatureConfig, name="sensorframe.compat.FeatureConfig")
 
     def engineer_features(
         self, data: Any, timestamps: Any = None, sensor_id: str = "sensor"

@@ -10,7 +10,8 @@ from typing import Any
 import polars as pl
 
 import sensorframe as sf
-from sensorframe.compat._common import collect, compat_config
+from sensorframe._utils import checked_config
+from sensorframe.compat._common import collect
 from sensorframe.compat._drift import DriftConfig, drift_record
 from sensorframe.compat._dvc import version_label
 from sensorframe.compat._features import FeatureConfig
@@ -92,7 +93,9 @@ class DataPipeline:
         self.data_source = data_source
         self.store = sf.DatasetStore(store_root)
         self.processed_dir = Path(processed_dir)
-        self.drift_config = compat_config(drift_config, DriftConfig)
+        self.drift_config = checked_config(
+            drift_config, DriftConfig, name="sensorframe.compat.DriftConfig"
+        )
         self.processor = DataProcessingService()
         self.runs: list[dict[str, Any]] = []
 
@@ -138,7 +141,9 @@ class DataPipeline:
             "drift": detect_drift,
             "version": version_dataset,
         }
-        features = compat_config(feature_config, FeatureConfig).to_sensorframe()
+        features = checked_config(
+            feature_config, FeatureConfig, name="sensorframe.compat.FeatureConfig"
+        ).to_sensorframe()
         config = sf.PipelineConfig(
             steps=tuple(step for step, on in wanted.items() if on),
             normalize=NormalizationMethod(normalization_method).value,

@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from sensorframe._utils import checked_config
 from sensorframe.drift.config import DriftConfig, DriftSeverity
 from sensorframe.drift.profile import (
     Groups,
@@ -203,13 +204,7 @@ class DriftDetector:
         DriftDetector
             ``self``, fitted.
         """
-        config = self.config if self.config is not None else DriftConfig()
-        if not isinstance(config, DriftConfig):
-            msg = (
-                f"`config` must be a DriftConfig, got {type(config).__name__} "
-                "(for a dict of options: DriftConfig(**options))"
-            )
-            raise InvalidTypeError(msg)
+        config = checked_config(self.config, DriftConfig)
         groups = collect_groups(reference, target=target, sensors=None)
         self.config_ = config
         self.target_ = target

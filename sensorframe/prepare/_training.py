@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sensorframe._typing import NormalizeMethod
+from sensorframe._utils import checked_config
 from sensorframe.errors import InvalidTypeError
 from sensorframe.frame import require_rows, scan
 from sensorframe.prepare._hash import hash_and_sort
 from sensorframe.prepare._normalizer import Normalizer, _scale
 from sensorframe.prepare._split import _DEFAULT_RATIOS, _PART, _check_ratios, _rank_labels
-from sensorframe.quality.config import checked_config
+from sensorframe.quality.config import QualityConfig
 
 if TYPE_CHECKING:
-    from sensorframe.quality import QualityConfig, QualityReport
+    from sensorframe.quality import QualityReport
     from sensorframe.store import DatasetVersion
 
 __all__ = ["TrainingData", "prepare_training_data"]
@@ -132,7 +133,7 @@ def prepare_training_data(
     if not isinstance(assess_quality, bool):
         msg = f"`assess_quality` must be True or False, got {assess_quality!r}"
         raise InvalidTypeError(msg)
-    quality_config = checked_config(quality_config)
+    quality_config = checked_config(quality_config, QualityConfig)
     df = require_rows(scan(frame).collect(), "preparing training data")
     data_hash, ordered = hash_and_sort(df)
     report = None

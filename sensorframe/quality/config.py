@@ -10,9 +10,9 @@ from typing import get_args
 
 from sensorframe._enums import OrderedStrEnum
 from sensorframe._typing import OutlierMethod
-from sensorframe.errors import ConfigError, InvalidTypeError
+from sensorframe.errors import ConfigError
 
-__all__ = ["QualityConfig", "QualityStatus", "StatusThresholds", "checked_config"]
+__all__ = ["QualityConfig", "QualityStatus", "StatusThresholds"]
 
 _MAX_LENGTH = 10**9
 """Longest flat-line length a config may ask for (more readings than any sensor holds)."""
@@ -219,33 +219,3 @@ class QualityConfig:
         if not isinstance(self.status, StatusThresholds):
             msg = f"`status` must be a StatusThresholds, got {self.status!r}"
             raise ConfigError(msg)
-
-
-def checked_config(config: object) -> QualityConfig:
-    """
-    Return `config`, or the default :class:`QualityConfig` for None.
-
-    Raises
-    ------
-    InvalidTypeError
-        If `config` is anything else (a dict of options is not guessed at).
-
-    Examples
-    --------
-    >>> from sensorframe.quality.config import checked_config
-    >>> checked_config(None).outlier_z
-    3.0
-    >>> checked_config({"outlier_z": 3})
-    Traceback (most recent call last):
-    ...
-    sensorframe.errors.InvalidTypeError: `config` must be a QualityConfig, got dict ...
-    """
-    if config is None:
-        return QualityConfig()
-    if not isinstance(config, QualityConfig):
-        msg = (
-            f"`config` must be a QualityConfig, got {type(config).__name__} "
-            "(for a dict of options: QualityConfig(**options))"
-        )
-        raise InvalidTypeError(msg)
-    return config

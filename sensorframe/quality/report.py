@@ -9,8 +9,9 @@ from typing import Any
 import polars as pl
 
 from sensorframe._report import SensorReport, counts
+from sensorframe._utils import checked_config
 from sensorframe.frame import SENSOR, TIME, scan
-from sensorframe.quality.config import QualityConfig, QualityStatus, checked_config
+from sensorframe.quality.config import QualityConfig, QualityStatus
 from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flag_rows, sensor_table
 from sensorframe.quality.text import issue_exprs, recommendation_exprs
 
@@ -75,7 +76,7 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     └───────┴──────────────┴──────────┴────────────────┴──────────┘
     """
     lf = scan(frame)
-    cfg = checked_config(config)
+    cfg = checked_config(config, QualityConfig)
     schema = lf.collect_schema()
     columns = [*schema.names(), *FLAGS, "flag_any"]
 
@@ -297,7 +298,7 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     >>> report["a"].issues[0]
     'missing: 1 of 5 readings (20.0%); grade thresholds 5.0/10.0/20.0/50.0%'
     """
-    cfg = checked_config(config)
+    cfg = checked_config(config, QualityConfig)
     # The flagged rows are materialized once: the table and the events both read them.
     flagged, stats = flag_rows(scan(frame), cfg, table=True)
     # The in-memory engine uses the rows' sort by sensor (GID) in these group-bys: half
