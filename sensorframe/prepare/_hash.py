@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sensorframe._order import in_order, keyed, run_lengths, sensor_numbers, sort_frame
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
 
 __all__ = ["as_type", "canonical_hash", "canonical_type", "content_hash", "hash_and_sort"]
@@ -40,7 +41,7 @@ def content_hash(frame: Any) -> str:
     Notes
     -----
     Rows are ordered by sensor id, then timestamp (one integer sort key packing the
-    sensor's rank among the sorted ids with the time offset, when both fit in 64 bits;
+    sensor's rank among the sorted ids with the time offset, when both fit in 62 bits;
     no sort at all when the input is already in that order);
     only rows that tie on both are ordered further, by the bit patterns of their
     values and then the other columns, so even ``0.0`` and ``-0.0`` order the same
@@ -157,7 +158,6 @@ def as_type(series: pl.Series, dtype: pl.DataType) -> pl.Series:
 
 
 _CODE = "__sf_code"
-_KEY = "__sf_key"
 
 
 def _canonical_sort(
@@ -170,43 +170,30 @@ def _canonical_sort(
     integer code (``_CODE``, the rank among the sorted unique ids); those unique ids;
     and, if some rows tie, the row order that also orders the tied rows (None if no
     rows tie). The caller applies it: column by column when it only hashes them, so
-    a few duplicate timestamps never cost a copy of the whole frame.
+    a few duplicate timestamps never cost a copy of the whole frame. Rows in order
+    already are not sorted; others are sorted on the packed (sensor, time) key, whose
+    codes and times are read back from it (see :mod:`sensorframe._order`).
     """
-    sensors = df.get_column(SENSOR)
-    if sensors.is_sorted():  # in sensor order already: a code is the run number
-        ids = sensors.rle().struct.field("value")
-        codes = sensors.rle_id().cast(pl.UInt64)
-    else:
-        ids = sensors.unique().sort()
-        codes = sensors.cast(pl.Enum(ids)).to_physical().cast(pl.UInt64)
-    times = df.get_column(TIME).to_physical()
-    rest = df.drop(SENSOR, TIME)
-    if df.height == 0:
-        return rest.with_columns(codes.alias(_CODE), df.get_column(TIME)), ids, None
-    t_min, t_max = int(times.min()), int(times.max())  # type: ignore[arg-type]
-    t_bits = (t_max - t_min).bit_length()
-    if t_bits + (len(ids) - 1).bit_length() <= 63:
-        # One integer key: code in the high bits, time offset in the low ones.
-        step = pl.lit(1 << t_bits, dtype=pl.UInt64)
-        key = codes * (1 << t_bits) + (times - t_min).cast(pl.UInt64)
-        keys = [_KEY]
-        ordered = rest.with_columns(key.alias(_KEY))
-        if not key.is_sorted():  # input already in (sensor, time) order: no sort
-            ordered = ordered.sort(_KEY)
-        ordered = ordered.with_columns(
-            (pl.col(_KEY) // step).alias(_CODE),
-            (pl.col(_KEY) % step).cast(pl.Int64).add(t_min).alias(TIME),
-        )
-    else:
-        keys = [_CODE, TIME]
-        ordered = rest.with_columns(codes.alias(_CODE), times.alias(TIME)).sort(keys)
-    ties = _break_ties(ordered, keys, tie_columns) if tie_columns else None
-    ordered = ordered.with_columns(pl.col(TIME).cast(df.schema[TIME]))
-    return ordered, ids, ties
+    rest = [c for c in df.columns if c not in (SENSOR, TIME)]
+    lengths = in_order(df)
+    if lengths is None:
+        rows = keyed(df, rest)
+        if rows is not None:
+            ordered = rows.sorted()
+            frame = ordered.frame.select(*rest, ordered.codes().alias(_CODE), ordered.times())
+            return frame, rows.ids, _break_ties(frame, tie_columns)
+        df = sort_frame(df)  # the key does not fit: sorted on the two columns
+        lengths = run_lengths(df.get_column(SENSOR))
+    ids = df.get_column(SENSOR).gather(np.cumsum(lengths) - lengths)
+    frame = df.select(*rest, sensor_numbers(lengths, _CODE), TIME)
+    return frame, ids, _break_ties(frame, tie_columns)
 
 
-def _break_ties(ordered: pl.DataFrame, keys: list[str], tie_columns: list[str]) -> pl.Series | None:
-    """Row order that sorts rows with equal keys by the other columns (None: no ties)."""
+def _break_ties(ordered: pl.DataFrame, tie_columns: list[str]) -> pl.Series | None:
+    """Row order that sorts rows tied on (sensor, time) by the other columns (None: no ties)."""
+    if not tie_columns:
+        return None
+    keys = [_CODE, TIME]
     same_as_next = pl.all_horizontal(pl.col(k) == pl.col(k).shift(-1) for k in keys)
     same_as_next = same_as_next.fill_null(False)
     tied = ordered.select(same_as_next | same_as_next.shift(1).fill_null(False)).to_series()
