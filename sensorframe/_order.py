@@ -3,7 +3,7 @@ The canonical (sensor, time) row order, in one place for quality, features and t
 
 * :func:`in_order` checks in one pass whether rows are in (sensor, time) order already
   (telemetry usually is, and so is data read back from our own output) and gives each
-  sensor's row count (:func:`run_lengths`).
+  sensor's row count (:func:`sensor_runs`).
 * :func:`keyed` packs each row's (sensor, time) into one Int64 key: the sensor id's rank
   among the sorted distinct ids times 2**b plus the microseconds since the earliest
   reading (< 2**b). Sorting on it orders rows exactly as (sensor_id, timestamp) does,
@@ -31,9 +31,9 @@ __all__ = [
     "Keyed",
     "in_order",
     "keyed",
-    "run_lengths",
     "sensor_numbers",
     "sensor_ranges",
+    "sensor_runs",
     "sort_frame",
     "with_positions",
 ]
@@ -46,17 +46,19 @@ _SAMPLE_ROWS = 100_000
 """Rows whose sensor ids are looked at first (see :func:`keyed`)."""
 
 
-def run_lengths(sensors: pl.Series) -> np.ndarray:
+def sensor_runs(sensors: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """
-    Lengths of the runs of equal values, in order, as int64.
+    Return the runs of equal ids in order: each run's id, and its length (int64).
 
     Examples
     --------
-    >>> from sensorframe._order import run_lengths
-    >>> run_lengths(pl.Series(["a", "a", "b", "a"])).tolist()
-    [2, 1, 1]
+    >>> from sensorframe._order import sensor_runs
+    >>> ids, lengths = sensor_runs(pl.Series(["a", "a", "b", "a"]))
+    >>> ids.to_list(), lengths.tolist()
+    (['a', 'b', 'a'], [2, 1, 1])
     """
-    return sensors.rle().struct.field("len").to_numpy().astype(np.int64)
+    runs = sensors.rle()
+    return runs.struct.field("value"), runs.struct.field("len").to_numpy().astype(np.int64)
 
 
 def in_order(df: pl.DataFrame) -> np.ndarray | None:
@@ -80,11 +82,9 @@ def in_order(df: pl.DataFrame) -> np.ndarray | None:
     sensors = df.get_column(SENSOR)
     if not sensors.gather_every(max(df.height // 1000, 1)).is_sorted():
         return None
-    runs = sensors.rle()
-    ids = runs.struct.field("value")
+    ids, lengths = sensor_runs(sensors)
     if not ids.is_sorted():  # neighbouring runs differ: sorted runs are distinct ids
         return None
-    lengths = runs.struct.field("len").to_numpy().astype(np.int64)
     times = df.get_column(TIME).to_physical()
     if times.null_count():
         back = df.select((pl.col(TIME).diff().to_physical() < 0).fill_null(value=False))

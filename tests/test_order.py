@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import sensorframe as sf
 from sensorframe import _order
-from sensorframe._order import in_order, keyed, run_lengths, sort_frame
+from sensorframe._order import in_order, keyed, sensor_runs, sort_frame
 from tests.conftest import sensor_frames
 
 
@@ -80,7 +80,7 @@ def test_sort_frame_is_the_stable_two_column_sort(frame: pl.DataFrame, sample: i
     )  # -0.0 stays -0.0
     lengths = in_order(got.drop("back"))
     assert lengths is not None
-    assert lengths.tolist() == run_lengths(want["sensor_id"]).tolist()
+    assert lengths.tolist() == sensor_runs(want["sensor_id"])[1].tolist()
 
 
 @pytest.mark.parametrize("name", ["wide", "nulls", "nanoseconds"])

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from sensorframe._order import sensor_runs
 from sensorframe.drift.statistics import (
     QUANTILES,
     Samples,
@@ -170,10 +171,9 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
     Stored telemetry is usually sorted by sensor; then one run-length pass finds the
     groups and NumPy the moments. Returns ``None`` for other frames.
     """
-    runs = df.select(pl.col(SENSOR).rle()).unnest(SENSOR)
-    if runs.height != runs["value"].n_unique():
+    ids, n_rows = sensor_runs(df.get_column(SENSOR))
+    if ids.len() != ids.n_unique():
         return None
-    n_rows = runs["len"].cast(pl.Int64).to_numpy()
     column = df[VALUE]
     if column.null_count():
         present = column.is_not_null().cum_sum().cast(pl.Int64).to_numpy()
@@ -199,7 +199,7 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
             sq[full] = np.add.reduceat(dev * dev, starts[full])
         std = np.sqrt(sq / (n - 1))
     refuse_overflow(
-        runs["value"],
+        ids,
         np.where(full, mean, 0.0),
         np.where(n >= 2, std, 0.0),
         spans=spans,
@@ -208,7 +208,7 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
     std[n < 2] = np.nan
     meta = pl.DataFrame(
         {
-            SENSOR: runs["value"],
+            SENSOR: ids,
             "n_rows": pl.Series(n_rows, dtype=pl.UInt32),
             "n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
             "mean": pl.Series(mean).fill_nan(None),

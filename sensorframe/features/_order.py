@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from sensorframe._order import KEY, Keyed, in_order, keyed, run_lengths, sort_frame
+from sensorframe._order import KEY, Keyed, in_order, keyed, sensor_runs, sort_frame
 from sensorframe.frame import SENSOR, TIME, VALUE
 
 __all__ = ["SortedRows", "sort_rows"]
@@ -110,7 +110,7 @@ def sort_rows(df: pl.DataFrame) -> SortedRows:
     rows = keyed(df, [VALUE])
     if rows is None:  # the key does not fit in 62 bits: sort the two columns
         out = sort_frame(df)
-        return _Frame(out, run_lengths(out.get_column(SENSOR)))
+        return _Frame(out, sensor_runs(out.get_column(SENSOR))[1])
     words = _sorted_words(rows.frame)
     bounds = np.arange(len(rows.ids) + 1, dtype=np.uint64) << np.uint64(rows.bits)
     starts = np.searchsorted(words[:, 1], bounds)

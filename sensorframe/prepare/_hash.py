@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sensorframe._order import in_order, keyed, run_lengths, sensor_numbers, sort_frame
+from sensorframe._order import in_order, keyed, sensor_numbers, sensor_runs, sort_frame
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
 
 __all__ = ["as_type", "canonical_hash", "canonical_type", "content_hash", "hash_and_sort"]
@@ -183,8 +183,7 @@ def _canonical_sort(
             frame = ordered.frame.select(*rest, ordered.codes().alias(_CODE), ordered.times())
             return frame, rows.ids, _break_ties(frame, tie_columns)
         df = sort_frame(df)  # the key does not fit: sorted on the two columns
-        lengths = run_lengths(df.get_column(SENSOR))
-    ids = df.get_column(SENSOR).gather(np.cumsum(lengths) - lengths)
+    ids, lengths = sensor_runs(df.get_column(SENSOR))
     frame = df.select(*rest, sensor_numbers(lengths, _CODE), TIME)
     return frame, ids, _break_ties(frame, tie_columns)
 

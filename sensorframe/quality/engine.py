@@ -23,7 +23,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
-from sensorframe._order import in_order, run_lengths, sensor_numbers, sort_frame
+from sensorframe._order import in_order, sensor_numbers, sensor_runs, sort_frame
 from sensorframe.frame import SENSOR, TIME, VALUE
 from sensorframe.quality.checks import (
     _MAD_NORMAL,
@@ -75,7 +75,7 @@ def _in_canonical_order(df: pl.DataFrame) -> pl.DataFrame:
     lengths = in_order(df)
     if lengths is None:
         df = sort_frame(df, steps_back=OOO)
-        lengths = run_lengths(df.get_column(SENSOR))
+        lengths = sensor_runs(df.get_column(SENSOR))[1]
     else:
         df = df.with_columns(pl.lit(value=False).alias(OOO))
     return df.with_columns(sensor_numbers(lengths, GID))
