@@ -6,7 +6,9 @@ themselves run on the in-memory engine, whatever engine collects the query):
 
 * Order: one pass checks whether the rows are already in (sensor, time) order (as
   data read back from our own output is) and finds where each sensor starts; only
-  otherwise is the frame sorted, on one integer key (:mod:`._order`). The sorted rows
+  otherwise is the frame sorted, on the packed (sensor, time) key that quality and the
+  content hash sort on too (:mod:`sensorframe._order`), with each value's bits packed
+  beside it (:mod:`._order`). The sorted rows
   are then computed a slice of whole sensors at a time, on a thread per core (see
   :func:`_compute`). Each row's position within its sensor and a sensor number
   follow from the sensors' row counts, without ``.over``.
