@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 
 from sensorframe._order import sensor_ranges, with_positions
-from sensorframe._utils import preview
+from sensorframe._utils import checked_config, preview
 from sensorframe.errors import (
     ConfigError,
     InvalidParameterError,
@@ -259,12 +259,8 @@ def engineer_features(
     │ a         ┆ 2026-01-01 00:02:00 UTC ┆ 4.0   ┆ 0.033333       │
     └───────────┴─────────────────────────┴───────┴────────────────┘
     """
-    if config is not None and not isinstance(config, FeatureConfig):
-        msg = (
-            f"`config` must be a FeatureConfig, got {type(config).__name__} "
-            "(for a dict of options: FeatureConfig(**options))"
-        )
-        raise InvalidTypeError(msg)
+    if config is not None:
+        checked_config(config, FeatureConfig)
     if features is None:
         cfg = config if config is not None else FeatureConfig.default()
         names = feature_names(cfg)
