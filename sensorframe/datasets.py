@@ -24,10 +24,38 @@ from sensorframe._times import parse_duration_us
 from sensorframe.errors import ConfigError, InvalidTypeError, SourceError
 from sensorframe.frame import SENSOR, TIME, VALUE
 
-__all__ = ["FAULTS", "MAX_READINGS", "Fault", "LabelledData", "load_telemanom", "synthetic"]
+__all__ = [
+    "DEFAULT_FAULTS",
+    "FAULTS",
+    "MAX_READINGS",
+    "VALID_RANGE",
+    "Fault",
+    "LabelledData",
+    "load_telemanom",
+    "synthetic",
+]
 
-Fault: TypeAlias = Literal["spike", "flatline", "gap", "missing", "duplicate", "level_shift"]
+Fault: TypeAlias = Literal[
+    "spike",
+    "flatline",
+    "gap",
+    "missing",
+    "duplicate",
+    "level_shift",
+    "range",
+    "interpolated",
+    "dead",
+]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
+"""Every fault kind :func:`synthetic` can inject."""
+DEFAULT_FAULTS: tuple[Fault, ...] = FAULTS[:6]
+"""The kinds :func:`synthetic` injects by default (those of the first release)."""
+VALID_RANGE = (-1_000.0, 1_000.0)
+"""Physical limits of every synthetic sensor: clean readings stay inside, ``range`` faults
+lie outside (a gross-range check with these bounds separates them)."""
+_NEW_SLOT = 60
+"""Fewest rows a fault's stretch needs when a ``range``, ``interpolated`` or ``dead``
+fault is asked for (their stretches never overlap the next fault's)."""
 _START = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_READINGS = 10**9
 """Most readings :func:`synthetic` generates (n_sensors x n_points): ~30 GB of frame."""
@@ -58,7 +86,7 @@ def synthetic(
     freq: str | timedelta = "1m",
     start: datetime = _START,
     seed: int = 0,
-    faults: Sequence[Fault] = FAULTS,
+    faults: Sequence[Fault] = DEFAULT_FAULTS,
     fault_fraction: float = 0.5,
     shift_at: float = 0.5,
     shift_size: float = 3.0,
@@ -67,20 +95,31 @@ def synthetic(
     Generate telemetry for many sensors with injected, labelled faults.
 
     Each sensor has its own level, scale, daily cycle, trend and noise. A fraction of
-    the sensors (``fault_fraction``) gets faults: each requested kind lands in its own
-    stretch of the first ``shift_at`` part of the series, so faults do not overlap.
+    the sensors (``fault_fraction``) gets faults: each requested kind but ``level_shift``
+    lands in its own stretch (slot) of the first ``shift_at`` part of the series, in the
+    order of ``faults``, so faults do not overlap.
 
-    ========== ==================================================================
-    fault      what is injected
-    ========== ==================================================================
-    spike      3 single readings 10 standard deviations away from the mean
-    flatline   15-40 readings stuck at one value
-    gap        15-40 readings removed (a hole in the timestamps)
-    missing    5-20 consecutive readings set to NaN
-    duplicate  3 readings repeated with the same timestamp
-    level_shift the level moves by ``shift_size`` standard deviations from
-               ``shift_at`` (a fraction of the series) to the end
-    ========== ==================================================================
+    ============ ================================================================
+    fault        what is injected
+    ============ ================================================================
+    spike        3 single readings 10 standard deviations away from the mean
+    flatline     15-40 readings stuck at one value
+    gap          15-40 readings removed (a hole in the timestamps)
+    missing      5-20 consecutive readings set to NaN
+    duplicate    3 readings repeated with the same timestamp
+    level_shift  the level moves by ``shift_size`` standard deviations from
+                 ``shift_at`` (a fraction of the series) to the end
+    range        5-20 consecutive readings beyond :data:`VALID_RANGE` (all on one
+                 side, 1.1 to 2 times the limit)
+    interpolated 15-40 readings replaced by the straight line between the readings
+                 before and after (a gap filled by linear interpolation)
+    dead         the sensor reads exactly 0.0 for its whole slot but 20 rows (with
+                 every kind asked for, ``n_points * shift_at * 0.9 / 8 - 20`` rows:
+                 days at a 15-minute ``freq`` and 4,000 points)
+    ============ ================================================================
+
+    The default kinds (:data:`DEFAULT_FAULTS`) are those of the first release, and the
+    same arguments give the same data as in that release.
 
     Parameters
     ----------
@@ -96,7 +135,7 @@ def synthetic(
     seed
         Seed of the random generator: the same arguments give the same data.
     faults
-        Fault kinds to inject; empty for clean data.
+        Fault kinds to inject (any of :data:`FAULTS`); empty for clean data.
     fault_fraction
         Fraction of sensors that get faults (the first ones: ``S000``, ``S001`` ...).
     shift_at, shift_size
@@ -113,8 +152,18 @@ def synthetic(
     >>> data = sf.datasets.synthetic(n_sensors=3, n_points=500, seed=7)
     >>> data.frame.columns
     ['sensor_id', 'timestamp', 'value']
-    >>> sorted(set(data.labels["fault"])) == sorted(sf.datasets.FAULTS)
+    >>> sorted(set(data.labels["fault"])) == sorted(sf.datasets.DEFAULT_FAULTS)
     True
+    >>> dead = sf.datasets.synthetic(n_sensors=1, n_points=1_000, faults=["dead"], fault_fraction=1)
+    >>> dead.labels.select("fault", "rows")
+    shape: (1, 2)
+    ┌───────┬──────┐
+    │ fault ┆ rows │
+    │ ---   ┆ ---  │
+    │ str   ┆ i64  │
+    ╞═══════╪══════╡
+    │ dead  ┆ 440  │
+    └───────┴──────┘
     """
     _check_synthetic(n_sensors, n_points, seed=seed, faults=faults)
     for name, number in (
@@ -138,6 +187,14 @@ def synthetic(
     if not 0 < shift_at < 1 or not 0 <= fault_fraction <= 1:
         msg = "`shift_at` must be in (0, 1) and `fault_fraction` in [0, 1]"
         raise ConfigError(msg)
+    slot_kinds = [f for f in faults if f != "level_shift"]
+    slot = int(n_points * shift_at * 0.9) // max(len(slot_kinds), 1)
+    if slot < _NEW_SLOT and set(slot_kinds) - set(DEFAULT_FAULTS):
+        msg = (
+            f"injecting {len(slot_kinds)} fault kinds with range, interpolated or dead "
+            f"needs n_points * shift_at * 0.9 >= {_NEW_SLOT} rows per kind, got {slot}"
+        )
+        raise ConfigError(msg)
     step = _parse_freq(freq)
     _check_times(start, step, n_points)
     rng = np.random.default_rng(seed)
@@ -148,12 +205,10 @@ def synthetic(
     labels: list[tuple[int, str, int, int]] = []  # sensor, fault, first row, last row
 
     n_faulty = round(n_sensors * fault_fraction) if faults else 0
-    slot_kinds = [f for f in faults if f != "level_shift"]
-    slot = int(n_points * shift_at * 0.9) // max(len(slot_kinds), 1)
     for s in range(n_faulty):
         for k, kind in enumerate(slot_kinds):
             lo = int(n_points * 0.05) + k * slot
-            labels.extend(_inject(rng, kind, s, lo, lo + slot - 45, values, std, keep, duplicated))
+            labels.extend(_inject(rng, kind, s, lo, slot, values, std, keep, duplicated))
         if "level_shift" in faults:
             first = int(n_points * shift_at)
             values[s, first:] += shift_size * std[s]
@@ -167,13 +222,14 @@ def _inject(
     kind: str,
     s: int,
     lo: int,
-    hi: int,
+    slot: int,
     values: np.ndarray,
     std: np.ndarray,
     keep: np.ndarray,
     duplicated: list[tuple[int, int]],
 ) -> list[tuple[int, str, int, int]]:
-    """Inject one fault of `kind` into row `s` between columns lo and hi; return labels."""
+    """Inject one fault of `kind` into row `s`, in the `slot` columns from `lo`; return labels."""
+    hi = lo + (10 if kind == "dead" else slot - 45)
     first = int(rng.integers(lo, max(hi, lo + 1)))
     if kind == "spike":
         rows = np.sort(rng.choice(np.arange(first, first + 40), size=3, replace=False))
@@ -189,6 +245,17 @@ def _inject(
     elif kind == "missing":
         n = int(rng.integers(5, 21))
         values[s, first : first + n] = np.nan
+    elif kind == "range":
+        n = int(rng.integers(5, 21))
+        limit = VALID_RANGE[1] if rng.random() < 0.5 else VALID_RANGE[0]
+        values[s, first : first + n] = limit * rng.uniform(1.1, 2.0, size=n)
+    elif kind == "interpolated":
+        n = int(rng.integers(15, 41))
+        before, after = values[s, first - 1], values[s, first + n]
+        values[s, first : first + n] = np.linspace(before, after, n + 2)[1:-1]
+    elif kind == "dead":
+        n = lo + slot - 10 - first
+        values[s, first : first + n] = 0.0
     else:  # duplicate
         rows = first + np.array([0, 7, 19])
         duplicated.extend((s, int(r)) for r in rows)

@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 
 import sensorframe as sf
-from sensorframe.datasets import FAULTS, load_telemanom, synthetic
+from sensorframe.datasets import (
+    DEFAULT_FAULTS,
+    FAULTS,
+    VALID_RANGE,
+    LabelledData,
+    load_telemanom,
+    synthetic,
+)
 
 
 def test_synthetic_is_reproducible_and_canonical() -> None:
@@ -24,7 +33,7 @@ def test_synthetic_labels_match_the_injected_faults() -> None:
     data = synthetic(n_sensors=6, n_points=1_000, seed=11, fault_fraction=0.5, freq="30s")
     frame, labels = data.frame, data.labels
     assert set(labels["sensor_id"]) == {"S000", "S001", "S002"}
-    assert set(labels["fault"]) == set(FAULTS)
+    assert set(labels["fault"]) == set(DEFAULT_FAULTS)
     healthy = frame.filter(pl.col("sensor_id") == "S005")
     assert healthy.height == 1_000
     assert healthy["value"].null_count() == 0
@@ -48,6 +57,86 @@ def test_synthetic_labels_match_the_injected_faults() -> None:
             series = frame.filter(pl.col("sensor_id") == row["sensor_id"])["value"]
             z = abs(inside["value"][0] - series.mean()) / series.std(ddof=0)  # type: ignore[operator]
             assert z > 3
+
+
+def _digest(data: LabelledData) -> str:
+    """A digest of every reading and label, independent of any file format."""
+    frame, labels = data.frame, data.labels
+    h = hashlib.sha256()
+    h.update(frame["sensor_id"].str.join("|").item().encode())
+    h.update(frame["timestamp"].dt.epoch("us").to_numpy().tobytes())
+    h.update(frame["value"].fill_null(np.nan).to_numpy().tobytes())
+    times = labels.with_columns(pl.col("start", "end").dt.epoch("us"))
+    h.update(repr(times.rows()).encode())
+    return h.hexdigest()[:16]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "digest"),
+    [
+        ({"n_sensors": 4, "n_points": 600, "seed": 3}, "789ef84a2d42e68b"),
+        ({"n_sensors": 6, "n_points": 1000, "seed": 11, "freq": "30s"}, "dd0c076f8e0a24d8"),
+        (
+            {"n_sensors": 3, "n_points": 2000, "seed": 2, "shift_size": 2.0,
+             "faults": ["duplicate", "level_shift", "spike"]},
+            "403e1f10d471a97a",
+        ),
+    ],
+)  # fmt: skip
+def test_synthetic_keeps_the_first_release_data(kwargs: dict[str, Any], digest: str) -> None:
+    # digests of the data the first release (before range/interpolated/dead) generated
+    assert _digest(synthetic(**kwargs)) == digest
+
+
+def test_synthetic_new_fault_kinds() -> None:
+    data = synthetic(n_sensors=4, n_points=4_000, freq="15m", seed=2, faults=FAULTS)
+    frame, labels = data.frame, data.labels
+    assert set(labels["fault"]) == set(FAULTS)
+    assert set(labels["sensor_id"]) == {"S000", "S001"}
+    clean = synthetic(n_sensors=4, n_points=4_000, freq="15m", seed=2, faults=()).frame
+    low, high = VALID_RANGE
+    assert clean["value"].is_between(low, high).all()
+    faulty = set()
+    for row in labels.iter_rows(named=True):
+        sensor = frame.filter(pl.col("sensor_id") == row["sensor_id"])
+        inside = sensor.filter(pl.col("timestamp").is_between(row["start"], row["end"]))
+        if row["fault"] == "range":
+            assert inside.height == row["rows"]
+            assert 5 <= row["rows"] <= 20
+            values = inside["value"].to_numpy()
+            assert (values > high).all() or (values < low).all()
+        elif row["fault"] == "interpolated":
+            assert 15 <= row["rows"] <= 40
+            # the readings before and after plus the line between them: collinear
+            step = timedelta(minutes=15)
+            line = sensor.filter(
+                pl.col("timestamp").is_between(row["start"] - step, row["end"] + step)
+            )["value"].to_numpy()
+            assert line.size == row["rows"] + 2
+            assert np.allclose(np.diff(line, 2), 0.0, atol=1e-9 * np.abs(line).max())
+            assert np.ptp(line) > 0
+        elif row["fault"] == "dead":
+            assert inside["value"].to_list() == [0.0] * row["rows"]
+            assert row["end"] - row["start"] > timedelta(days=2)  # 4_000 * 0.45 / 8 - 20 rows
+        if row["fault"] != "level_shift":
+            faulty |= set(inside["timestamp"].dt.epoch("us").to_list())
+    # nothing else changed: every reading outside the labels is the clean one (S001's
+    # stretch before its level shift)
+    first_half = pl.col("timestamp") < labels.filter(pl.col("fault") == "level_shift")["start"][0]
+    untouched = (
+        frame.filter(pl.col("sensor_id") == "S001", first_half)
+        .filter(~pl.col("timestamp").dt.epoch("us").is_in(list(faulty)))
+        .unique(["timestamp"], keep="first", maintain_order=True)
+    )
+    expected = clean.filter(pl.col("sensor_id") == "S001").join(untouched, on="timestamp")
+    assert untouched.height > 1_000
+    assert expected["value"].to_list() == expected["value_right"].to_list()
+
+
+def test_synthetic_new_kinds_need_room() -> None:
+    with pytest.raises(sf.ConfigError, match="rows per kind"):
+        synthetic(n_points=400, faults=FAULTS)
+    synthetic(n_points=400, faults=DEFAULT_FAULTS)  # the first release's kinds still fit
 
 
 def test_synthetic_level_shift() -> None:
