@@ -1,0 +1,324 @@
+"""
+Limit checks after QARTOD: gross range, spike and rate of change.
+
+Each public function takes the readings (a column name or an expression) and returns
+a ``pl.Expr`` over one series in time order: use ``.over("sensor_id")`` on a frame
+sorted by sensor and time. Every threshold is a number or a ``pl.Expr``; an expression
+is how a per-sensor setting arrives (a column broadcast over the sensor's rows), and a
+null in it means "no setting" for that row. Numbers are checked when the expression
+is built; expressions are taken as they are.
+
+The arithmetic lives in private cores (``_gross_range_core``, ``_spike_core``,
+``_rate_core``) that take the neighbour readings as expressions, so the whole-column
+engine can pass shifts masked at sensor boundaries and share one definition.
+NaN and infinite readings count as missing everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from sensorframe._typing import IntoExpr
+from sensorframe._utils import parse_into_expr
+from sensorframe.errors import InvalidParameterError
+from sensorframe.quality.checks import _check_threshold, _named, _require
+
+__all__ = ["gross_range", "rate_of_change", "spike"]
+
+MAD_SCALE = 1.4826
+"""1 / Phi^-1(3/4): ``MAD_SCALE * MAD`` estimates the standard deviation of normal data."""
+
+PASS, NOT_EVALUATED, SUSPECT, FAIL, MISSING = 1, 2, 3, 4, 9
+"""The QARTOD flag codes (as ioos_qc's ``QartodFlags``)."""
+
+
+def finite(x: pl.Expr) -> pl.Expr:
+    """Turn NaN and ±inf readings into nulls, so the kernels skip them."""
+    return pl.when(x.is_finite()).then(x)
+
+
+def threshold_expr(name: str, value: float | pl.Expr | None, *, optional: bool = False) -> pl.Expr:
+    """
+    Make a threshold an expression: check a number (positive, finite), keep an expression.
+
+    ``None`` (when `optional`) becomes a null literal: "not set".
+    """
+    if isinstance(value, pl.Expr):
+        return value
+    if value is None and optional:
+        return pl.lit(None, dtype=pl.Float64)
+    _check_threshold(name, value)  # type: ignore[arg-type]
+    return pl.lit(float(value), dtype=pl.Float64)  # type: ignore[arg-type]
+
+
+def check_window(name: str, window: int, *, least: int = 1) -> None:
+    """Refuse a row window that is not an integer >= `least`."""
+    _require(
+        isinstance(window, int) and not isinstance(window, bool) and window >= least,
+        f"`{name}` must be an integer >= {least}, got {window!r}",
+    )
+
+
+def _bound(name: str, value: float | pl.Expr | None) -> pl.Expr:
+    if value is None:
+        return pl.lit(None, dtype=pl.Float64)
+    if isinstance(value, pl.Expr):
+        return value.cast(pl.Float64)
+    _require(
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value),
+        f"`{name}` must be a finite number, a polars expression or None, got {value!r}",
+    )
+    return pl.lit(float(value), dtype=pl.Float64)
+
+
+def _check_nested(bounds: dict[str, float | pl.Expr | None]) -> None:
+    """Check min <= max and the suspect range inside the fail range, for numbers."""
+    num = {k: v for k, v in bounds.items() if isinstance(v, int | float)}
+    for lo, hi in (("fail_min", "fail_max"), ("suspect_min", "suspect_max")):
+        if lo in num and hi in num and num[lo] > num[hi]:
+            msg = f"`{lo}` must be <= `{hi}`, got {lo}={num[lo]!r}, {hi}={num[hi]!r}"
+            raise InvalidParameterError(msg)
+    for s, f, sign in (("suspect_min", "fail_min", 1), ("suspect_max", "fail_max", -1)):
+        if s in num and f in num and sign * (num[s] - num[f]) < 0:
+            msg = (
+                f"the suspect range must lie inside the fail range, got {s}={num[s]!r}, "
+                f"{f}={num[f]!r}"
+            )
+            raise InvalidParameterError(msg)
+
+
+def _gross_range_core(
+    x: pl.Expr,
+    fail_min: pl.Expr,
+    fail_max: pl.Expr,
+    suspect_min: pl.Expr,
+    suspect_max: pl.Expr,
+) -> pl.Expr:
+    """
+    QARTOD gross-range code (Int8) of each reading; a null bound is "not set".
+
+    Row by row, needs no neighbours: the engine passes per-sensor bounds as columns.
+    """
+    any_bound = pl.any_horizontal(
+        fail_min.is_not_null(),
+        fail_max.is_not_null(),
+        suspect_min.is_not_null(),
+        suspect_max.is_not_null(),
+    )
+
+    def outside(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
+        return ((x < lo).fill_null(value=False)) | ((x > hi).fill_null(value=False))
+
+    return (
+        pl.when(~x.is_finite().fill_null(value=False))
+        .then(pl.lit(MISSING, dtype=pl.Int8))
+        .when(outside(fail_min, fail_max))
+        .then(pl.lit(FAIL, dtype=pl.Int8))
+        .when(outside(suspect_min, suspect_max))
+        .then(pl.lit(SUSPECT, dtype=pl.Int8))
+        .when(any_bound)
+        .then(pl.lit(PASS, dtype=pl.Int8))
+        .otherwise(pl.lit(NOT_EVALUATED, dtype=pl.Int8))
+    )
+
+
+def gross_range(
+    column: IntoExpr,
+    *,
+    fail_min: float | pl.Expr | None = None,
+    fail_max: float | pl.Expr | None = None,
+    suspect_min: float | pl.Expr | None = None,
+    suspect_max: float | pl.Expr | None = None,
+) -> pl.Expr:
+    """
+    QARTOD gross-range test: a flag code per reading from fail and suspect ranges.
+
+    For a finite reading ``x``: 4 (fail) if ``x < fail_min`` or ``x > fail_max``, else
+    3 (suspect) if ``x < suspect_min`` or ``x > suspect_max``, else 1 (pass); the bounds
+    themselves pass. A null, NaN or infinite reading is 9 (missing). A reading with no
+    bound set at all is 2 (not evaluated). A bound left out (or null in a per-sensor
+    expression) is not checked. With both fail bounds set this is ioos_qc's
+    ``qartod.gross_range_test(inp, fail_span=(fail_min, fail_max),
+    suspect_span=(suspect_min, suspect_max))``.
+
+    Parameters
+    ----------
+    column
+        Name of, or expression for, the readings.
+    fail_min, fail_max
+        The sensor's valid (physical) range: readings outside it fail.
+    suspect_min, suspect_max
+        The plausible range, inside the fail range: readings outside it are suspect.
+
+    Returns
+    -------
+    Expr
+        Int8 code per reading, never null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a number bound is not finite, a minimum exceeds its maximum, or the suspect
+        range sticks out of the fail range.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 4.5, 8.0, None, -3.0]})
+    >>> code = sf.quality.limits.gross_range(
+    ...     "value", fail_min=0, fail_max=5, suspect_min=1, suspect_max=4
+    ... )
+    >>> df.select(code)["value"].to_list()
+    [1, 3, 4, 9, 4]
+    """
+    bounds = {
+        "fail_min": fail_min,
+        "fail_max": fail_max,
+        "suspect_min": suspect_min,
+        "suspect_max": suspect_max,
+    }
+    exprs = {k: _bound(k, v) for k, v in bounds.items()}
+    _check_nested(bounds)
+    x = parse_into_expr(column)
+    return _named(_gross_range_core(x, **exprs), x)
+
+
+def _spike_reference(x: pl.Expr, prev: pl.Expr, nxt: pl.Expr) -> pl.Expr:
+    """QARTOD's ``r_t = |x_t - (x_{t-1} + x_{t+1}) / 2|`` (null if any of the three is)."""
+    return (x - (prev + nxt) / 2).abs()
+
+
+def _spike_core(r: pl.Expr, r_prev: pl.Expr, r_next: pl.Expr, limit: pl.Expr) -> pl.Expr:
+    """
+    ``r > limit`` where ``r`` beats both neighbours' ``r`` (a null neighbour ``r`` is no rival).
+
+    `r` is :func:`_spike_reference` of the series, `r_prev` / `r_next` its values one row
+    before / after (null at a sensor's ends: the engine passes shifts masked there).
+    Null where `r` or `limit` is null.
+    """
+    return (r > limit) & (r > r_prev).fill_null(value=True) & (r > r_next).fill_null(value=True)
+
+
+def _local_noise(r: pl.Expr, window: int) -> pl.Expr:
+    """``1.4826 * median(r)`` over `window` centred rows: the spike's noise scale."""
+    return MAD_SCALE * r.rolling_median(window, min_samples=1, center=True)
+
+
+def spike(
+    column: IntoExpr,
+    *,
+    threshold: float | pl.Expr | None = None,
+    noise_factor: float | pl.Expr = 6.0,
+    window: int = 25,
+) -> pl.Expr:
+    """
+    Flag spikes: a reading far from the midpoint of its two neighbours.
+
+    The statistic is QARTOD's (ioos_qc ``spike_test``, method ``"average"``):
+    ``r_t = |x_t - (x_{t-1} + x_{t+1}) / 2|``. A spike is ``r_t > limit`` where ``r_t``
+    is also larger than ``r_{t-1}`` and ``r_{t+1}`` (a missing one does not count).
+    The limit is `threshold` (absolute, in the sensor's unit, as QARTOD) or, without
+    it, the local noise: ``noise_factor * 1.4826 * median(r)`` over the `window` rows
+    centred on ``t`` (Polars' centring: ``t - window // 2 .. t + (window - 1) // 2``).
+    On a flat stretch that scale is 0, so any lone excursion is a spike (a spike at
+    night on a zero line).
+
+    **Choice**: a spike of height ``h`` gives its two neighbours ``r = h / 2`` and a
+    step of height ``h`` gives ``r = h / 2`` on both sides of it; ioos_qc flags all of
+    those once ``h / 2`` passes its threshold. Asking for a local maximum of ``r``
+    keeps only the reading that sticks out, and no step is a spike (ties). Where the
+    local-maximum condition holds, the flags equal ioos_qc's SUSPECT-or-worse flags with
+    ``suspect_threshold=threshold``. A spike two readings wide is not a spike here.
+
+    Parameters
+    ----------
+    column
+        The readings in time order, as a column name or an expression.
+    threshold
+        Absolute limit for ``r_t``; if None, the noise-relative limit applies.
+    noise_factor
+        Multiple of the local noise scale a spike must exceed (without `threshold`).
+    window
+        Rows in the centred window of the local noise scale (>= 3).
+
+    Returns
+    -------
+    Expr
+        Boolean; null for the first and last readings, a missing reading and one whose
+        neighbour is missing (QARTOD's "not evaluated").
+
+    Raises
+    ------
+    InvalidParameterError
+        If `threshold` or `noise_factor` is not a positive finite number or `window` < 3.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 1.1, 9.0, 1.0, 1.2]})
+    >>> df.select(sf.quality.limits.spike("value", threshold=2.0))["value"].to_list()
+    [None, False, True, False, None]
+    """
+    check_window("window", window, least=3)
+    x = finite(parse_into_expr(column))
+    r = _spike_reference(x, x.shift(1), x.shift(-1))
+    if threshold is not None:
+        limit = threshold_expr("threshold", threshold)
+    else:
+        limit = threshold_expr("noise_factor", noise_factor) * _local_noise(r, window)
+    return _named(_spike_core(r, r.shift(1), r.shift(-1), limit), x)
+
+
+def _rate_core(x: pl.Expr, prev: pl.Expr, seconds: pl.Expr | None, threshold: pl.Expr) -> pl.Expr:
+    """
+    ``|x - prev| (/ seconds) > threshold``: `seconds` is the time step, or None for per-row.
+
+    Null where the reading or the one before it is missing.
+    """
+    change = (x - prev).abs()
+    return (change if seconds is None else change / seconds) > threshold
+
+
+def rate_of_change(
+    column: IntoExpr, *, threshold: float | pl.Expr, by: IntoExpr | None = None
+) -> pl.Expr:
+    """
+    Flag readings that change faster than `threshold` from the reading before.
+
+    Per row ``|x_t - x_{t-1}| > threshold``; with `by` (the time column) the rate is
+    per second, ``|x_t - x_{t-1}| / (t_t - t_{t-1})[s] > threshold``, as ioos_qc's
+    ``rate_of_change_test`` (its SUSPECT flag).
+
+    Parameters
+    ----------
+    column
+        The readings in time order.
+    threshold
+        Largest allowed change per row, or per second with `by`.
+    by
+        The reading times (a Datetime column, sorted), for a rate per second; a
+        zero step (duplicate time) gives null.
+
+    Returns
+    -------
+    Expr
+        Boolean; null on the first reading and where it or the one before is missing.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `threshold` is not a positive finite number.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [1.0, 2.0, 20.0, 21.0]})
+    >>> df.select(sf.quality.limits.rate_of_change("value", threshold=5.0))["value"].to_list()
+    [None, False, True, False]
+    """
+    limit = threshold_expr("threshold", threshold)
+    x = finite(parse_into_expr(column))
+    seconds = None
+    if by is not None:
+        us = parse_into_expr(by).diff().dt.total_microseconds()
+        seconds = pl.when(us > 0).then(us / 1e6)
+    return _named(_rate_core(x, x.shift(1), seconds, limit), x)

@@ -1,0 +1,277 @@
+"""
+Checks on the shape of a series: gap-filled straight lines, level shifts, trends.
+
+* :func:`interpolated` flags readings on straight lines that a gap-filler drew
+  (runs with a constant, non-zero step).
+* :func:`level_shift` flags the reading where the level jumps, and not a smooth trend.
+* :func:`trend` is the aggregate that reports a trend for what it is: a slope per day
+  with a p-value, for ``group_by("sensor_id").agg``.
+
+Row checks are expressions over one series in time order (``.over("sensor_id")`` on a
+frame sorted by sensor and time); NaN and infinite readings count as missing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import special
+
+from sensorframe._typing import IntoExpr
+from sensorframe._utils import parse_into_expr
+from sensorframe.quality.checks import _check_threshold, _named, _run_length
+from sensorframe.quality.limits import MAD_SCALE, check_window, finite, threshold_expr
+
+__all__ = ["interpolated", "level_shift", "trend"]
+
+_US_PER_DAY = 86_400_000_000
+_RELATIVE_EPS = 1e-9
+"""A level shift must exceed this fraction of the series' largest |reading| (rounding)."""
+
+
+def _line_links(x: pl.Expr, prev: pl.Expr, prev2: pl.Expr, tolerance: float) -> pl.Expr:
+    """
+    Whether ``x`` continues the straight line through ``prev2`` and ``prev``.
+
+    ``d = x - prev`` and ``d' = prev - prev2`` are non-zero and
+    ``|d - d'| <= tolerance * max(|d|, |d'|)``; false where any reading is missing.
+    `prev` / `prev2` are the readings one and two rows before (null across a sensor
+    boundary: the engine passes masked shifts).
+    """
+    d, d_prev = x - prev, prev - prev2
+    step = pl.max_horizontal(d.abs(), d_prev.abs())
+    return ((d != 0) & (d_prev != 0) & ((d - d_prev).abs() <= tolerance * step)).fill_null(
+        value=False
+    )
+
+
+def _interpolated_core(links: pl.Expr, min_length: int) -> pl.Expr:
+    """
+    Flag the inner readings of lines with at least `min_length` of them, from the links.
+
+    A run of ``m`` consecutive links (rows ``a + 2 .. b``) is a line through readings
+    ``a .. b``; its inner readings ``a + 1 .. b - 1`` (``m`` of them) are the ones a
+    gap-filler wrote. Row ``i`` is inner exactly when row ``i + 1`` is a link. Works on
+    a whole column when the links are false at each sensor's first two rows.
+    """
+    chain = _run_length(links, pl.lit(value=True))  # m + 1 on the links of a run of m
+    nxt = links.shift(-1).fill_null(value=False)
+    return nxt & (chain.shift(-1) > min_length).fill_null(value=False)
+
+
+def interpolated(column: IntoExpr, *, min_length: int = 3, tolerance: float = 1e-6) -> pl.Expr:
+    """
+    Flag readings on straight lines a gap-filler drew: a constant, non-zero step.
+
+    Reading ``t`` continues a line when the steps ``d_t = x_t - x_{t-1}`` and
+    ``d_{t-1}`` are both non-zero and ``|d_t - d_{t-1}| <= tolerance * max(|d_t|,
+    |d_{t-1}|)`` (the second difference is ~0 relative to the step, so the check needs
+    no scale). A run of ``m`` such readings ``a + 2 .. b`` is a line through ``a .. b``;
+    when ``m >= min_length`` its ``m`` inner readings ``a + 1 .. b - 1`` are flagged
+    and the two end points, real readings the line was drawn between, are not (as
+    pvanalytics' labelled ``*_interpolated_data.csv`` marks them). A flat stretch
+    (zero step) is a flat-line, not an interpolation. A missing reading breaks a
+    line. Rows are assumed evenly spaced in time.
+
+    Parameters
+    ----------
+    column
+        The readings in time order, as a column name or an expression.
+    min_length
+        Fewest inner readings (>= 1) of a line that is flagged.
+    tolerance
+        Relative tolerance for equal steps (rounding of stored values).
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `min_length` < 1 or `tolerance` is not a positive finite number.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"value": [5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 2.0]})
+    >>> df.select(sf.quality.shape.interpolated("value", min_length=2))["value"].to_list()
+    [False, False, True, True, True, False, False]
+    """
+    check_window("min_length", min_length)
+    _check_threshold("tolerance", tolerance)
+    x = finite(parse_into_expr(column))
+    links = _line_links(x, x.shift(1), x.shift(2), tolerance)
+    return _named(_interpolated_core(links, min_length), x)
+
+
+def _step_statistic(x: pl.Expr, window: int) -> pl.Expr:
+    """
+    ``S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0)``, the step statistic of one series.
+
+    ``M0 .. M3`` are the means of the non-missing readings in the four blocks of
+    `window` rows ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``,
+    ``[t + w, t + 2w)`` (null if a block lies outside the series or has fewer than
+    ``ceil(w / 2)`` readings). Per series: use ``.over`` on a whole column.
+    """
+    w = window
+    whole = pl.int_range(pl.len()) >= w - 1  # rows t - w + 1 .. t are all in the series
+    block = pl.when(whole).then(x.rolling_mean(w, min_samples=(w + 1) // 2))
+    m0, m1 = block.shift(w + 1), block.shift(1)
+    m2, m3 = block.shift(-(w - 1)), block.shift(-(2 * w - 1))
+    return 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
+
+
+def _step_scale(s: pl.Expr, x: pl.Expr) -> pl.Expr:
+    """
+    Aggregate: the typical size of ``S`` in the series, ``1.4826 * MAD(S)``.
+
+    Never below ``1e-9 * max|x|``, so float rounding on a perfect line is no step.
+    """
+    mad = MAD_SCALE * (s - s.median()).abs().median()
+    return pl.max_horizontal(mad, _RELATIVE_EPS * x.abs().max())
+
+
+def _level_shift_core(s: pl.Expr, scale: pl.Expr, threshold: pl.Expr, window: int) -> pl.Expr:
+    """
+    ``|S_t| > threshold * scale`` where ``|S_t|`` is the largest within ``2 * window`` rows.
+
+    `s` is :func:`_step_statistic`, `scale` :func:`_step_scale` (broadcast); per series
+    (the engine applies it with ``.over``). The first of tied maxima wins.
+    """
+    size = s.abs()
+    peak = size.rolling_max(4 * window + 1, min_samples=1, center=True)
+    first = (size != size.shift(1)).fill_null(value=True)
+    return ((size > threshold * scale) & (size == peak) & first).fill_null(value=False)
+
+
+def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Expr = 8.0) -> pl.Expr:
+    """
+    Flag the readings where the level steps, telling a step from a smooth trend.
+
+    With ``M0 .. M3`` the means of four consecutive blocks of `window` rows around
+    ``t`` (``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``, ``[t + w, t + 2w)``;
+    missing readings skipped, a block needs ``ceil(w / 2)`` readings), the step
+    statistic is ``S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0)``: the jump between the blocks
+    next to ``t`` minus the mean jump of the blocks one further out. It is 0 for a
+    straight line and for a parabola (any trend with constant curvature), and ``h``
+    at a step of height ``h``. Row ``t`` (the first reading at the new level) is a
+    level shift when ``|S_t| > threshold * scale`` and ``|S_t|`` is the largest within
+    ``2 * window`` rows on either side (one flag per step, its side lobes ignored),
+    with ``scale = 1.4826 * MAD(S)`` over the series (the typical size of ``S``, so
+    autocorrelated signals do not count their wanderings; at least ``1e-9 * max|x|``).
+    A step closer than ``2 * window`` rows to either end of the series is not seen, and
+    the series should be several times longer than ``4 * window`` rows (or the step's
+    own ``S`` sets the scale).
+
+    Parameters
+    ----------
+    column
+        The readings in time order, as a column name or an expression.
+    window
+        Rows in each of the four blocks (>= 2).
+    threshold
+        Multiple of the series' typical ``|S|`` a step must exceed.
+
+    Returns
+    -------
+    Expr
+        Boolean, never null.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `window` < 2 or `threshold` is not a positive finite number.
+
+    Examples
+    --------
+    >>> steps = [0.0, 0.1, -0.1, 0.05] * 8 + [5.0, 5.1, 4.9, 5.05] * 8
+    >>> df = pl.DataFrame({"value": steps})
+    >>> flags = df.select(sf.quality.shape.level_shift("value", window=4))["value"]
+    >>> [i for i, f in enumerate(flags) if f]
+    [32]
+    """
+    check_window("window", window, least=2)
+    limit = threshold_expr("threshold", threshold)
+    x = finite(parse_into_expr(column))
+    s = _step_statistic(x, window)
+    return _named(_level_shift_core(s, _step_scale(s, x), limit, window), x)
+
+
+def _two_sided_p(stats: pl.Series) -> pl.Series:
+    """Student-t two-sided p-value of each ``{t, df}`` (null where df <= 0 or t is null)."""
+    t = stats.struct.field("t").to_numpy()
+    df = stats.struct.field("df").to_numpy()
+    with np.errstate(invalid="ignore"):
+        p = np.where(df > 0, 2.0 * special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
+    return pl.Series("pvalue", p, dtype=pl.Float64).fill_nan(None)
+
+
+def trend(column: IntoExpr, time: IntoExpr) -> pl.Expr:
+    """
+    Aggregate: the least-squares trend of a series, its slope per day and p-value.
+
+    On the finite readings ``x`` at times ``d`` (days since the first): ``slope =
+    sum((d - mean d)(x - mean x)) / sum((d - mean d)^2)``, as ``numpy.polyfit(d, x, 1)``.
+    The p-value tests slope = 0 with a t-test whose standard error allows for
+    correlated residuals (Santer et al., 2000): with residuals ``e``, ``se = sqrt(sum
+    e^2 / (n - 2) / sum((d - mean d)^2))``, the lag-1 autocorrelation ``r1 = sum e_i
+    e_{i-1} / sum e^2`` gives the effective sample size ``n_eff = n (1 - r1) / (1 + r1)``
+    (``n`` if ``r1 <= 0``), and ``p = 2 * P(T > |slope| / (se * sqrt((n - 2) / (n_eff -
+    2))))`` with ``T`` Student-t on ``n_eff - 2`` degrees of freedom. Sensor series
+    are strongly autocorrelated, so the plain OLS p-value would call any wander a
+    trend. The slope is null with fewer than two distinct times; the p-value is null
+    when ``n_eff <= 2``, 0 for a perfect non-flat line and 1 for a constant.
+
+    Parameters
+    ----------
+    column
+        The readings.
+    time
+        The reading times (Datetime), sorted (the autocorrelation is over time order).
+
+    Returns
+    -------
+    Expr
+        One ``Struct{slope_per_day: Float64, pvalue: Float64}`` per group, for
+        ``select`` or ``group_by().agg``.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta
+    >>> days = [datetime(2026, 1, 1) + timedelta(days=i) for i in range(6)]
+    >>> df = pl.DataFrame({"t": days, "value": [1.0, 1.6, 1.9, 2.6, 3.1, 3.4]})
+    >>> df.select(sf.quality.shape.trend("value", "t")).unnest("value")
+    shape: (1, 2)
+    ┌───────────────┬──────────┐
+    │ slope_per_day ┆ pvalue   │
+    │ ---           ┆ ---      │
+    │ f64           ┆ f64      │
+    ╞═══════════════╪══════════╡
+    │ 0.491429      ┆ 0.000046 │
+    └───────────────┴──────────┘
+    """
+    x = parse_into_expr(column)
+    t = parse_into_expr(time)
+    ok = x.is_finite().fill_null(value=False) & t.is_not_null()
+    v = x.filter(ok)
+    d = (t.filter(ok) - t.filter(ok).min()).dt.total_microseconds() / _US_PER_DAY
+    dc = d - d.mean()
+    sxx = (dc * dc).sum()
+    slope = pl.when(sxx > 0).then((dc * (v - v.mean())).sum() / sxx)
+    e = v - v.mean() - slope * dc
+    n = v.len().cast(pl.Float64)
+    sse = (e * e).sum()
+    r1 = pl.when(sse > 0).then((e * e.shift(1)).sum() / sse)
+    n_eff = pl.when(r1 > 0).then(n * (1 - r1) / (1 + r1)).otherwise(n)
+    se = (sse / (n - 2) / sxx).sqrt() * ((n - 2) / (n_eff - 2)).sqrt()
+    stat = pl.struct((slope / se).alias("t"), (n_eff - 2).alias("df"))
+    p = stat.map_batches(_two_sided_p, return_dtype=pl.Float64, returns_scalar=True)
+    pvalue = (
+        pl.when(slope.is_null() | (n_eff <= 2))
+        .then(None)
+        .when(sse == 0)
+        .then(pl.when(slope == 0).then(1.0).otherwise(0.0))
+        .otherwise(p)
+    )
+    return _named(pl.struct(slope.alias("slope_per_day"), pvalue.alias("pvalue")), x)
