@@ -13,6 +13,8 @@ frame sorted by sensor and time); NaN and infinite readings count as missing.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 from scipy import special
@@ -198,13 +200,43 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
     return _named(_level_shift_core(s, _step_scale(s, x), limit, window), x)
 
 
-def _two_sided_p(stats: pl.Series) -> pl.Series:
-    """Student-t two-sided p-value of each ``{t, df}`` (null where df <= 0 or t is null)."""
-    t = stats.struct.field("t").to_numpy()
-    df = stats.struct.field("df").to_numpy()
-    with np.errstate(invalid="ignore"):
-        p = np.where(df > 0, 2.0 * special.stdtr(np.where(df > 0, df, 1.0), -np.abs(t)), np.nan)
-    return pl.Series("pvalue", p, dtype=pl.Float64).fill_nan(None)
+TREND_DTYPE = pl.Struct({"slope_per_day": pl.Float64, "pvalue": pl.Float64})
+
+
+def _fit_trend(series: pl.Series) -> pl.Series:
+    """
+    Slope per day and p-value of one series' ``{x, us}`` (value, microseconds) struct.
+
+    Plain NumPy on one sensor's rows, called once per group (about 0.2 ms per 10,000
+    rows): the closed form over Polars aggregates repeats every sub-expression and
+    costs minutes on 10 M rows.
+    """
+    x = series.struct.field("x").cast(pl.Float64).to_numpy()
+    us = series.struct.field("us").cast(pl.Float64).to_numpy()
+    ok = np.isfinite(x) & np.isfinite(us)
+    x, d = x[ok], us[ok] / _US_PER_DAY
+    slope = pvalue = None
+    if x.size >= 2:
+        dc = d - d.mean()
+        sxx = float(dc @ dc)
+        if sxx > 0:
+            slope = float(dc @ (x - x.mean())) / sxx
+            pvalue = _slope_pvalue(x - x.mean() - slope * dc, slope, sxx)
+    return pl.Series([{"slope_per_day": slope, "pvalue": pvalue}], dtype=TREND_DTYPE)
+
+
+def _slope_pvalue(e: np.ndarray, slope: float, sxx: float) -> float | None:
+    """Two-sided p-value of ``slope`` from the residuals `e`, lag-1 corrected (see trend)."""
+    n = float(e.size)
+    sse = float(e @ e)
+    if sse == 0:
+        return 1.0 if slope == 0 else 0.0
+    r1 = float(e[1:] @ e[:-1]) / sse
+    n_eff = n * (1 - r1) / (1 + r1) if r1 > 0 else n
+    if n_eff <= 2:
+        return None
+    se = math.sqrt(sse / (n - 2) / sxx) * math.sqrt((n - 2) / (n_eff - 2))
+    return float(2.0 * special.stdtr(n_eff - 2, -abs(slope) / se))
 
 
 def trend(column: IntoExpr, time: IntoExpr) -> pl.Expr:
@@ -252,26 +284,6 @@ def trend(column: IntoExpr, time: IntoExpr) -> pl.Expr:
     └───────────────┴──────────┘
     """
     x = parse_into_expr(column)
-    t = parse_into_expr(time)
-    ok = x.is_finite().fill_null(value=False) & t.is_not_null()
-    v = x.filter(ok)
-    d = (t.filter(ok) - t.filter(ok).min()).dt.total_microseconds() / _US_PER_DAY
-    dc = d - d.mean()
-    sxx = (dc * dc).sum()
-    slope = pl.when(sxx > 0).then((dc * (v - v.mean())).sum() / sxx)
-    e = v - v.mean() - slope * dc
-    n = v.len().cast(pl.Float64)
-    sse = (e * e).sum()
-    r1 = pl.when(sse > 0).then((e * e.shift(1)).sum() / sse)
-    n_eff = pl.when(r1 > 0).then(n * (1 - r1) / (1 + r1)).otherwise(n)
-    se = (sse / (n - 2) / sxx).sqrt() * ((n - 2) / (n_eff - 2)).sqrt()
-    stat = pl.struct((slope / se).alias("t"), (n_eff - 2).alias("df"))
-    p = stat.map_batches(_two_sided_p, return_dtype=pl.Float64, returns_scalar=True)
-    pvalue = (
-        pl.when(slope.is_null() | (n_eff <= 2))
-        .then(None)
-        .when(sse == 0)
-        .then(pl.when(slope == 0).then(1.0).otherwise(0.0))
-        .otherwise(p)
-    )
-    return _named(pl.struct(slope.alias("slope_per_day"), pvalue.alias("pvalue")), x)
+    us = parse_into_expr(time).dt.epoch("us")
+    rows = pl.struct(x.alias("x"), us.alias("us"))
+    return _named(rows.map_batches(_fit_trend, return_dtype=TREND_DTYPE, returns_scalar=True), x)
