@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, TypeAlias, TypeGuard, get_args
 
 from sensorframe._deprecation import renamed_fields
 from sensorframe._enums import OrderedStrEnum
+from sensorframe._times import parse_duration_us
 from sensorframe._utils import check_positive, check_probability
 from sensorframe.errors import ConfigError
 
-__all__ = ["Correction", "DriftConfig", "DriftSeverity", "KSMethod"]
+__all__ = [
+    "Correction",
+    "DriftConfig",
+    "DriftSeverity",
+    "EffectiveN",
+    "KSMethod",
+    "Season",
+    "season_us",
+]
 
 KSMethod: TypeAlias = Literal["auto", "exact", "asymp"]
 Correction: TypeAlias = Literal["bh", "none"]
+EffectiveN: TypeAlias = Literal["auto"]
+Season: TypeAlias = str | timedelta
 
 
 class DriftSeverity(OrderedStrEnum):
@@ -70,6 +82,14 @@ def _warn_rank(*, stacklevel: int) -> None:
 
 
 Ladder: TypeAlias = tuple[float, float, float, float]
+_MAX_SEASON = timedelta(days=366)
+"""Longest season: a year of hourly buckets per sensor."""
+
+
+def season_us(season: Season | None) -> int | None:
+    """Return the season in microseconds, or None (the config has checked it)."""
+    return None if season is None else parse_duration_us(season, name="season", limit=_MAX_SEASON)
+
 
 _INT_RANGES = {"n_bins": (2, 1_000), "min_readings": (1, 10**9), "batch_cells": (1, 10**12)}
 """Allowed ranges of the integer fields (bins cost memory per sensor; the rest fit in int64)."""
@@ -106,6 +126,22 @@ class DriftConfig:
     correlation_thresholds
         With a target: the ladder for the change in value-target correlation
         (concept drift).
+    effective_n
+        ``"auto"`` (the default): every p-value uses effective sample sizes estimated
+        from each window's lag-1 autocorrelation (readings in time order), since
+        readings a minute apart are not independent; the raw p-values stay beside them
+        (``*_pvalue_raw``). ``None``: the raw p-values decide.
+    season
+        ``"1d"``, ``"7d"``, any duration text or ``timedelta``, or ``None`` (the
+        default): remove the reference's mean profile over the season (buckets of one
+        hour, or of ``season / 24`` for a season shorter than a day; time of the UTC
+        clock modulo the season) from both windows before testing, so a daily cycle is
+        not drift.
+    fault_missing_rate
+        A current window with at least this share of its rows missing (and a
+        reference with less) is a sensor fault, not a drift (status
+        ``"sensor_fault"``), as is a flat current window of a sensor whose reference
+        varies.
     min_readings
         Finite readings needed in each window (1 to 10**9); fewer gives status
         ``"insufficient_data"``. Called ``min_samples`` in 0.1 (still accepted, with
@@ -130,15 +166,21 @@ class DriftConfig:
     PSI (excess)          0.05 / 0.1 / 0.25 / 1.0          the usual 0.1 / 0.25 bands
     JS divergence, bits   0.01 / 0.02 / 0.05 / 0.2         ~ PSI / 5.5 for small shifts
     mean shift, std_R     0.1 / 0.5 / 1.0 / 2.0            Cohen-like effect sizes
-    abs(log std ratio)    0.1 / 0.25 / 0.5 / 1.0           ratio 1.1 / 1.3 / 1.6 / 2.7
+    abs(log std ratio)    0.05 / 0.25 / 0.5 / 1.0          ratio 1.05 / 1.3 / 1.6 / 2.7
     ====================  ===============================  ==========================
+
+    The spread rung LOW was 0.1 (ratio 1.1) in sensorframe 0.1: a 10% change of
+    scale, ``ln 1.1 = 0.095``, then stayed NONE about two times in three at n = 5,000
+    and so was never detected, however significant the Brown-Forsythe test. At 0.05
+    the estimate of a 10% change (standard error about ``sqrt(1/n)`` = 0.014) is LOW
+    or more in nearly every trial, and detection still needs the tests' p-value.
 
     Calibration on ``sf.datasets.synthetic(n_sensors=50, n_points=4000, faults=())``,
     reference = even rows, current = odd rows moved by ``k`` reference standard
     deviations: k = 0 gives NONE everywhere and no detection; 0.1 mostly NONE or LOW
     (2/3 detected); 0.2 LOW to HIGH (all detected); 0.5 mostly HIGH; 1 and more
-    CRITICAL. Scaling the current window by 1.1 gives mostly NONE or LOW, by 1.5 HIGH,
-    by 3 CRITICAL.
+    CRITICAL. Scaling the current window by 1.1 gives LOW, by 1.5 HIGH, by 3
+    CRITICAL.
     (Synthetic signals are sine-like, so PSI reacts faster than for normal data: a
     0.2 sd shift of a normal sample is LOW.) ``drift_detected`` needs severity LOW or
     more and ``min(1, 3 * min(p_KS, p_MW, p_chi2))`` below ``alpha`` after the
@@ -162,8 +204,11 @@ class DriftConfig:
     psi_thresholds: Ladder = (0.05, 0.1, 0.25, 1.0)
     js_thresholds: Ladder = (0.01, 0.02, 0.05, 0.2)
     mean_shift_thresholds: Ladder = (0.1, 0.5, 1.0, 2.0)
-    log_std_ratio_thresholds: Ladder = (0.1, 0.25, 0.5, 1.0)
+    log_std_ratio_thresholds: Ladder = (0.05, 0.25, 0.5, 1.0)
     correlation_thresholds: Ladder = (0.05, 0.1, 0.2, 0.4)
+    effective_n: EffectiveN | None = "auto"
+    season: Season | None = None
+    fault_missing_rate: float = 0.5
     min_readings: int = 20
     batch_cells: int = 2_000_000
 
@@ -178,6 +223,12 @@ class DriftConfig:
                 raise ConfigError(msg)
         check_probability("epsilon", self.epsilon)
         check_probability("alpha", self.alpha)
+        check_probability("fault_missing_rate", self.fault_missing_rate)
+        if self.effective_n is not None and self.effective_n not in get_args(EffectiveN):
+            msg = f"`effective_n` must be 'auto' or None, got {self.effective_n!r}"
+            raise ConfigError(msg)
+        if self.season is not None:
+            season_us(self.season)
         if self.correction is not None and self.correction not in get_args(Correction):
             msg = f"`correction` must be one of {get_args(Correction)}, got {self.correction!r}"
             raise ConfigError(msg)

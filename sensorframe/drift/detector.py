@@ -12,24 +12,23 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from sensorframe._times import duration_text
 from sensorframe._utils import checked_config
-from sensorframe.drift.config import DriftConfig, DriftSeverity
+from sensorframe.drift import words
+from sensorframe.drift.compare import ASSESSED, COMPARED, compare, level, status
+from sensorframe.drift.config import DriftConfig, DriftSeverity, season_us
 from sensorframe.drift.profile import (
     Groups,
     Side,
     collect_groups,
+    read_window,
     side_from_groups,
     side_from_profile,
     side_to_columns,
 )
-from sensorframe.drift.report import FLOAT_COLUMNS, QUANTILE_SHIFTS, DriftReport
-from sensorframe.drift.statistics import (
-    benjamini_hochberg,
-    bin_metrics,
-    ks_pvalue,
-    merge_stats,
-    mw_pvalue,
-)
+from sensorframe.drift.report import FLOAT_COLUMNS, DriftReport
+from sensorframe.drift.seasonal import SEASON_COLUMN, fit_season, remove_season
+from sensorframe.drift.statistics import benjamini_hochberg
 from sensorframe.errors import (
     ConfigError,
     InvalidTypeError,
@@ -43,6 +42,8 @@ from sensorframe.frame import SENSOR
 __all__ = ["DriftDetector", "detect_drift"]
 
 _META_KEY = "sensorframe.drift.config"
+_SEASON_US = "season_us"
+"""Profile column: the season (microseconds) the profile was fitted with."""
 _STORED_NAMES = {"min_samples": "min_readings"}
 """Config fields renamed since a detector file was written: the file is read as is."""
 
@@ -53,93 +54,8 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, SensorFrameError) else f"{type(exc).__name__}: {text}"
 
 
-def _level(values: np.ndarray, ladder: tuple[float, ...]) -> np.ndarray:
-    x = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=np.inf)
-    return np.searchsorted(np.asarray(ladder), x, side="right")
-
-
-def _scaled(diff: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``diff / scale``, where a zero scale gives 0 for no difference, else ±inf."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = diff / scale
-    zero = scale == 0
-    return np.where(zero & (diff == 0), 0.0, np.where(zero, np.sign(diff) * np.inf, out))
-
-
-def _compare(ref: Side, cur: Side, rows: np.ndarray, config: DriftConfig) -> dict[str, np.ndarray]:
-    """All two-sample statistics and effect sizes of one column; NaN outside ``rows``."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _compare_unguarded(ref, cur, rows, config)
-
-
-def _compare_unguarded(
-    ref: Side, cur: Side, rows: np.ndarray, config: DriftConfig
-) -> dict[str, np.ndarray]:
-    assert ref.edges is not None
-    assert ref.le_edges is not None
-    assert ref.quantiles is not None
-    n, m = ref.n, cur.n
-    ms = merge_stats(ref.samples, cur.samples, ref.edges, rows, batch_cells=config.batch_cells)
-    u1, mw_p = mw_pvalue(ms.rank_sum_ref, ms.tie_term, n, m)
-    ks_p = ks_pvalue(ms.ks_d, n, m, method=config.ks_method)
-    ref_counts = np.diff(np.column_stack([np.zeros_like(n), ref.le_edges, n]), axis=1)
-    cur_counts = np.diff(np.column_stack([np.zeros_like(m), ms.cur_le_edges, m]), axis=1)
-    bins = bin_metrics(ref_counts, cur_counts, epsilon=config.epsilon)
-    out: dict[str, np.ndarray] = {
-        "ks_statistic": ms.ks_d,
-        "ks_pvalue": ks_p,
-        "mw_statistic": u1,
-        "mw_pvalue": mw_p,
-        **{k: v for k, v in bins.items() if k not in ("bins", "chi2_dof")},
-    }
-    std_r = ref.std.copy()
-    lo, hi = ref.samples.first_last()
-    std_r[lo == hi] = 0.0
-    std_c = cur.std.copy()
-    std_c[ms.cur_constant] = 0.0
-    out["mean_shift"] = np.abs(_scaled(cur.mean - ref.mean, std_r))
-    out["std_ratio"] = np.where(std_r == 0, np.where(std_c == 0, 1.0, np.inf), std_c / std_r)
-    for j, name in enumerate(QUANTILE_SHIFTS.values()):
-        out[name] = _scaled(ms.cur_quantiles[:, j] - ref.quantiles[:, j], std_r)
-    # PSI and JS minus their expectation under no drift, so small windows do not cry wolf
-    noise = np.maximum(bins["bins"] - 1, 0) * (1 / np.maximum(n, 1) + 1 / np.maximum(m, 1))
-    effects = {
-        "psi": (bins["psi"] - noise, config.psi_thresholds),
-        "js": (bins["js_divergence"] - noise / (8 * np.log(2)), config.js_thresholds),
-        "mean_shift": (out["mean_shift"], config.mean_shift_thresholds),
-        "log_std_ratio": (np.abs(np.log(out["std_ratio"])), config.log_std_ratio_thresholds),
-    }
-    sizes = {
-        k: np.nan_to_num(np.maximum(v, 0), nan=0.0, posinf=np.inf) for k, (v, _) in effects.items()
-    }
-    levels = np.maximum.reduce([_level(sizes[k], ladder) for k, (_, ladder) in effects.items()])
-    # drift_score: the largest effect in units of its HIGH threshold
-    score = np.maximum.reduce([sizes[k] / ladder[2] for k, (_, ladder) in effects.items()])
-    pvals = np.column_stack([ks_p, mw_p, bins["chi2_pvalue"]])
-    p_any = np.where(np.isnan(pvals), np.inf, pvals).min(axis=1)
-    out["drift_pvalue"] = np.where(np.isinf(p_any), np.nan, np.minimum(3 * p_any, 1.0))
-    mask = np.zeros(len(n), dtype=bool)
-    mask[rows] = True
-    for key in out:
-        out[key] = np.where(mask, out[key], np.nan)
-    out["level"] = np.where(mask, levels, 0)
-    out["drift_score"] = np.where(mask, score, np.nan)
-    return out
-
-
 def _adjust(p: np.ndarray, config: DriftConfig) -> np.ndarray:
     return benjamini_hochberg(p) if config.correction == "bh" else p
-
-
-def _status(ref: Side, cur: Side, known: np.ndarray, config: DriftConfig) -> np.ndarray:
-    lo, hi = ref.samples.first_last()
-    status = np.full(len(ref.n), "ok", dtype=object)
-    status[lo == hi] = "constant"
-    low = (ref.n < config.min_readings) | (cur.n < config.min_readings)
-    status[low] = "insufficient_data"
-    status[(ref.n == 0) | (cur.n == 0)] = "all_missing"
-    status[~known] = "no_reference"
-    return status
 
 
 class DriftDetector:
@@ -205,7 +121,13 @@ class DriftDetector:
             ``self``, fitted.
         """
         config = checked_config(self.config, DriftConfig)
-        groups = collect_groups(reference, target=target, sensors=None)
+        lf = read_window(reference, target=target)
+        season = season_us(config.season)
+        self._season: pl.DataFrame | None = None
+        if season is not None:
+            self._season = fit_season(lf, season)
+            lf = remove_season(lf, self._season, season)
+        groups = collect_groups(lf, target=target, sensors=None)
         self.config_ = config
         self.target_ = target
         self.sensors_ = groups.meta[SENSOR]
@@ -234,17 +156,25 @@ class DriftDetector:
             cols["correlation"] = pl.Series(self._corr)
             cols["n_pairs"] = pl.Series(self._pairs)
             cols["target_name"] = pl.Series([self.target_] * len(self.sensors_), dtype=pl.String)
-        return pl.DataFrame({k: v.alias(k) for k, v in cols.items()})
+        profile = pl.DataFrame({k: v.alias(k) for k, v in cols.items()})
+        if self._season is None:
+            return profile
+        season = season_us(self.config_.season)
+        seasonal = profile.join(self._season, on=SENSOR, how="left", maintain_order="left")
+        return seasonal.with_columns(pl.lit(season, dtype=pl.Int64).alias(_SEASON_US))
 
     @classmethod
     def from_profile(cls, profile: pl.DataFrame, config: DriftConfig | None = None) -> Self:
         """
         Rebuild a fitted detector from ``profile_`` (e.g. read back from a Delta table).
 
+        Without ``config`` the detector gets ``DriftConfig()`` with the profile's bins and
+        season.
+
         Raises
         ------
         ConfigError
-            If ``config.n_bins`` does not match the bins stored in the profile.
+            If ``config.n_bins`` or ``config.season`` does not match the profile.
         """
         if SENSOR not in profile.columns or "bin_edges" not in profile.columns:
             msg = "not a drift profile: needs `sensor_id` and `bin_edges` columns"
@@ -254,14 +184,27 @@ class DriftDetector:
             width = config.n_bins
         else:
             width = int(profile["bin_edges"].list.len().max()) + 1  # type: ignore[arg-type]
-            config = config if config is not None else DriftConfig(n_bins=width)
+            stored = None
+            if _SEASON_US in profile.columns:
+                stored = duration_text(int(profile[_SEASON_US][0]))
+            config = config if config is not None else DriftConfig(n_bins=width, season=stored)
         if config.n_bins != width:
             msg = f"`n_bins` is {config.n_bins} but the profile was fitted with {width}"
+            raise ConfigError(msg)
+        fitted = None
+        if _SEASON_US in profile.columns and profile.height:
+            fitted = int(profile[_SEASON_US][0])
+        if profile.height and season_us(config.season) != fitted:
+            said = "no season" if fitted is None else f"season {duration_text(fitted)!r}"
+            msg = f"`season` is {config.season!r} but the profile was fitted with {said}"
             raise ConfigError(msg)
         det = cls(config)
         det.config_ = config
         det.sensors_ = profile[SENSOR]
         det._ref = side_from_profile(profile, prefix="", n_bins=width)
+        det._season = None
+        if fitted is not None:
+            det._season = profile.select(SENSOR, SEASON_COLUMN)
         det._tref = None
         det.target_ = None
         if "target_name" in profile.columns and profile.height:
@@ -276,7 +219,10 @@ class DriftDetector:
         if not isinstance(path, str | os.PathLike):
             msg = f"`path` must be a file path, got {type(path).__name__}"
             raise InvalidTypeError(msg)
-        meta = {_META_KEY: json.dumps(asdict(self.config_))}
+        fields = asdict(self.config_)
+        season = season_us(self.config_.season)
+        fields["season"] = None if season is None else duration_text(season)
+        meta = {_META_KEY: json.dumps(fields)}
         self.profile_.write_parquet(path, metadata=meta)
 
     @classmethod
@@ -337,7 +283,11 @@ class DriftDetector:
         """
         self._check()
         config = self.config_
-        groups = collect_groups(current, target=self.target_, sensors=self.sensors_)
+        lf = read_window(current, target=self.target_)
+        season = season_us(config.season)
+        if self._season is not None and season is not None:
+            lf = remove_season(lf, self._season, season)
+        groups = collect_groups(lf, target=self.target_, sensors=self.sensors_)
         n_known = len(self.sensors_)
         extra = groups.meta.slice(n_known).with_columns(
             n_cur=pl.Series(groups.values.lengths[n_known:], dtype=pl.Int64)
@@ -348,30 +298,38 @@ class DriftDetector:
             None if groups.target is None else groups.target.take(np.arange(n_known)),
         )
         cur = side_from_groups(groups, target=False, n_bins=None, batch_cells=config.batch_cells)
-        known = np.ones(n_known, dtype=bool)
-        status = _status(self._ref, cur, known, config)
-        rows = np.flatnonzero((status == "ok") | (status == "constant"))
-        res = _compare(self._ref, cur, rows, config)
-        res["drift_pvalue_adjusted"] = _adjust(res["drift_pvalue"], config)
+        states = status(self._ref, cur, config)
+        rows = np.flatnonzero(np.isin(states, COMPARED))
+        res = compare(self._ref, cur, rows, config)
+        assessed = np.isin(states, ASSESSED)
+        p_assessed = np.where(assessed, res["drift_pvalue"], np.nan)
+        res["drift_pvalue_adjusted"] = _adjust(p_assessed, config)
         ref_rate = self._ref.n_missing / np.maximum(self._ref.n_rows, 1)
         cur_rate = cur.n_missing / np.maximum(cur.n_rows, 1)
         res["missing_rate_change"] = np.where(
             (self._ref.n_rows > 0) & (cur.n_rows > 0), cur_rate - ref_rate, np.nan
         )
-        assessed = np.zeros(n_known, dtype=bool)
-        assessed[rows] = True
+        assert cur.span is not None
+        flat = (states == "sensor_fault") & (cur.span == 0)
+        extra_cols: dict[str, np.ndarray] = {
+            words.MEAN_DELTA: res["mean_difference"],
+            words.MEAN_LEVEL: res["mean_level"],
+            words.SPREAD_LEVEL: res["spread_level"],
+            words.CUR_FLAT_AT: np.where(flat, cur.mean, np.nan),
+            words.CUR_MISSING: cur_rate,
+        }
         covariate = assessed & (res["drift_pvalue_adjusted"] < config.alpha) & (res["level"] >= 1)
         level = res["level"].copy()
         types: dict[str, np.ndarray] = {"covariate_shift": covariate}
-        extra_cols: dict[str, np.ndarray] = {}
         if self._tref is not None:
-            prior, concept, tlevel, extra_cols = self._target_drift(groups, config)
+            prior, concept, tlevel, target_cols = self._target_drift(groups, config)
+            extra_cols.update(target_cols)
             types["prior_shift"] = prior
             types["concept_drift"] = concept
             level = np.maximum(level, tlevel)
         table = _table(
-            self.sensors_, status, self._ref.n, cur.n, res, level, assessed, types, extra_cols
-        )
+            self.sensors_, states, self._ref.n, cur.n, res, level, assessed, types, extra_cols
+        ).with_columns(groups.meta["since"].alias(words.SINCE))
         if extra.height:
             table = pl.concat(
                 [
@@ -387,9 +345,12 @@ class DriftDetector:
                 ],
                 how="diagonal_relaxed",
             )
-        table = table.with_columns(
-            pl.col("drift_types").fill_null(pl.lit([], pl.List(pl.String)))
-        ).with_columns(_recommendations(config))
+        table = (
+            table.with_columns(pl.col("drift_types").fill_null(pl.lit([], pl.List(pl.String))))
+            .with_columns(words.change_text())
+            .with_columns(words.recommendations(config))
+            .drop(words.TEMPORARY)
+        )
         return DriftReport(table=table, config=config, target=self.target_)
 
     def _target_drift(
@@ -397,9 +358,9 @@ class DriftDetector:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         assert self._tref is not None
         tcur = side_from_groups(groups, target=True, n_bins=None, batch_cells=config.batch_cells)
-        tstatus = _status(self._tref, tcur, np.ones(len(tcur.n), dtype=bool), config)
-        trows = np.flatnonzero((tstatus == "ok") | (tstatus == "constant"))
-        tres = _compare(self._tref, tcur, trows, config)
+        tstatus = status(self._tref, tcur, config)
+        trows = np.flatnonzero(np.isin(tstatus, ASSESSED))
+        tres = compare(self._tref, tcur, trows, config)
         tp = _adjust(tres["drift_pvalue"], config)
         prior = (tp < config.alpha) & (tres["level"] >= 1)
         r_ref = self._corr
@@ -415,7 +376,7 @@ class DriftDetector:
         z = np.where(ok, z, np.nan)
         cp = np.where(ok, 2 * special.ndtr(-np.abs(z)), np.nan)
         dr = np.abs(r_cur - r_ref)
-        clevel = np.where(ok, _level(dr, config.correlation_thresholds), 0)
+        clevel = np.where(ok, level(dr, config.correlation_thresholds), 0)
         concept = ok & (_adjust(cp, config) < config.alpha) & (clevel >= 1)
         cols = {
             "target_ks_statistic": tres["ks_statistic"],
@@ -466,35 +427,6 @@ def _table(
             pl.when(pl.lit(pl.Series(flag & assessed))).then(pl.lit(name))
             for name, flag in types.items()
         ).list.drop_nulls(),
-    )
-
-
-def _recommendations(config: DriftConfig) -> pl.Expr:
-    status = pl.col("status")
-    sev = pl.col("severity")
-    S = DriftSeverity
-    det = pl.col("drift_detected").fill_null(value=False)
-    types = pl.col("drift_types")
-    rules = [
-        (
-            status == "insufficient_data",
-            f"collect at least {config.min_readings} finite readings in both windows",
-        ),
-        (status == "all_missing", "no finite readings in one window: check the data feed"),
-        (status == "no_reference", "sensor has no reference profile: refit the detector"),
-        (status == "constant", "reference readings are constant: check the sensor"),
-        (det & (sev == S.CRITICAL), "retrain or recalibrate: the distribution changed a lot"),
-        (det & (sev == S.HIGH), "investigate the sensor and plan retraining"),
-        (det & sev.is_in([S.LOW, S.MODERATE]), "monitor closely: small but significant drift"),
-        (types.list.contains("concept_drift"), "the value-target relation changed: retrain"),
-        (pl.col("missing_rate_change") > 0.05, "missing-value rate rose: check the data feed"),
-    ]
-    return (
-        pl.concat_list(
-            pl.when(cond.fill_null(value=False)).then(pl.lit(text)) for cond, text in rules
-        )
-        .list.drop_nulls()
-        .alias("recommendations")
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from sensorframe._order import sensor_runs
+from sensorframe._order import in_order, sensor_runs
 from sensorframe.drift.statistics import (
     QUANTILES,
     Samples,
@@ -25,6 +25,7 @@ __all__ = [
     "Groups",
     "Side",
     "collect_groups",
+    "read_window",
     "side_from_groups",
     "side_from_profile",
     "side_to_columns",
@@ -38,7 +39,10 @@ class Groups:
     """One window read once: per-sensor counts and moments, and the finite readings."""
 
     meta: pl.DataFrame
-    """``sensor_id``, ``n_rows``, ``n_missing``, ``mean``, ``std`` (``t_*`` for a target)."""
+    """
+    ``sensor_id``, ``n_rows``, ``since``, ``n_missing``, ``mean``, ``std``, ``span``
+    (``t_*`` for a target).
+    """
     values: Samples
     target: Samples | None = None
 
@@ -57,6 +61,8 @@ class Side:
     le_edges: np.ndarray | None = None
     """Readings <= each edge ``(sensors, n_bins - 1)`` (reference only)."""
     quantiles: np.ndarray | None = None
+    span: np.ndarray | None = None
+    """``max - min`` of each sensor's readings (current windows of the readings only)."""
 
     @property
     def n(self) -> np.ndarray:
@@ -69,14 +75,8 @@ def _finite(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_finite()).then(expr)
 
 
-def collect_groups(frame: Any, *, target: str | None, sensors: pl.Series | None) -> Groups:
-    """
-    Read a window once: per-sensor counts, moments and finite readings (and target).
-
-    Without ``sensors`` the sensors are sorted by id; with it, they follow that order
-    (sensors absent from the frame get no readings) and the frame's other sensors are
-    appended, sorted.
-    """
+def read_window(frame: Any, *, target: str | None) -> pl.LazyFrame:
+    """Scan a window and check its target column (see :func:`collect_groups`)."""
     if target is not None and not isinstance(target, str):
         msg = f"`target` must be a column name or None, got {type(target).__name__}"
         raise InvalidTypeError(msg)
@@ -98,12 +98,29 @@ def collect_groups(frame: Any, *, target: str | None, sensors: pl.Series | None)
         if not (schema[target].is_numeric() or schema[target] == pl.Boolean):
             msg = f"target column {target!r} must be numeric, got {schema[target]}"
             raise SensorSchemaError(msg)
+    return lf
+
+
+def collect_groups(lf: pl.LazyFrame, *, target: str | None, sensors: pl.Series | None) -> Groups:
+    """
+    Read a window once: per-sensor counts, moments and finite readings (and target).
+
+    The readings of each sensor are kept in time order (rows are sorted by sensor,
+    time and value unless they already are in (sensor, time) order), for the
+    autocorrelation; ``meta["since"]`` is each sensor's first timestamp. Without
+    ``sensors`` the sensors are sorted by id; with it, they follow that order (sensors
+    absent from the frame get no readings) and the frame's other sensors are appended,
+    sorted.
+    """
+    columns = [SENSOR, TIME, VALUE] if target is None else [SENSOR, TIME, VALUE, target]
+    df = lf.select(columns).collect()
+    if in_order(df) is None:
+        df = df.sort(SENSOR, TIME, VALUE, nulls_last=True)
     if target is None:
-        df = lf.select(SENSOR, VALUE).collect()
         found = _contiguous_groups(df)
         groups = found if found is not None else _hash_groups(df.lazy(), None)
     else:
-        groups = _hash_groups(lf, target)
+        groups = _hash_groups(df.lazy(), target)
     meta = groups.meta.with_row_index("__pos")
     if sensors is None:
         out = meta.sort(SENSOR)
@@ -133,6 +150,7 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
     value = pl.col(VALUE)
     aggs = [
         pl.len().alias("n_rows"),
+        pl.col(TIME).min().alias("since"),
         value.null_count().alias("n_missing"),
         value.mean().alias("mean"),
         value.std().alias("std"),
@@ -160,7 +178,7 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
     )
     values = Samples.concatenated(*_flat(grouped["values"]))
     tvalues = None if target is None else Samples.concatenated(*_flat(grouped["t_values"]))
-    dropped = ("values", "t_values", "span", "t_span")
+    dropped = ("values", "t_values", "t_span")
     return Groups(grouped.drop(dropped, strict=False), values, tvalues)
 
 
@@ -175,6 +193,7 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
     if ids.len() != ids.n_unique():
         return None
     column = df[VALUE]
+    since = df[TIME].gather(np.cumsum(n_rows) - n_rows)
     if column.null_count():
         present = column.is_not_null().cum_sum().cast(pl.Int64).to_numpy()
         n = np.diff(present[np.cumsum(n_rows) - 1], prepend=0)  # runs are never empty
@@ -210,9 +229,11 @@ def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
         {
             SENSOR: ids,
             "n_rows": pl.Series(n_rows, dtype=pl.UInt32),
+            "since": since,
             "n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
             "mean": pl.Series(mean).fill_nan(None),
             "std": pl.Series(std).fill_nan(None),
+            "span": pl.Series(np.where(full, spans, np.nan)).fill_nan(None),
         }
     )
     return Groups(meta, Samples(vals, n, starts))
@@ -234,7 +255,10 @@ def side_from_groups(groups: Groups, *, target: bool, n_bins: int | None, batch_
     mean = meta[f"{prefix}mean"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     std = meta[f"{prefix}std"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     if n_bins is None:
-        return Side(samples, n_rows, n_missing, mean, std)
+        spread = None
+        if not target:
+            spread = meta["span"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        return Side(samples, n_rows, n_missing, mean, std, span=spread)
     samples = Samples.from_unsorted(samples.concatenate(), samples.lengths, batch_cells=batch_cells)
     edges, le, quant = _reference_bins(samples, n_bins)
     return Side(samples, n_rows, n_missing, mean, std, edges, le, quant)

@@ -53,6 +53,8 @@ class SensorDrift:
     drift_score: float | None
     drift_types: list[str]
     recommendations: list[str]
+    change: str | None = None
+    """What changed, in words (``"mean +0.8 sd since 2026-03-02"``), or None."""
     statistical_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +87,8 @@ class DriftReport(SensorReport[SensorDrift]):
         One row per sensor: sample sizes, test statistics and p-values, effect sizes,
         ``drift_score``, ``severity`` (a Polars ``Enum`` in order of severity,
         ``DriftSeverity.dtype()``, so sorting by it puts the worst sensors last),
-        ``drift_detected``, ``drift_types``, ``recommendations`` and ``status``.
+        ``drift_detected``, ``drift_types``, ``change`` (what changed, in words),
+        ``recommendations`` and ``status``.
     config
         The configuration used, thresholds included.
     target
@@ -150,6 +153,7 @@ class DriftReport(SensorReport[SensorDrift]):
             drift_score=row["drift_score"],
             drift_types=list(row["drift_types"] or []),
             recommendations=list(row["recommendations"] or []),
+            change=row["change"],
             statistical_tests=tests,
             metrics=metrics,
         )

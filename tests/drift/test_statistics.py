@@ -58,7 +58,12 @@ def test_statistics_match_scipy(
 ) -> None:
     ref = frame({k: v[0] for k, v in data.items()})
     cur = frame({k: v[1] for k, v in data.items()})
-    config = DriftConfig(min_readings=1, n_bins=n_bins, ks_method=ks_method)  # type: ignore[arg-type]
+    config = DriftConfig(
+        min_readings=1,
+        n_bins=n_bins,
+        ks_method=ks_method,  # type: ignore[arg-type]
+        effective_n=None,  # raw p-values, as scipy's (tests/drift/test_effective_n.py)
+    )
     report = detect_drift(ref, cur, config)
     for sid, (rv, cv) in data.items():
         r, c = _finite(rv), _finite(cv)
@@ -77,7 +82,12 @@ def test_statistics_match_scipy(
             assert row["severity"] is None
             assert row["ks_pvalue"] is None
             continue
-        assert row["status"] == ("constant" if r.min() == r.max() else "ok")
+        flat_now = c.min() == c.max() and r.min() != r.max()
+        missing = 1 - len(c) / len(cv) >= 0.5 > 1 - len(r) / len(rv)
+        fault = flat_now or missing  # tests/drift/test_detector.py: sensor faults
+        assert row["status"] == (
+            "sensor_fault" if fault else "constant" if r.min() == r.max() else "ok"
+        )
         with np.errstate(all="ignore"), warnings.catch_warnings():
             # auto is exact for n*m <= 10,000, which these samples always are; where the
             # exact computation fails scipy warns and switches to asymp, as we do silently
