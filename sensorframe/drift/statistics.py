@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from sensorframe._multiple_testing import adjust_pvalues
+from sensorframe.drift._ranks import distance_sums
 from sensorframe.drift.config import KSMethod
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "mw_pvalue",
     "quantiles_sorted",
     "searchsorted_rows",
+    "variance_inflation",
 ]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -230,7 +233,13 @@ def searchsorted_rows(
 
 @dataclass(frozen=True, slots=True)
 class MergeStats:
-    """Per-sensor results of merging reference and current samples."""
+    """
+    Per-sensor results of merging reference and current samples (NaN where not computed).
+
+    ``wasserstein``, ``cvm_u`` and ``ad_a2kn`` are NaN unless ``merge_stats`` was
+    called with ``distances=True``; :mod:`sensorframe.drift.distances` turns them into
+    statistics and p-values.
+    """
 
     ks_d: np.ndarray
     rank_sum_ref: np.ndarray
@@ -238,6 +247,12 @@ class MergeStats:
     cur_le_edges: np.ndarray
     cur_quantiles: np.ndarray
     cur_constant: np.ndarray
+    wasserstein: np.ndarray
+    """``W1 = sum over the pooled distinct values z_j of |F_R(z_j) - F_C(z_j)| (z_j+1 - z_j)``."""
+    cvm_u: np.ndarray
+    """Cramér-von Mises ``U = n sum (r_i - i)^2 + m sum (s_j - j)^2`` (pooled midranks)."""
+    ad_a2kn: np.ndarray
+    """Anderson-Darling ``A2akN`` of Scholz and Stephens (midrank), before standardizing."""
 
 
 def merge_stats(
@@ -248,9 +263,10 @@ def merge_stats(
     *,
     batch_cells: int,
     cur_sorted: bool = False,
+    distances: bool = False,
 ) -> MergeStats:
     """
-    KS distance, reference rank sum, tie term, bin counts and quantiles of ``cur``.
+    KS distance, rank sum, tie term, bin counts, quantiles of ``cur`` (and distances).
 
     Parameters
     ----------
@@ -266,11 +282,18 @@ def merge_stats(
         Batch size in readings.
     cur_sorted
         Whether ``cur`` is already sorted.
+    distances
+        Also compute the Wasserstein distance and the Cramér-von Mises and
+        Anderson-Darling sums from the same merge (a few more passes over the tie
+        groups).
     """
     n_sensors = len(ref.lengths)
     ks_d = np.full(n_sensors, np.nan)
     rank_sum = np.full(n_sensors, np.nan)
     tie = np.full(n_sensors, np.nan)
+    w1 = np.full(n_sensors, np.nan)
+    cvm_u = np.full(n_sensors, np.nan)
+    ad = np.full(n_sensors, np.nan)
     cur_le = np.zeros(edges.shape, dtype=np.int64)
     cur_q = np.full((n_sensors, len(QUANTILES)), np.nan)
     cur_constant = np.zeros(n_sensors, dtype=bool)
@@ -286,17 +309,27 @@ def merge_stats(
         cur_le[idx] = searchsorted_rows(c_rows, edges[idx], side="right")
         cur_q[idx] = quantiles_sorted(c_rows, m, probs)
         cur_constant[idx] = c_rows[:, 0] == c_rows[np.arange(len(idx)), m - 1]
-        d, rs, tt = _merge_batch(ref.padded(idx, int(n.max()), copy=False), c_rows, n, m)
-        ks_d[idx], rank_sum[idx], tie[idx] = d, rs, tt
+        r_rows = ref.padded(idx, int(n.max()), copy=False)
+        out = _merge_batch(r_rows, c_rows, n, m, distances=distances)
+        ks_d[idx], rank_sum[idx], tie[idx] = out[:3]
+        if distances:
+            w1[idx], cvm_u[idx], ad[idx] = out[3:]
 
     _run_batches(one_batch, ref.lengths[rows] + cur.lengths[rows], batch_cells)
-    return MergeStats(ks_d, rank_sum, tie, cur_le, cur_q, cur_constant)
+    return MergeStats(ks_d, rank_sum, tie, cur_le, cur_q, cur_constant, w1, cvm_u, ad)
 
 
 def _merge_batch(
-    r_rows: np.ndarray, c_rows: np.ndarray, n: np.ndarray, m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """KS D, reference rank sum and tie term of padded sorted rows (n, m >= 1)."""
+    r_rows: np.ndarray, c_rows: np.ndarray, n: np.ndarray, m: np.ndarray, *, distances: bool
+) -> tuple[np.ndarray, ...]:
+    """
+    Statistics of padded sorted rows (n, m >= 1) from their tie groups.
+
+    KS D, reference rank sum and tie term; with ``distances`` also W1, CvM U and AD
+    A2akN. Tie group g of a row (one distinct pooled value z_g) has ``t_g`` readings,
+    ``b_g`` of them current, ``prev`` pooled readings below it, ``cr``/``cc``
+    reference/current readings up to and including it.
+    """
     b, wr = r_rows.shape
     wc = c_rows.shape[1]
     width = wr + wc + 1  # one more +inf column: every row ends with a padding group
@@ -312,9 +345,10 @@ def _merge_batch(
     np.not_equal(v[:, :-1], v[:, 1:], out=end[:, :-1])
     end[:, -1] = True
     cum_cur = np.cumsum(merged.imag > 0, axis=1, dtype=np.int32).ravel()
-    del merged, v
     ends = np.flatnonzero(end)  # last position of every tie group, row by row
     del end
+    value = v.ravel()[ends] if distances else None
+    del merged, v
     row = ends // width
     col = ends - row * width
     cc = cum_cur[ends]
@@ -341,17 +375,29 @@ def _merge_batch(
     rank_cur = np.add.reduceat((cc - prev_cc) * avg_rank, starts)
     tie = np.add.reduceat(t * t * t - t, starts)
     total = nf + mf
-    return d, total * (total + 1) / 2 - rank_cur, tie
+    basic = (d, total * (total + 1) / 2 - rank_cur, tie)
+    if not distances:
+        return basic
+    assert value is not None
+    value = value[keep]
+    return (*basic, *distance_sums(row, starts, value, t, cr, cc, prev_cc, avg_rank, nf, mf))
 
 
 def mw_pvalue(
-    rank_sum_ref: np.ndarray, tie_term: np.ndarray, n: np.ndarray, m: np.ndarray
+    rank_sum_ref: np.ndarray,
+    tie_term: np.ndarray,
+    n: np.ndarray,
+    m: np.ndarray,
+    *,
+    n_eff: np.ndarray | None = None,
+    m_eff: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """
     Mann-Whitney U of the reference and its two-sided asymptotic p-value.
 
     As ``scipy.stats.mannwhitneyu(R, C, method="asymptotic")``: tie and continuity
-    corrected.
+    corrected. With effective sizes ``n_eff, m_eff`` the variance of U is multiplied
+    by :func:`variance_inflation`.
     """
     n1 = n.astype(np.float64)
     n2 = m.astype(np.float64)
@@ -359,8 +405,10 @@ def mw_pvalue(
     u = np.maximum(u1, n1 * n2 - u1)
     big_n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.sqrt(n1 * n2 / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1))))
-        z = (u - n1 * n2 / 2 - 0.5) / s
+        var = n1 * n2 / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1)))
+        if n_eff is not None and m_eff is not None:
+            var = var * variance_inflation(n1, n2, n_eff, m_eff)
+        z = (u - n1 * n2 / 2 - 0.5) / np.sqrt(var)
     p = np.clip(special.ndtr(-z) * 2, 0.0, 1.0)
     return u1, p
 
@@ -382,13 +430,29 @@ def _ks_exact_one(n: int, m: int, d: float) -> float:
     return float(np.clip(prob, 0.0, 1.0))
 
 
-def ks_pvalue(d: np.ndarray, n: np.ndarray, m: np.ndarray, *, method: KSMethod) -> np.ndarray:
+def _ks_limit(d: np.ndarray, en: np.ndarray) -> np.ndarray:
+    """Kolmogorov limit with Stephens' correction at (possibly fractional) ``en``."""
+    sq = np.sqrt(en)
+    return np.asarray(stats.kstwobign.sf((sq + 0.12 + 0.11 / sq) * d))
+
+
+def ks_pvalue(
+    d: np.ndarray,
+    n: np.ndarray,
+    m: np.ndarray,
+    *,
+    method: KSMethod,
+    n_eff: np.ndarray | None = None,
+    m_eff: np.ndarray | None = None,
+) -> np.ndarray:
     """
     Two-sided KS p-values for many sensors.
 
     ``"exact"`` and ``"asymp"`` reproduce ``scipy.stats.ks_2samp``; ``"auto"`` is exact
     when ``n*m <= 10_000`` and otherwise ``kstwobign.sf((sqrt(en) + 0.12 +
-    0.11/sqrt(en)) * D)`` with ``en = n*m/(n+m)`` (Stephens).
+    0.11/sqrt(en)) * D)`` with ``en = n*m/(n+m)`` (Stephens). With effective sizes,
+    sensors whose ``n_eff < n`` or ``m_eff < m`` get that limit at
+    ``en = n_eff*m_eff/(n_eff+m_eff)``; the others keep ``method``.
     """
     d = np.asarray(d, dtype=np.float64)
     nf = n.astype(np.float64)
@@ -397,14 +461,22 @@ def ks_pvalue(d: np.ndarray, n: np.ndarray, m: np.ndarray, *, method: KSMethod) 
     ok = np.isfinite(d) & (n > 0) & (m > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         en = nf * mf / (nf + mf)
+    reduced = np.zeros(d.shape, dtype=bool)
+    if n_eff is not None and m_eff is not None:
+        ne = np.asarray(n_eff, dtype=np.float64)
+        me = np.asarray(m_eff, dtype=np.float64)
+        reduced = ok & ((ne < nf) | (me < mf))
+        out[reduced] = _ks_limit(
+            d[reduced], ne[reduced] * me[reduced] / (ne[reduced] + me[reduced])
+        )
+        ok = ok & ~reduced
     if method == "asymp":
         with np.errstate(divide="ignore", invalid="ignore"):  # en < 0.5 (n = m = 1)
             out[ok] = stats.kstwo.sf(d[ok], np.round(en[ok]))
         return np.clip(out, 0.0, 1.0)
     exact = ok if method == "exact" else ok & (n * m <= _EXACT_KS_CELLS)
     limit = ok & ~exact
-    sq = np.sqrt(en[limit])
-    out[limit] = stats.kstwobign.sf((sq + 0.12 + 0.11 / sq) * d[limit])
+    out[limit] = _ks_limit(d[limit], en[limit])
     cache: dict[tuple[int, int, float], float] = {}
     for i in np.flatnonzero(exact):  # small samples, or exact requested explicitly
         key = (int(n[i]), int(m[i]), float(d[i]))
@@ -414,14 +486,46 @@ def ks_pvalue(d: np.ndarray, n: np.ndarray, m: np.ndarray, *, method: KSMethod) 
     return np.clip(out, 0.0, 1.0)
 
 
+def variance_inflation(
+    n: np.ndarray, m: np.ndarray, n_eff: np.ndarray, m_eff: np.ndarray
+) -> np.ndarray:
+    """
+    ``(1/n_eff + 1/m_eff) / (1/n + 1/m)``: how much dependence inflates a two-sample variance.
+
+    1 for independent readings; NaN where a size is 0.
+
+    Examples
+    --------
+    >>> from sensorframe.drift.statistics import variance_inflation
+    >>> n = np.array([100.0])
+    >>> variance_inflation(n, n, np.array([10.0]), n).tolist()
+    [5.5]
+    """
+    nf = np.asarray(n, dtype=np.float64)
+    mf = np.asarray(m, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (
+            1 / np.asarray(n_eff, dtype=np.float64) + 1 / np.asarray(m_eff, dtype=np.float64)
+        ) / (1 / nf + 1 / mf)
+    return np.where((nf > 0) & (mf > 0), np.maximum(out, 1.0), np.nan)
+
+
 def bin_metrics(
-    ref_counts: np.ndarray, cur_counts: np.ndarray, *, epsilon: float
+    ref_counts: np.ndarray,
+    cur_counts: np.ndarray,
+    *,
+    epsilon: float,
+    n_eff: np.ndarray | None = None,
+    m_eff: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """
     PSI, its p-value, chi-square contingency, and Jensen-Shannon on bin counts.
 
     Bins empty in both samples are dropped (they carry no information, and
     ``chi2_contingency`` rejects zero expected counts); ``bins`` is what remains.
+    With effective sizes ``n_eff, m_eff``, ``chi2_pvalue`` and ``psi_pvalue`` are
+    those of the statistics divided by :func:`variance_inflation`; the
+    ``*_pvalue_raw`` entries are always the independent-readings ones.
     """
     r = ref_counts.astype(np.float64)
     c = cur_counts.astype(np.float64)
@@ -441,17 +545,25 @@ def bin_metrics(
         terms = np.where(used, (r - exp_r) ** 2 / exp_r + (c - exp_c) ** 2 / exp_c, 0.0)
         dof = np.maximum(bins - 1, 0)
         chi2 = np.where(dof > 0, terms.sum(axis=1), 0.0)
-        chi2_p = np.where(dof > 0, stats.chi2.sf(chi2, np.maximum(dof, 1)), 1.0)
+        df = np.maximum(dof, 1)
+        chi2_p = np.where(dof > 0, stats.chi2.sf(chi2, df), 1.0)
         scale = (1 / n + 1 / m)[:, 0]
-        psi_p = np.where(dof > 0, stats.chi2.sf(psi / scale, np.maximum(dof, 1)), 1.0)
+        psi_p = np.where(dof > 0, stats.chi2.sf(psi / scale, df), 1.0)
+        infl = np.ones(len(r))
+        if n_eff is not None and m_eff is not None:
+            infl = np.nan_to_num(variance_inflation(n[:, 0], m[:, 0], n_eff, m_eff), nan=1.0)
+        chi2_pe = np.where(dof > 0, stats.chi2.sf(chi2 / infl, df), 1.0)
+        psi_pe = np.where(dof > 0, stats.chi2.sf(psi / (scale * infl), df), 1.0)
         mid = (pr + pc) / 2
         js = (special.rel_entr(pr, mid).sum(axis=1) + special.rel_entr(pc, mid).sum(axis=1)) / 2
         js = np.maximum(js / np.log(2.0), 0.0)
     return {
         "psi": psi,
-        "psi_pvalue": psi_p,
+        "psi_pvalue": psi_pe,
+        "psi_pvalue_raw": psi_p,
         "chi2_statistic": chi2,
-        "chi2_pvalue": chi2_p,
+        "chi2_pvalue": chi2_pe,
+        "chi2_pvalue_raw": chi2_p,
         "chi2_dof": dof,
         "js_divergence": js,
         "js_distance": np.sqrt(js),
@@ -463,19 +575,12 @@ def benjamini_hochberg(pvalues: np.ndarray) -> np.ndarray:
     """
     Benjamini-Hochberg adjusted p-values; NaN entries stay NaN and are not counted.
 
+    The library's one implementation, :func:`sensorframe._multiple_testing.adjust_pvalues`.
+
     Examples
     --------
     >>> from sensorframe.drift.statistics import benjamini_hochberg
     >>> benjamini_hochberg(np.array([0.01, 0.04, np.nan, 0.03])).round(3).tolist()
     [0.03, 0.04, nan, 0.04]
     """
-    p = np.asarray(pvalues, dtype=np.float64)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    k = len(ok)
-    if k == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    scaled = p[order] * k / np.arange(1, k + 1)
-    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    return out
+    return adjust_pvalues(pvalues, method="bh")
