@@ -10,6 +10,7 @@ features for the false discovery rate), and suggests the features worth computin
 
 from __future__ import annotations
 
+from sensorframe.explore.exploration import Exploration, explore_features
 from sensorframe.explore.target import make_target
 
-__all__ = ["make_target"]
+__all__ = ["Exploration", "explore_features", "make_target"]

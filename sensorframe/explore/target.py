@@ -16,18 +16,15 @@ import polars as pl
 from sensorframe._times import duration_text, parse_duration_us
 from sensorframe.errors import InvalidParameterError, InvalidTypeError
 from sensorframe.features.config import check_count
+from sensorframe.features.matrix import TARGET, TARGET_END
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
     from sensorframe._typing import FrameInput
 
-__all__ = ["TARGET", "TARGET_END", "TargetKind", "horizon_text", "make_target"]
+__all__ = ["TargetKind", "horizon_text", "make_target"]
 
 TargetKind: TypeAlias = Literal["value", "mean", "max", "event"]
-TARGET = "target"
-"""Name of the target column."""
-TARGET_END = "target_end"
-"""Name of the column holding the end of each target's span ``(timestamp, target_end]``."""
 _KEY = "__sf_key"
 _AT = "__sf_at"
 

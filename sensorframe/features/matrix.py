@@ -35,7 +35,16 @@ from sensorframe.frame import SENSOR, TIME, VALUE, scan
 if TYPE_CHECKING:
     from sensorframe._typing import FrameInput
 
-__all__ = ["TARGET", "TARGET_END", "TARGET_START", "Window", "feature_matrix", "feature_window"]
+__all__ = [
+    "ALIGNED_TARGET",
+    "TARGET",
+    "TARGET_END",
+    "TARGET_START",
+    "Window",
+    "align_target",
+    "feature_matrix",
+    "feature_window",
+]
 
 TARGET = "target"
 """Name of a target frame's target column (as :func:`sensorframe.make_target` writes it)."""
@@ -56,7 +65,8 @@ every reading up to t, ``("none",)`` no reading (calendar features).
 """
 _S = "__sf_span_start"
 _E = "__sf_span_end"
-_Y = "__sf_target"
+ALIGNED_TARGET = "__sf_target"
+"""Column :func:`align_target` adds: the target of the row, float64."""
 _TIME_NAMES = frozenset(CALENDAR_NAMES) | frozenset(CYCLICAL_NAMES)
 _PAIRS = {"pct_change": 1, "rate_of_change": 1, "acceleration": 2}
 
@@ -230,9 +240,10 @@ def feature_matrix(
         msg = f"`dtype` must be a NumPy number or bool dtype, got {out_dtype}"
         raise InvalidTypeError(msg)
     if target is not None:
-        lf = _aligned(lf, columns, target)
+        lf = align_target(lf, columns, target)
     selected = lf.select(
-        *(pl.col(c).cast(pl.Float64) for c in columns), *([_Y] if target is not None else [])
+        *(pl.col(c).cast(pl.Float64) for c in columns),
+        *([ALIGNED_TARGET] if target is not None else []),
     )
     if drop_nulls:
         selected = selected.drop_nulls(columns)
@@ -255,13 +266,30 @@ def feature_matrix(
     )
     if target is None:
         return x
-    return x, frame.get_column(_Y).to_numpy().astype(np.float64, copy=False)
+    return x, frame.get_column(ALIGNED_TARGET).to_numpy().astype(np.float64, copy=False)
 
 
-def _aligned(
-    lf: pl.LazyFrame, columns: list[str], target: str | pl.DataFrame | pl.LazyFrame
+def align_target(
+    lf: pl.LazyFrame, columns: Sequence[str], target: str | pl.DataFrame | pl.LazyFrame
 ) -> pl.LazyFrame:
-    """Add the target (``_Y``); keep the rows with a target no selected feature overlaps."""
+    """
+    Add the target as :data:`ALIGNED_TARGET`; keep the rows with one that no feature overlaps.
+
+    `columns` are the features whose windows count (:func:`feature_window`); `target`
+    is as for :func:`feature_matrix`. The rows keep their order.
+
+    Raises
+    ------
+    SensorSchemaError
+        If a target frame lacks ``sensor_id``, ``timestamp`` or ``target``.
+
+    Examples
+    --------
+    >>> from sensorframe.features.matrix import align_target
+    >>> feats = pl.LazyFrame({"sensor_id": ["a", "a"], "timestamp": [1, 2], "value": [1.0, 2.0]})
+    >>> align_target(feats, [], "value").collect().height
+    2
+    """
     t = pl.col(TIME)
     first = t.min().over(SENSOR)
     windows = {feature_window(c) for c in columns} - {("none",)}
@@ -284,7 +312,9 @@ def _aligned(
         for expr, name in ((start, names[2 * i]), (end, names[2 * i + 1]))
     )
     if isinstance(target, str):
-        lf = lf.with_columns(pl.col(target).cast(pl.Float64).alias(_Y), t.alias(_S), t.alias(_E))
+        lf = lf.with_columns(
+            pl.col(target).cast(pl.Float64).alias(ALIGNED_TARGET), t.alias(_S), t.alias(_E)
+        )
         inclusive = True
     else:
         right = target.lazy()
@@ -300,7 +330,7 @@ def _aligned(
         right = right.select(
             SENSOR,
             TIME,
-            pl.col(TARGET).cast(pl.Float64).alias(_Y),
+            pl.col(TARGET).cast(pl.Float64).alias(ALIGNED_TARGET),
             (pl.col(TARGET_START) if TARGET_START in given else t).alias(_S),
             (t if inclusive else pl.col(TARGET_END)).alias(_E),
         )
@@ -312,7 +342,7 @@ def _aligned(
         )
         for ws, we in zip(names[::2], names[1::2], strict=True)
     ]
-    keep = pl.col(_Y).is_not_null() & s.is_not_null() & e.is_not_null()
+    keep = pl.col(ALIGNED_TARGET).is_not_null() & s.is_not_null() & e.is_not_null()
     if overlaps:
         keep = keep & ~pl.any_horizontal(overlaps)
     return lf.filter(keep)
