@@ -39,6 +39,7 @@ from sensorframe.drift import (
     SensorDrift,
     detect_drift,
 )
+from sensorframe.drift.timeline import drift_timeline
 from sensorframe.errors import (
     CommitConflictError,
     ConfigError,
@@ -126,6 +127,7 @@ __all__ = [
     "DriftSeverity",
     "SensorDrift",
     "detect_drift",
+    "drift_timeline",
     # versioning
     "DatasetStore",
     "DatasetVersion",

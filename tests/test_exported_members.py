@@ -33,6 +33,12 @@ def test_public_callables_have_docstring_examples() -> None:
     assert missing == []
 
 
+def test_drift_timeline_is_the_timeline_module_function() -> None:
+    from sensorframe.drift.timeline import drift_timeline
+
+    assert sf.drift_timeline is drift_timeline
+
+
 def test_errors_share_one_root() -> None:
     errors = [getattr(sf, n) for n in sf.errors.__all__ if n.endswith("Error")]
     assert all(issubclass(e, sf.SensorFrameError) for e in errors)
