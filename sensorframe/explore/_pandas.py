@@ -16,7 +16,7 @@ import numpy as np
 
 from sensorframe._times import parse_duration_us
 from sensorframe.explore.exploration import family
-from sensorframe.features.config import _COUNTED_NAME, _ROLLING_NAME, FeatureConfig
+from sensorframe.features.config import FeatureConfig
 from sensorframe.frame import SENSOR, TIME, VALUE
 
 __all__ = ["NO_PANDAS", "pandas_family"]
@@ -57,17 +57,21 @@ def pandas_family(df: Any, cfg: FeatureConfig, names: list[str]) -> Callable[[],
     def run() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in names:
-            rolling = _ROLLING_NAME.match(name)
-            counted = _COUNTED_NAME.match(name)
-            if rolling:
-                out[name] = _rolling(df, g, rolling["window"], rolling["stat"], cfg)
-            elif counted and counted["kind"] != "volatility":
-                k = int(counted["k"])
-                out[name] = g.shift(k) if counted["kind"] == "lag" else g.diff(k)
-            elif counted:
-                p = pct().groupby(df[SENSOR], sort=False)
-                w = int(counted["k"])
-                roll = p.rolling(w, min_periods=cfg.min_samples or w)
+            fam = family(name)
+            one = FeatureConfig.from_names([name])
+            if fam.startswith("rolling_"):
+                out[name] = _rolling(df, g, one.rolling_windows[0], one.rolling_stats[0], cfg)
+            elif fam == "lag":
+                out[name] = g.shift(one.lags[0])
+            elif fam == "diff":
+                out[name] = g.diff(one.diffs[0])
+            elif fam == "volatility":
+                w = one.volatility_windows[0]
+                roll = (
+                    pct()
+                    .groupby(df[SENSOR], sort=False)
+                    .rolling(w, min_periods=cfg.min_samples or w)
+                )
                 out[name] = roll.std().reset_index(level=0, drop=True)
             elif name == "pct_change":
                 out[name] = pct()
@@ -76,10 +80,10 @@ def pandas_family(df: Any, cfg: FeatureConfig, names: list[str]) -> Callable[[],
             elif name == "acceleration":
                 r = rate()
                 out[name] = (r - r.groupby(df[SENSOR], sort=False).shift(1)) / seconds()
-            elif family(name) in ("ewm", "expanding"):
+            elif fam in ("ewm", "expanding"):
                 roll = (
                     g.ewm(span=cfg.ewm_span or 12, adjust=False, ignore_na=True)
-                    if name.startswith("ewm")
+                    if fam == "ewm"
                     else g.expanding()
                 )
                 stat = roll.mean() if name.endswith("mean") else roll.std()
@@ -91,9 +95,9 @@ def pandas_family(df: Any, cfg: FeatureConfig, names: list[str]) -> Callable[[],
     return run
 
 
-def _rolling(df: Any, g: Any, window: str, stat: str, cfg: FeatureConfig) -> Any:
-    if window.isdecimal():
-        w = int(window)
+def _rolling(df: Any, g: Any, window: int | str, stat: str, cfg: FeatureConfig) -> Any:
+    if isinstance(window, int):
+        w = window
         roll = g.rolling(w, min_periods=cfg.min_samples or w)
     else:
         frame = df.set_index(TIME).groupby(SENSOR, sort=False)[VALUE]

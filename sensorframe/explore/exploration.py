@@ -26,14 +26,7 @@ from sensorframe.explore.relevance import (
     time_blocks,
     within_sensor_scores,
 )
-from sensorframe.features.config import (
-    _COUNTED_NAME,
-    _ROLLING_NAME,
-    CALENDAR_NAMES,
-    CYCLICAL_NAMES,
-    FeatureConfig,
-    feature_names,
-)
+from sensorframe.features.config import FeatureConfig, feature_names
 from sensorframe.features.engine import engineer_features
 from sensorframe.features.matrix import (
     ALIGNED_TARGET,
@@ -55,19 +48,15 @@ MAX_TEST_ROWS = 200_000
 """Most rows the relevance and redundancy statistics use (evenly strided beyond)."""
 REDUNDANT = 0.95
 """|rank correlation| with a cheaper selected feature at or above which a feature is redundant."""
-_FAMILY_OF = {
-    "pct_change": "pct_change",
-    "rate_of_change": "rate_of_change",
-    "acceleration": "acceleration",
-    "ewm_mean": "ewm",
-    "ewm_std": "ewm",
-    "expanding_mean": "expanding",
-    "expanding_std": "expanding",
-    "spectral_energy": "spectral",
-    "spectral_entropy": "spectral",
-    **dict.fromkeys(CALENDAR_NAMES, "calendar"),
-    **dict.fromkeys(CYCLICAL_NAMES, "cyclical"),
-}
+_FLAG_FAMILIES = (
+    "pct_change",
+    "rate_of_change",
+    "acceleration",
+    "expanding",
+    "spectral",
+    "calendar",
+    "cyclical",
+)
 
 
 def family(name: str) -> str:
@@ -79,24 +68,26 @@ def family(name: str) -> str:
     calendar and cyclical one each, and pct change, rate of change and acceleration
     one each.
 
+    Raises
+    ------
+    UnknownFeatureError
+        If `name` is no feature's name.
+
     Examples
     --------
     >>> from sensorframe.explore.exploration import family
     >>> family("rolling_1h_std"), family("lag_3"), family("fft_amp_2"), family("hour_sin")
     ('rolling_std', 'lag', 'spectral', 'cyclical')
     """
-    rolling = _ROLLING_NAME.match(name)
-    if rolling:
-        return f"rolling_{rolling['stat']}"
-    counted = _COUNTED_NAME.match(name)
-    if counted:
-        return counted["kind"]
-    if name.startswith("fft_"):
-        return "spectral"
-    if name in _FAMILY_OF:
-        return _FAMILY_OF[name]
-    msg = f"unknown feature {name!r}"
-    raise UnknownFeatureError(msg)
+    cfg = FeatureConfig.from_names([name])
+    if cfg.rolling_windows:
+        return f"rolling_{cfg.rolling_stats[0]}"
+    for field, kind in (("lags", "lag"), ("diffs", "diff"), ("volatility_windows", "volatility")):
+        if getattr(cfg, field):
+            return kind
+    if cfg.ewm_span is not None:
+        return "ewm"
+    return next(flag for flag in _FLAG_FAMILIES if getattr(cfg, flag))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
