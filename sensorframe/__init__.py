@@ -26,6 +26,7 @@ from sensorframe import (
     datasets,
     drift,
     errors,
+    explore,
     features,
     prepare,
     quality,
@@ -61,6 +62,7 @@ from sensorframe.errors import (
     VersionNotFoundError,
     ZeroScaleWarning,
 )
+from sensorframe.explore import Exploration, explore_features, make_target
 from sensorframe.features import (
     FeatureConfig,
     engineer_features,
@@ -120,6 +122,10 @@ __all__ = [
     "feature_matrix",
     "feature_names",
     "spectral_summary",
+    # exploration
+    "Exploration",
+    "explore_features",
+    "make_target",
     # drift
     "DriftConfig",
     "DriftDetector",
@@ -142,6 +148,7 @@ __all__ = [
     "datasets",
     "drift",
     "errors",
+    "explore",
     "features",
     "prepare",
     "quality",

@@ -60,3 +60,9 @@ def test_a_removed_name_still_resolves_with_a_deprecation_warning() -> None:
     assert issubclass(UnstableWarning, sf.SensorFrameWarning)
     with pytest.raises(AttributeError, match="no attribute 'NoSuchError'"):
         _ = sf.NoSuchError
+
+
+def test_exploration_is_exported() -> None:
+    assert sf.make_target is sf.explore.make_target
+    assert sf.explore_features is sf.explore.explore_features
+    assert sf.Exploration is sf.explore.Exploration
