@@ -6,20 +6,33 @@ new observation sees "significant" differences between two stretches of ordinary
 weather. The tests here keep their statistics and refer them to the null distribution
 of ``n_eff`` independent readings instead of ``n``.
 
-Estimator (AR(1), lag-1 autocorrelation)
-----------------------------------------
+Estimator (AR(2) fit, as an AR(1)-equivalent autocorrelation)
+--------------------------------------------------------------
 Per sensor, from the finite readings **in time order** (missing readings dropped, so
 the readings either side of a gap count as neighbours):
 
-- ``rho = sum_t (x_t - xbar)(x_{t+1} - xbar) / sum_t (x_t - xbar)^2`` (the usual
-  biased ACF estimator at lag 1, :func:`lag1_autocorrelation`);
-- ``n_eff = n (1 - rho) / (1 + rho)`` (:func:`effective_size`), the size at which the
-  mean of independent readings has the variance of the mean of an AR(1) series,
-  ``Var(xbar) ~ sigma^2 / n * (1 + rho) / (1 - rho)``;
+- ``r_k = sum_t (x_t - xbar)(x_{t+k} - xbar) / sum_t (x_t - xbar)^2``, k = 1, 2 (the
+  usual biased ACF estimator; :func:`lag1_autocorrelation` is ``r_1``);
+- Yule-Walker AR(2): ``phi2 = (r_2 - r_1^2) / (1 - r_1^2)``, ``phi1 = r_1 (1 - phi2)``,
+  and the variance inflation of the mean ``tau = (1 - phi1 r_1 - phi2 r_2) / (1 -
+  phi1 - phi2)^2``, expressed as ``rho = (tau - 1) / (tau + 1)``
+  (:func:`equivalent_autocorrelation`); when ``phi2`` is below its noise level
+  ``2 / sqrt(n)`` (an AR(1)-like series) ``rho = r_1``, so ``tau = (1 + r_1)/(1 - r_1)``;
+- ``n_eff = n (1 - rho) / (1 + rho) = n / tau`` (:func:`effective_size`), the size at
+  which the mean of independent readings has the variance of the series' mean;
 - a ``rho`` below its noise level under independence, ``2 / sqrt(n)``, counts as 0,
   as does a negative one (negative autocorrelation would enlarge ``n``), so
   independent readings keep ``n_eff = n`` (and today's power) for about 98% of
   sensors; ``rho`` is capped at ``1 - 1e-6`` and ``n_eff`` kept in ``[min(n, 2), n]``.
+
+Measured (400 pairs, n = m = 2,000, alpha = 0.05, false alarms with raw -> effective
+p-values): AR(1) phi = 0.9: KS 0.78 -> 0.005, Mann-Whitney 0.68 -> 0.04, CvM and AD
+0.78-0.84 -> 0.03, Welch 0.71 -> 0.045, Brown-Forsythe 0.50 -> 0.005, chi-square and
+PSI 0.77 -> 0; AR(2) (0.5, 0.4; lag-1 0.83, slower decay) the same with lag 1 alone
+gave Mann-Whitney 0.20, Welch 0.21, CvM 0.16, with the AR(2) fit 0.04, 0.04, 0.03;
+i.i.d.: every rate unchanged (0.03-0.055). A random walk (steps 0.05) plus unit noise
+stays at 0.93-0.96: not stationary, its lag-1 and lag-2 correlations (0.37) see the
+noise, not the wandering level; no short-memory correction can fix that.
 
 Each test's p-value then uses the variance inflation
 ``(1/n_eff + 1/m_eff) / (1/n + 1/m)``
@@ -29,15 +42,15 @@ Mann-Whitney through ``n_eff, m_eff`` (``sensorframe.drift.statistics.ks_pvalue`
 Anderson-Darling (``sensorframe.drift.distances.cvm_pvalue``, ``ad_pvalue``), Welch's
 t and Brown-Forsythe (``sensorframe.drift.location_scale``).
 
-Assumptions: each window is stationary with short memory whose autocorrelation decays
-at least as fast as an AR(1) with the same lag-1 correlation. The inflation of the mean
-is the largest of the statistics': ranks, bin indicators and the empirical CDF of a
-Gaussian AR(1) have smaller lag correlations (``(2/pi) arcsin(rho)`` at the median,
+Assumptions: each window is stationary with short memory, its autocorrelation
+described by an AR(2) (decaying at least as fast as the fit's). The inflation of the
+mean is the largest of the statistics': ranks, bin indicators and the empirical CDF of
+a Gaussian AR(1) have smaller lag correlations (``(2/pi) arcsin(rho)`` at the median,
 ``(6/pi) arcsin(rho/2)`` for ranks), so rank and distribution tests are conservative.
-Slower decay (an AR(2) with a positive second coefficient, a random walk plus noise,
-a daily cycle not removed) is under-corrected: lag 1 does not see the long memory, and
-the false-alarm rate rises above alpha. Trends and cycles inside the window are not
-stationarity either: remove them first (the detector's seasonal reference).
+Slower decay (long memory, a random walk plus noise, a daily cycle not removed) is
+under-corrected: two lags do not see it, and the false-alarm rate rises above alpha.
+Trends and cycles inside the window are not stationarity either: remove them first
+(the detector's seasonal reference).
 """
 
 from __future__ import annotations
@@ -47,10 +60,10 @@ import numpy as np
 from sensorframe.drift.statistics import Samples, batches
 from sensorframe.errors import InvalidParameterError
 
-__all__ = ["effective_size", "lag1_autocorrelation"]
+__all__ = ["effective_size", "equivalent_autocorrelation", "lag1_autocorrelation"]
 
 RHO_MAX = 1 - 1e-6
-"""Largest lag-1 autocorrelation used (a random walk's estimate is close to 1)."""
+"""Largest autocorrelation used (a random walk's estimate is close to 1)."""
 
 
 def lag1_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000) -> np.ndarray:
@@ -72,35 +85,96 @@ def lag1_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000) -> n
 
     Examples
     --------
-    >>> from sensorframe.drift.statistics import Samples, batches
+    >>> from sensorframe.drift.statistics import Samples
     >>> from sensorframe.drift.autocorrelation import lag1_autocorrelation
     >>> x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 5.0, 1.0, 5.0, 1.0])
     >>> lag1_autocorrelation(Samples.concatenated(x, np.array([5, 1, 3]))).round(3).tolist()
     [0.4, nan, -0.667]
     """
+    return _autocorrelations(samples, batch_cells)[:, 0]
+
+
+def equivalent_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000) -> np.ndarray:
+    """
+    AR(1)-equivalent autocorrelation of every sensor's time-ordered readings.
+
+    The ``rho`` for which ``(1 + rho) / (1 - rho)`` is the variance inflation of the
+    mean under an AR(2) fit (Yule-Walker, from the lag-1 and lag-2 autocorrelations);
+    the lag-1 autocorrelation itself when the fit's second coefficient is below its
+    noise level ``2 / sqrt(n)`` (an AR(1)-like series) or the lag-1 one is. Pass it to
+    :func:`effective_size`.
+
+    Parameters
+    ----------
+    samples
+        Each sensor's finite readings **in time order**.
+    batch_cells
+        Memory knob: readings processed per pass.
+
+    Returns
+    -------
+    ndarray
+        One value per sensor in [-1, 1], NaN where undefined (fewer than 2 readings,
+        constant readings).
+
+    Examples
+    --------
+    >>> from sensorframe.drift.statistics import Samples
+    >>> from sensorframe.drift.autocorrelation import equivalent_autocorrelation
+    >>> rng = np.random.default_rng(0)
+    >>> e = rng.normal(size=3000)
+    >>> ar1 = np.zeros(3000)
+    >>> for t in range(1, 3000):
+    ...     ar1[t] = 0.8 * ar1[t - 1] + e[t]
+    >>> s = Samples.concatenated(np.concatenate([e, ar1]), np.array([3000, 3000]))
+    >>> equivalent_autocorrelation(s).round(2).tolist()
+    [-0.0, 0.8]
+    """
+    acf = _autocorrelations(samples, batch_cells)
+    r1, r2 = acf[:, 0], acf[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        noise = 2 / np.sqrt(samples.lengths.astype(np.float64))
+        phi2 = (r2 - r1 * r1) / (1 - r1 * r1)
+        phi1 = r1 * (1 - phi2)
+        # long-run / marginal variance of an AR(2): (1 - phi1 r1 - phi2 r2) / (1 - phi1 - phi2)^2
+        tau = (1 - phi1 * r1 - phi2 * r2) / (1 - phi1 - phi2) ** 2
+        rho2 = np.where((phi1 + phi2 < 1) & (tau > 0), (tau - 1) / (tau + 1), RHO_MAX)
+    ar2 = (r1 >= noise) & (phi2 >= noise) & np.isfinite(phi2)
+    return np.where(ar2, np.maximum(rho2, r1), r1)
+
+
+def _autocorrelations(samples: Samples, batch_cells: int) -> np.ndarray:
+    """Lag-1 and lag-2 autocorrelations ``(sensors, 2)`` (NaN where undefined)."""
     lengths = samples.lengths
-    out = np.full(len(lengths), np.nan)
+    out = np.full((len(lengths), 2), np.nan)
     rows = np.flatnonzero(lengths >= 2)
-    if rows.size == 0:
-        return out
     for sub in batches(lengths[rows], batch_cells):
-        out[rows[sub]] = _lag1(samples.take(rows[sub]))
+        out[rows[sub]] = _lags(samples.take(rows[sub]))
     return out
 
 
-def _lag1(s: Samples) -> np.ndarray:
+def _lags(s: Samples) -> np.ndarray:
     x = s.concatenate()
     lens = s.lengths
     starts = np.cumsum(lens) - lens
     mean = np.add.reduceat(x, starts) / lens
     dev = x - np.repeat(mean, lens)
     ss = np.add.reduceat(dev * dev, starts)
-    prod = dev[1:] * dev[:-1]
-    prod[starts[1:] - 1] = 0.0  # the pair across two sensors (every run has 2 or more)
-    cross = np.add.reduceat(prod, starts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = cross / ss
-    return np.where(ss > 0, np.clip(rho, -1.0, 1.0), np.nan)
+    out = np.full((len(lens), 2), np.nan)
+    for lag in (1, 2):
+        prod = dev[lag:] * dev[:-lag]
+        # pairs across two sensors: the last `lag` products of every run
+        for back in range(1, lag + 1):
+            cut = starts[1:] - back
+            prod[cut[cut >= 0]] = 0.0
+        full = lens > lag
+        cross = np.zeros(len(lens))
+        if full.any():
+            cross[full] = np.add.reduceat(prod, starts[full])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(full & (ss > 0), np.clip(cross / ss, -1.0, 1.0), np.nan)
+        out[:, lag - 1] = rho
+    return out
 
 
 def effective_size(n: np.ndarray, rho: np.ndarray) -> np.ndarray:
