@@ -227,7 +227,7 @@ def spike(
     column: IntoExpr,
     *,
     threshold: float | pl.Expr | None = None,
-    noise_factor: float | pl.Expr = 4.0,
+    noise_factor: float | pl.Expr = 3.0,
     window: int = 9,
 ) -> pl.Expr:
     """

@@ -147,7 +147,7 @@ def _level_shift_core(s: pl.Expr, scale: pl.Expr, threshold: pl.Expr, window: in
     return ((size > threshold * scale) & (size == peak) & first).fill_null(value=False)
 
 
-def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Expr = 8.0) -> pl.Expr:
+def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Expr = 6.0) -> pl.Expr:
     """
     Flag the readings where the level steps, telling a step from a smooth trend.
 
