@@ -1,5 +1,5 @@
 """
-The ``sensorframe`` command: quality, drift, pipeline runs and the dataset store.
+The ``sensorframe`` command: quality, drift, feature exploration, pipelines and the store.
 
 Every command reads Parquet, CSV or Delta sources (``--sensor-col`` and friends map
 other column names; ``--time-format`` and ``--timezone`` say how to read times), prints
@@ -25,9 +25,12 @@ from typing import Any, TypeVar, get_args
 
 import polars as pl
 
+from sensorframe._multiple_testing import Adjustment
 from sensorframe._render import render
 from sensorframe.drift import DriftConfig, detect_drift
 from sensorframe.errors import InvalidParameterError, SensorFrameError
+from sensorframe.explore.target import TargetKind
+from sensorframe.features import FeatureConfig
 from sensorframe.frame import SENSOR, TIME, Ambiguous, Columns, scan
 from sensorframe.pipeline import Pipeline, PipelineConfig
 from sensorframe.pipeline.config import MAX_WINDOW
@@ -47,6 +50,10 @@ _FLAG_HINTS = (
     (re.compile(r"\btime_format="), "--time-format"),
     (re.compile(r"\btimezone="), "--timezone "),
     (re.compile(r"\bambiguous='(infer|earliest|latest)'"), r"--ambiguous \1"),
+    (re.compile(r"`horizon`"), "--target-horizon"),
+    (re.compile(r"`threshold`"), "--threshold"),
+    (re.compile(r"kind='event'"), "--target-kind event"),
+    (re.compile(r"kind='(value|mean|max)'"), r"--target-kind \1"),
 )
 
 _QUALITY_COLUMNS = [
@@ -221,6 +228,46 @@ def _parser() -> argparse.ArgumentParser:
         "reading; default: every reading",
     )
 
+    p = command(
+        "explore",
+        "what each feature family costs on SOURCE and what it tells about the readings ahead",
+        _explore,
+    )
+    _source_args(p, "source")
+    _config_arg(p)
+    p.add_argument(
+        "--target-horizon",
+        metavar="HORIZON",
+        help="predict the readings this far ahead: a duration (1h, 90min) or a row count "
+        "(12); without it, cost, completeness and redundancy only",
+    )
+    p.add_argument(
+        "--target-kind",
+        choices=get_args(TargetKind),
+        default="value",
+        help="the target: the reading at the horizon, or the mean / max of the readings "
+        "up to it, or whether one exceeds --threshold (event)",
+    )
+    p.add_argument("--threshold", type=_number(float, low=-math.inf), help="level of an event")
+    p.add_argument(
+        "--fdr",
+        type=_number(float, low=0.0, high=1.0, open_low=True, open_high=True),
+        default=0.05,
+        help="false discovery rate of the relevance selection",
+    )
+    p.add_argument("--method", choices=get_args(Adjustment), default="by",
+                   help="adjustment across features: Benjamini-Yekutieli or -Hochberg")  # fmt: skip
+    _sample_arg(p)
+    p.add_argument("--report", metavar="HTML", help="also write a page with a cost/relevance plot")
+
+    p = command("bench", "time each feature family on SOURCE, against pandas", _bench)
+    _source_args(p, "source")
+    _config_arg(p)
+    _sample_arg(p)
+    p.add_argument(
+        "--repeat", type=_number(int, low=1, high=100), default=3, help="timed runs (best kept)"
+    )
+
     p = command("versions", "list the versions of DATASET", _versions)
     _root_arg(p)
     p.add_argument("dataset")
@@ -257,6 +304,25 @@ def _source_args(p: argparse.ArgumentParser, name: str) -> None:
         default="raise",
         help="with --timezone: how to read a repeated hour at a DST fall-back "
         "(infer: each sensor's readings in row order)",
+    )
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        default="default",
+        metavar="CONFIG",
+        help="the features: default (60), minimal, or a JSON file of FeatureConfig fields "
+        '(e.g. {"rolling_windows": [6, "1h"], "lags": [1]})',
+    )
+
+
+def _sample_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sample-sensors",
+        type=_number(int, low=1),
+        metavar="N",
+        help="use N sensors drawn at random (default: all up to a million rows)",
     )
 
 
@@ -301,6 +367,78 @@ def _run(args: argparse.Namespace) -> pl.DataFrame:
     run = pipe.run(_scan(args, args.source), sensors=sensors)
     print(run.summary(), file=sys.stderr)
     return run.sensors
+
+
+def _feature_config(text: str) -> FeatureConfig:
+    if text in ("default", "minimal"):
+        return FeatureConfig.default() if text == "default" else FeatureConfig.minimal()
+    path = Path(text)
+    if not path.is_file():
+        msg = f"--config {text}: neither default, minimal nor a JSON file"
+        raise InvalidParameterError(msg)
+    try:
+        fields = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        msg = f"--config {text} is not valid JSON: {exc}"
+        raise InvalidParameterError(msg) from exc
+    if not isinstance(fields, dict):
+        msg = f"--config {text} must hold a JSON object of FeatureConfig fields"
+        raise InvalidParameterError(msg)
+    known = set(FeatureConfig.__dataclass_fields__)
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        msg = f"--config {text}: unknown field(s) {unknown}; fields are {sorted(known)}"
+        raise InvalidParameterError(msg)
+    return FeatureConfig(**fields)
+
+
+def _explore(args: argparse.Namespace) -> pl.DataFrame | None:
+    from sensorframe.explore import explore_features, make_target
+    from sensorframe.explore.report import exploration_html
+
+    frame = _scan(args, args.source)
+    target = None
+    if args.target_horizon is not None:
+        text = args.target_horizon.strip()
+        horizon: int | str = int(text) if text.isdecimal() else text
+        threshold = args.threshold
+        target = make_target(frame, horizon=horizon, kind=args.target_kind, threshold=threshold)
+    elif args.report:
+        msg = "--report plots cost against relevance: it needs --target-horizon"
+        raise InvalidParameterError(msg)
+    result = explore_features(
+        frame,
+        _feature_config(args.config),
+        target=target,
+        sample_sensors=args.sample_sensors,
+        fdr=args.fdr,
+        method=args.method,
+    )
+    print(repr(result), file=sys.stderr)
+    if args.report:
+        Path(args.report).write_text(exploration_html(result))
+        print(f"report written to {args.report}", file=sys.stderr)
+    if args.json:
+        return result.table
+    wide = ["feature", "family", "seconds_per_million_rows", "peak_mb_per_million_rows"]
+    wide += ["null_share", "max_abs_correlation"]
+    wide += ["rank_correlation", "p_value_adjusted"] if target is not None else []
+    short = {"seconds_per_million_rows": "s_per_Mrow", "peak_mb_per_million_rows": "MB_per_Mrow"}
+    print(render(result.table.select(*wide, "selected").rename(short), max_rows=1_000))
+    return None
+
+
+def _bench(args: argparse.Namespace) -> pl.DataFrame:
+    from sensorframe.explore.bench import bench_families
+
+    table, note = bench_families(
+        _scan(args, args.source),
+        _feature_config(args.config),
+        sample_sensors=args.sample_sensors,
+        repeat=args.repeat,
+    )
+    print(note, file=sys.stderr)
+    return table
 
 
 def _versions(args: argparse.Namespace) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from sensorframe import cli
 from sensorframe.cli import main
 from sensorframe.datasets import synthetic
 
-COMMANDS = ["demo", "quality", "drift", "run", "versions", "lineage", "runs"]
+COMMANDS = ["demo", "quality", "drift", "explore", "bench", "run", "versions", "lineage", "runs"]
 
 
 @pytest.fixture
@@ -332,3 +332,86 @@ def test_hours_back_zero_still_means_every_reading_with_a_warning(
     assert main(["run", str(readings), "--root", root, "--hours-back", "0", "--json"]) == 0
     assert "--hours-back 0 is deprecated" in capsys.readouterr().err
     assert sf.DatasetStore(root).latest("raw").rows == pl.read_parquet(readings).height
+
+
+# ----------------------------------------------------------------- explore, bench
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.parquet"
+    synthetic(n_sensors=2, n_points=400, seed=3).frame.write_parquet(path)
+    return path
+
+
+def test_explore_prints_the_table_and_writes_a_report(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "features.json"
+    config.write_text(json.dumps({"rolling_windows": [6, "1h"], "lags": [1], "calendar": True}))
+    report = tmp_path / "out.html"
+    args = ["explore", str(small), "--config", str(config), "--target-horizon", "1h"]
+    assert main([*args, "--target-kind", "mean", "--report", str(report)]) == 0
+    captured = capsys.readouterr()
+    assert "rolling_1h_mean" in captured.out
+    assert "p_value_adjusted" in captured.out
+    assert "Exploration(" in captured.err
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page
+    assert "rolling_mean" in page
+    assert main(["explore", str(small), "--config", "minimal", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["feature"] for r in rows] == sf.feature_names(sf.FeatureConfig.minimal())
+    assert "p_value" not in rows[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--target-horizon", "0"], "--target-horizon"),
+        (["--target-horizon", "1 fortnight"], "--target-horizon"),
+        (["--target-horizon", "3", "--target-kind", "event"], "--threshold"),
+        (["--report", "x.html"], "--target-horizon"),
+        (["--config", "nope.json"], "--config nope.json"),
+    ],
+)
+def test_explore_errors_speak_in_flags(
+    small: Path, flags: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explore", str(small), "--config", "minimal", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert says in err
+    assert "`" not in err  # no Python parameter names
+
+
+def test_explore_config_file_errors(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rolling_window": [6]}))
+    assert main(["explore", str(small), "--config", str(bad)]) == 2
+    assert "rolling_window" in capsys.readouterr().err
+    bad.write_text("{not json")
+    assert main(["explore", str(small), "--config", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_bench_prints_ratios_against_pandas(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", str(small), "--config", "minimal", "--repeat", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert {r["family"] for r in rows} == {"rolling_mean", "rolling_std", "lag", "diff"}
+    assert all(r["speedup"] > 0 for r in rows)
+    assert "anchor: pandas" in captured.err
+
+
+def test_bench_without_pandas_says_so(
+    small: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    assert main(["bench", str(small), "--config", "minimal", "--repeat", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "pandas is not installed" in captured.err
+    assert all(r["pandas_s"] is None for r in json.loads(captured.out))
