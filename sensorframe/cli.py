@@ -343,14 +343,21 @@ def _scan(args: argparse.Namespace, source: str) -> pl.LazyFrame:
 
 def _quality(args: argparse.Namespace) -> pl.DataFrame:
     report = assess_quality(_scan(args, args.source), QualityConfig(outlier_z=args.outlier_z))
-    return report.events if args.events else report.table
+    if args.events:
+        return report.events
+    return report.table if args.json else _columns(report.table, _QUALITY_COLUMNS)
 
 
 def _drift(args: argparse.Namespace) -> pl.DataFrame:
     report = detect_drift(
         _scan(args, args.reference), _scan(args, args.current), DriftConfig(alpha=args.alpha)
     )
-    return report.table
+    return report.table if args.json else _columns(report.table, _DRIFT_COLUMNS)
+
+
+def _columns(table: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Keep the columns of a terminal table that fit a screen (JSON keeps them all)."""
+    return table.select(c for c in names if c in table.columns)
 
 
 def _run(args: argparse.Namespace) -> pl.DataFrame:
