@@ -67,13 +67,26 @@ def naming(source: Any) -> Iterator[None]:
         raise type(exc)(msg) from exc
 
 
-def to_lazy(source: Any, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
+def to_lazy(
+    source: Any,
+    cols: Columns,
+    *,
+    storage_options: dict[str, str] | None,
+    text: tuple[str, ...] | None = None,
+) -> pl.LazyFrame:
+    """
+    Read ``source`` lazily; a CSV file's ``text`` columns (default: the keys) as strings.
+
+    :func:`sensorframe.melt_wide` passes only its time column: there every other column is
+    a sensor, even one named like a key column (e.g. ``value``).
+    """
     if isinstance(source, pl.LazyFrame):
         return source
     if isinstance(source, pl.DataFrame):
         return source.lazy()
     if isinstance(source, str | os.PathLike):
-        return _scan_path(os.fspath(source), cols, storage_options=storage_options)
+        keys = (cols.sensor, cols.time, cols.value) if text is None else text
+        return _scan_path(os.fspath(source), keys, storage_options=storage_options)
     module = type(source).__module__.split(".")[0]
     try:
         table = _arrow_table(source, module, cols)
@@ -176,7 +189,9 @@ def _pandas_index_as_columns(frame: Any, cols: Columns) -> Any:
     return frame
 
 
-def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | None) -> pl.LazyFrame:
+def _scan_path(
+    path: str, text: tuple[str, ...], *, storage_options: dict[str, str] | None
+) -> pl.LazyFrame:
     is_uri = "://" in path and not path.startswith("file://")
     local = Path(path.removeprefix("file://"))
     suffix = Path(path).suffix.lower()
@@ -192,9 +207,11 @@ def _scan_path(path: str, cols: Columns, *, storage_options: dict[str, str] | No
             # the other columns are inferred from the whole file for the same reason,
             # once, here (a scan left to infer would infer again at every collect).
             separator = "\t" if suffix == ".tsv" else ","
-            keys = dict.fromkeys([cols.sensor, cols.time, cols.value], pl.String)
             schema = pl.scan_csv(
-                path, separator=separator, schema_overrides=keys, infer_schema_length=None
+                path,
+                separator=separator,
+                schema_overrides=dict.fromkeys(text, pl.String),
+                infer_schema_length=None,
             ).collect_schema()
             return pl.scan_csv(path, separator=separator, schema=schema)
         if suffix in {".arrow", ".ipc", ".feather"}:

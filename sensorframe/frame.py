@@ -242,7 +242,7 @@ def melt_wide(
     └───────────┴───────┘
     """
     opts = read_options(time_format, timezone, ambiguous, validate=validate)
-    lf = to_lazy(frame, Columns(time=time), storage_options=None)
+    lf = to_lazy(frame, Columns(time=time), storage_options=None, text=(time,))
     schema = lf.collect_schema()
     if time not in schema:
         msg = f"time column {time!r} not found; columns are {preview(schema.names())}"
@@ -259,8 +259,12 @@ def melt_wide(
     if not on:
         msg = "no sensor columns to melt"
         raise SensorSchemaError(msg)
-    long = lf.select(pl.col(time), *(pl.col(c).cast(pl.Float64) for c in on)).unpivot(
-        index=time, on=on, variable_name=SENSOR, value_name=VALUE
+    # melted under private names: a sensor column may itself be called "value" or "sensor_id"
+    names, values = "__sf_sensor", "__sf_value"
+    long = (
+        lf.select(pl.col(time), *(pl.col(c).cast(pl.Float64) for c in on))
+        .unpivot(index=time, on=on, variable_name=names, value_name=values)
+        .rename({names: SENSOR, values: VALUE})
     )
     with naming(frame):
         return _canonicalize(long, Columns(time=time), opts)

@@ -205,6 +205,16 @@ def test_melt_wide() -> None:
         sf.melt_wide(wide, time="nope")
 
 
+@pytest.mark.parametrize("names", [["value"], ["sensor_id", "value"], ["timestamp", "P-1"]])
+def test_melt_wide_reads_sensors_named_like_key_columns(names: list[str], tmp_path: Path) -> None:
+    wide = pl.DataFrame({"t": ["2026-01-01", "2026-01-02"], **{n: [1.5, 2.5] for n in names}})
+    wide.write_csv(tmp_path / "wide.csv")
+    for source in (wide, tmp_path / "wide.csv"):
+        got = sf.melt_wide(source, time="t").collect().sort("sensor_id", "timestamp")
+        assert got["sensor_id"].to_list() == [n for n in sorted(names) for _ in range(2)]
+        assert got["value"].to_list() == [1.5, 2.5] * len(names)
+
+
 @given(frame=sensor_frames())
 def test_scan_is_idempotent_on_canonical_frames(frame: pl.DataFrame) -> None:
     once = sf.scan(frame).collect()

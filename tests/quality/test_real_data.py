@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 import sensorframe as sf
 from sensorframe.quality import contextual, limits, shape
@@ -55,11 +54,6 @@ def test_the_files_load() -> None:
     assert daily.filter("label")["timestamp"].dt.date().to_list() == [date(2015, 10, 28)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="melt_wide cannot read a wide file whose sensor column is named 'value' "
-    "(the CSV key columns are read as text; a frame gives a duplicate-column error)",
-)
 def test_melt_wide_reads_a_sensor_column_named_value() -> None:
     long = sf.melt_wide(
         DATA / "pvlib_data_shift.csv", time="timestamp", sensors=["value"], time_format="%m/%d/%Y"
