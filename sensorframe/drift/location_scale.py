@@ -201,7 +201,8 @@ def brown_forsythe(
     """
     Brown-Forsythe test of a change of spread, every sensor at once.
 
-    As ``scipy.stats.levene(R, C, center="median")``; ``ref`` and ``cur`` sorted.
+    As ``scipy.stats.levene(R, C, center="median")``; ``ref`` sorted, ``cur`` in any
+    order.
 
     Examples
     --------
@@ -214,5 +215,6 @@ def brown_forsythe(
     (2.042, 0.2029)
     """
     zr, ssr = deviation_moments(ref, medians(ref, batch_cells=batch_cells))
-    zc, ssc = deviation_moments(cur, medians(cur, batch_cells=batch_cells))
+    cur_sorted = Samples.from_unsorted(cur.concatenate(), cur.lengths, batch_cells=batch_cells)
+    zc, ssc = deviation_moments(cur, medians(cur_sorted, batch_cells=batch_cells))
     return brown_forsythe_from_moments(zr, ssr, ref.lengths, zc, ssc, cur.lengths)
