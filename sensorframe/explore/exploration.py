@@ -111,7 +111,8 @@ class Exploration:
         Suggested features, cheapest family first: with a target, the relevant ones
         (``p_value_adjusted < fdr``) that no cheaper selected feature makes redundant
         (|rank correlation| >= :data:`REDUNDANT`), empty when none is relevant; without
-        one, the features that are neither redundant, all-missing nor constant.
+        one, the features that are neither redundant, all-missing nor constant (fewer than
+        two distinct values).
     config
         A :class:`~sensorframe.FeatureConfig` computing the selected features (it may
         compute a few more of their groups, see :meth:`FeatureConfig.from_names`); None
@@ -393,10 +394,12 @@ def _statistics(features: pl.DataFrame, names: list[str]) -> dict[str, np.ndarra
     missing = features.select(
         (pl.col(n).is_null() | pl.col(n).cast(pl.Float64).is_nan()).mean().alias(n) for n in names
     )
-    spread = features.select(pl.col(n).cast(pl.Float64).fill_nan(None).n_unique() for n in names)
+    spread = features.select(
+        pl.col(n).cast(pl.Float64).fill_nan(None).drop_nulls().n_unique() for n in names
+    )
     distinct = np.array([spread.item(0, n) for n in names])
     share = np.array([missing.item(0, n) for n in names], dtype=np.float64)
-    return {"null_share": np.nan_to_num(share, nan=1.0), "constant": distinct <= 2}
+    return {"null_share": np.nan_to_num(share, nan=1.0), "constant": distinct <= 1}
 
 
 def _test_rows(

@@ -113,6 +113,7 @@ def test_without_target_redundant_and_constant_features_are_left_out() -> None:
     assert set(table.columns) >= {"null_share", "most_correlated", "max_abs_correlation"}
     assert "p_value" not in table.columns
     assert "month" not in result.selected  # constant over five hours
+    assert "hour" in result.selected
     # rolling mean and median of 3 rows of a random walk are near-duplicates: one is kept
     assert not {"rolling_3_mean", "rolling_3_median"} <= set(result.selected)
     assert table.filter(pl.col("feature") == "lag_1")["null_share"].item() == pytest.approx(1 / 300)
