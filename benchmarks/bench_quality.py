@@ -1,33 +1,43 @@
 """
-Benchmark: ``assess_quality`` on many sensors vs per-sensor NumPy loops.
+Benchmark: ``assess_quality`` with every check vs saqc and per-sensor NumPy loops.
 
-Every baseline runs the same plain NumPy reference the tests use
-(``tests/test_quality_reference.py``: missing, outliers, flat-lines, gaps, duplicates,
-out-of-order, noise, drift, pass rate) one sensor at a time; they differ only in how
-each sensor's rows are found, from the same data:
+The data are ``sf.datasets.synthetic`` with every fault kind (1,000 sensors x 10,000
+points by default). In one run:
 
-* ``partitioned``: ``partition_by("sensor_id")`` first (Polars), then NumPy per
-  sensor. The most favourable loop: every sensor's arrays are ready and small enough
-  to stay in cache. Few users write this.
-* ``pandas groupby``: ``for sensor, rows in df.groupby("sensor_id")`` on a pandas frame
-  (converted before timing), the loop a pandas user writes.
-* ``select per sensor``: ``frame.filter(sensor_id == s)`` for each sensor, as the
-  original design (and many scripts) select a sensor's rows. Each selection scans the
-  whole frame, so it is timed on ``--select-sensors`` sensors and scaled linearly.
+* **saqc** (the anchor a user would otherwise pick): the same checks the way a saqc
+  user writes them, one ``SaQC`` per sensor (``_saqc_anchor.py`` says which function
+  does which check). saqc pins its own pandas/numba stack, so it runs in its own venv
+  under the temporary folder, created on first use (``--anchor-venv auto``, ~700 MB,
+  needs the package index; ``skip`` leaves the anchor out). It is timed on
+  ``--anchor-sensors`` sensors and scaled linearly (it handles sensors one by one).
+* **per-sensor NumPy loops** running the plain NumPy reference the tests use
+  (``tests/test_quality_reference.py``), differing in how each sensor's rows are found:
+  ``partitioned`` (``partition_by`` first: the most favourable loop, every sensor's
+  arrays ready and in cache), ``pandas groupby`` (the loop a pandas user writes) and
+  ``select per sensor`` (``filter(sensor_id == s)`` per sensor, timed on
+  ``--select-sensors`` sensors and scaled linearly).
+* **today's checks** (``QualityConfig()``) against another source tree of sensorframe
+  (``--baseline-src``, e.g. ``git worktree add /tmp/base <commit>``), on the same data.
 
-The loops build no events, status or texts, which ``assess_quality`` does. Run it on a
-quiet machine (``uptime`` load well below the core count). Besides wall time it prints
-process CPU time (all threads): the loops use one core, Polars all of them.
+"every check" is ``assess_quality`` plus the new check expressions (gross range, spike,
+Hampel outliers, interpolation, level shift) over ``sensor_id`` in one more query. The
+loops build no events, status or texts, which ``assess_quality`` does. Besides wall
+time it prints process CPU time (all threads): saqc and the loops use one core, Polars
+all of them. Run it on a quiet machine (``uptime`` load well below the core count).
 
-    .venv/bin/python benchmarks/bench_quality.py            # 1,000 sensors x 10,000 points
-    .venv/bin/python benchmarks/bench_quality.py --quick    # 50 x 2,000
+    .venv/bin/python benchmarks/bench_quality.py                        # 1,000 x 10,000
+    .venv/bin/python benchmarks/bench_quality.py --quick --anchor-venv skip   # 50 x 2,000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -38,11 +48,31 @@ from _timing import best_wall_cpu
 
 import sensorframe.quality as quality
 from sensorframe import datasets
+from sensorframe.errors import ConfigError
+from sensorframe.quality import contextual, limits, shape
 from tests.test_quality_reference import reference_frame, reference_sensor
+
+HERE = Path(__file__).resolve().parent
+ANCHOR_VENV = Path(tempfile.gettempdir()) / "sensorframe-bench-anchor"
+HAMPEL_WINDOW = 25
+
+
+def every_check(frame: pl.DataFrame, cfg: quality.QualityConfig) -> object:
+    """``assess_quality`` and the new checks' expressions, per sensor, in one more query."""
+    low, high = datasets.VALID_RANGE
+    x = pl.col("value")
+    new = frame.lazy().select(
+        limits.gross_range(x, fail_min=low, fail_max=high).alias("range"),
+        limits.spike(x).over("sensor_id").alias("spike"),
+        contextual.hampel_outlier(x, window=HAMPEL_WINDOW).over("sensor_id").alias("hampel"),
+        shape.interpolated(x).over("sensor_id").alias("interpolated"),
+        shape.level_shift(x).over("sensor_id").alias("level_shift"),
+    )
+    return quality.assess_quality(frame, cfg), new.collect()
 
 
 def loops(frame: pl.DataFrame, cfg: quality.QualityConfig, select_sensors: int) -> dict:
-    """The baseline loops (name -> (callable, scale factor of its timing))."""
+    """The per-sensor NumPy loops (name -> (callable, scale factor of its timing))."""
     import numpy as np
 
     # pandas gets the times as int64 microseconds, converted before timing (the cheapest
@@ -78,40 +108,130 @@ def loops(frame: pl.DataFrame, cfg: quality.QualityConfig, select_sensors: int) 
     }
 
 
+def anchor_python(mode: str) -> Path | None:
+    """The anchor venv's Python, created with saqc if missing (None with ``skip``)."""
+    if mode == "skip":
+        return None
+    python = ANCHOR_VENV / "bin" / "python"
+    ready = python.exists() and subprocess.run([python, "-c", "import saqc"]).returncode == 0
+    if not ready:
+        print(f"creating the saqc venv {ANCHOR_VENV} (once: pip install saqc, ~700 MB)")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", ANCHOR_VENV], check=True)
+        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "saqc"], check=True)
+    return python
+
+
+def child(command: list[str | Path], env: dict[str, str] | None = None) -> dict:
+    """Run a timing child process; its last stdout line is JSON."""
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        msg = f"{command[0]} failed:\n{done.stderr[-3000:]}"
+        raise RuntimeError(msg)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def saqc_times(python: Path, frame: pl.DataFrame, cfg: quality.QualityConfig, args) -> dict:
+    sensors = frame.get_column("sensor_id").unique().sort().head(args.anchor_sensors)
+    settings = {
+        "repeat": 1,  # after a warm-up; saqc takes seconds per sensor
+        "valid_min": datasets.VALID_RANGE[0],
+        "valid_max": datasets.VALID_RANGE[1],
+        "outlier_z": cfg.outlier_z,
+        "hampel_window": HAMPEL_WINDOW,
+        "flatline_min_length": cfg.flatline_min_length,
+        "flatline_tolerance": cfg.flatline_tolerance,
+        "gap_factor": cfg.gap_factor,
+        "interpolation_min_length": 3,
+        "interpolation_tolerance": 1e-6,
+        "spike_factor": 6.0,
+        "level_shift_factor": 8.0,
+        "level_shift_window": 24,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "readings.parquet"
+        frame.filter(pl.col("sensor_id").is_in(sensors.implode())).write_parquet(path)
+        return child([python, HERE / "_saqc_anchor.py", path, json.dumps(settings)])
+
+
+def baseline_times(src: Path, frame: pl.DataFrame, repeat: int) -> dict:
+    """Best wall/CPU of ``assess_quality(frame, QualityConfig())`` from source tree `src`."""
+    code = (
+        "import json, sys; import polars as pl; sys.path.insert(0, sys.argv[3]);"
+        "from _timing import best_wall_cpu; import sensorframe.quality as q;"
+        "f = pl.read_parquet(sys.argv[1]); c = q.QualityConfig();"
+        "w, p = best_wall_cpu(lambda: q.assess_quality(f, c), repeat=int(sys.argv[2]));"
+        "print(json.dumps({'wall': w, 'cpu': p, 'from': q.__file__}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "readings.parquet"
+        frame.write_parquet(path)
+        return child([sys.executable, "-c", code, path, str(repeat), HERE], env=env)
+
+
+def line(name: str, ours: tuple[float, float], base: tuple[float, float]) -> None:
+    (t_ours, c_ours), (t_base, c_base) = ours, base
+    print(
+        f"{name:46} {t_ours * 1e3:9.1f} {t_base * 1e3:10.1f} {t_base / t_ours:8.2f}x"
+        f" {c_ours * 1e3:9.1f} {c_base * 1e3:9.1f} {c_base / c_ours:8.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--sensors", type=int, default=1_000)
     parser.add_argument("--points", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--select-sensors", type=int, default=100)
+    parser.add_argument("--anchor-sensors", type=int, default=20)
+    parser.add_argument(
+        "--anchor-venv",
+        choices=["auto", "skip"],
+        default="auto",
+        help=f"auto: create or reuse the saqc venv {ANCHOR_VENV}; skip: leave saqc out",
+    )
+    parser.add_argument("--baseline-src", type=Path, help="another sensorframe source tree")
     parser.add_argument("--quick", action="store_true", help="50 sensors x 2,000 points")
     args = parser.parse_args()
     if args.quick:
         args.sensors, args.points, args.repeat, args.select_sensors = 50, 2_000, 2, 10
-    data = datasets.synthetic(n_sensors=args.sensors, n_points=args.points, seed=0)
+    try:
+        data = datasets.synthetic(args.sensors, args.points, seed=0, faults=datasets.FAULTS)
+    except ConfigError:  # too few points for every kind: the first release's kinds
+        data = datasets.synthetic(args.sensors, args.points, seed=0)
     frame = data.frame
     cfg = quality.QualityConfig()
     print(f"rows={frame.height:,} sensors={args.sensors:,} polars={pl.__version__}")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    ours = {
+    cases: dict[str, Callable[[], object]] = {
+        "every check": lambda: every_check(frame, cfg),
         "assess_quality": lambda: quality.assess_quality(frame, cfg),
-        "flag_quality": lambda: quality.flag_quality(frame, cfg).collect(),
     }
-    ours_times = {name: best_wall_cpu(fn, repeat=args.repeat) for name, fn in ours.items()}
+    ours = {name: best_wall_cpu(fn, repeat=args.repeat) for name, fn in cases.items()}
     print(
-        f"{'case':44} {'ours ms':>8} {'loop ms':>9} {'speed-up':>9}"
-        f" {'ours cpu':>9} {'loop cpu':>9} {'cpu ratio':>9}"
+        f"{'case':46} {'ours ms':>9} {'other ms':>10} {'speed-up':>9}"
+        f" {'ours cpu':>9} {'other cpu':>9} {'cpu ratio':>9}"
     )
+    python = anchor_python(args.anchor_venv)
+    if python is None:
+        print("saqc anchor skipped (--anchor-venv skip)")
+    else:
+        got = saqc_times(python, frame, cfg, args)
+        scale = args.sensors / got["sensors"]
+        line(f"every check vs saqc {got['saqc']}*", ours["every check"],
+             (got["wall"] * scale, got["cpu"] * scale))  # fmt: skip
     for base, (fn, scale) in loops(frame, cfg, args.select_sensors).items():
         repeat = args.repeat if scale == 1.0 else 1
         t_loop, c_loop = (v * scale for v in best_wall_cpu(fn, repeat=repeat))
-        for name, (t_ours, c_ours) in ours_times.items():
-            print(
-                f"{name + ' vs ' + base + ('*' if scale != 1.0 else ''):44}"
-                f" {t_ours * 1e3:8.1f} {t_loop * 1e3:9.1f} {t_loop / t_ours:8.2f}x"
-                f" {c_ours * 1e3:9.1f} {c_loop * 1e3:9.1f} {c_loop / c_ours:8.2f}x"
-            )
-    print(f"* timed on {args.select_sensors} sensors, scaled linearly to all")
+        line(f"assess_quality vs {base}{'*' if scale != 1.0 else ''}", ours["assess_quality"],
+             (t_loop, c_loop))  # fmt: skip
+    if args.baseline_src is not None:
+        got = baseline_times(args.baseline_src, frame, args.repeat)
+        print(f"baseline: {got['from']}")
+        line("assess_quality (today's checks) vs baseline", ours["assess_quality"],
+             (got["wall"], got["cpu"]))  # fmt: skip
+    print(f"* timed on {args.anchor_sensors} (saqc) / {args.select_sensors} sensors, scaled")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
