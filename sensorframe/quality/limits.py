@@ -202,17 +202,6 @@ def _spike_jumps(x: pl.Expr, prev: pl.Expr, nxt: pl.Expr, limit: pl.Expr) -> pl.
     return pl.when(known).then((up * down > 0) & (pl.min_horizontal(up.abs(), down.abs()) > limit))
 
 
-def _spike_core(r: pl.Expr, r_prev: pl.Expr, r_next: pl.Expr, limit: pl.Expr) -> pl.Expr:
-    """
-    Superseded by :func:`_spike_jumps` (kept until the engine calls that): remove.
-
-    The first definition, ``r > limit`` where ``r`` beats both neighbours' ``r``; it
-    called steps in noisy data spikes. The engine should flag
-    ``_spike_jumps(x, prev, nxt, limit)`` with masked shifts of the readings.
-    """
-    return (r > limit) & (r > r_prev).fill_null(value=True) & (r > r_next).fill_null(value=True)
-
-
 def _spike_scale(x: pl.Expr, prev: pl.Expr, nxt: pl.Expr) -> pl.Expr:
     """``u_t = max(r_t, |x_t - x_{t-1}|)``, whose rolling median is the spike's noise scale."""
     return pl.max_horizontal(_spike_reference(x, prev, nxt), (x - prev).abs())
