@@ -10,6 +10,9 @@ import polars as pl
 import pyarrow as pa
 
 from sensorframe._order import in_order, sensor_runs
+from sensorframe.drift.autocorrelation import lag1_autocorrelation
+from sensorframe.drift.bins import reference_edges
+from sensorframe.drift.location_scale import deviation_moments
 from sensorframe.drift.statistics import (
     QUANTILES,
     Samples,
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 _COUNTS = ("n_rows", "n_missing", "t_n_missing", "n_pairs")
+_MEDIAN = QUANTILES.index(0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,10 @@ class Side:
     quantiles: np.ndarray | None = None
     span: np.ndarray | None = None
     """``max - min`` of each sensor's readings (current windows of the readings only)."""
+    rho: np.ndarray | None = None
+    """Lag-1 autocorrelation of the readings in time order (NaN: unknown or undefined)."""
+    deviations: tuple[np.ndarray, np.ndarray] | None = None
+    """Mean and sum of squares of ``|x - median|`` (Brown-Forsythe; reference only)."""
 
     @property
     def n(self) -> np.ndarray:
@@ -254,19 +262,22 @@ def side_from_groups(groups: Groups, *, target: bool, n_bins: int | None, batch_
     n_missing = meta[f"{prefix}n_missing"].to_numpy().astype(np.int64)
     mean = meta[f"{prefix}mean"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     std = meta[f"{prefix}std"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    rho = lag1_autocorrelation(samples, batch_cells=batch_cells)  # still in time order
     if n_bins is None:
         spread = None
         if not target:
             spread = meta["span"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        return Side(samples, n_rows, n_missing, mean, std, span=spread)
+        return Side(samples, n_rows, n_missing, mean, std, span=spread, rho=rho)
     samples = Samples.from_unsorted(samples.concatenate(), samples.lengths, batch_cells=batch_cells)
     edges, le, quant = _reference_bins(samples, n_bins)
-    return Side(samples, n_rows, n_missing, mean, std, edges, le, quant)
+    deviations = deviation_moments(samples, quant[:, _MEDIAN])
+    return Side(
+        samples, n_rows, n_missing, mean, std, edges, le, quant, rho=rho, deviations=deviations
+    )
 
 
 def _reference_bins(samples: Samples, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_sensors = len(samples.lengths)
-    probs = np.arange(1, n_bins) / n_bins
     edges = np.full((n_sensors, n_bins - 1), np.nan)
     le = np.zeros((n_sensors, n_bins - 1), dtype=np.int64)
     quant = np.full((n_sensors, len(QUANTILES)), np.nan)
@@ -275,7 +286,7 @@ def _reference_bins(samples: Samples, n_bins: int) -> tuple[np.ndarray, np.ndarr
         idx = rows[sub]
         lens = samples.lengths[idx]
         padded = samples.padded(idx, int(lens.max()))
-        edges[idx] = quantiles_sorted(padded, lens, probs)
+        edges[idx] = reference_edges(padded, lens, n_bins)
         le[idx] = searchsorted_rows(padded, edges[idx], side="right")
         quant[idx] = quantiles_sorted(padded, lens, np.asarray(QUANTILES))
     return edges, le, quant
@@ -307,6 +318,7 @@ def side_to_columns(side: Side, prefix: str) -> dict[str, pl.Series]:
         f"{prefix}bin_edges": _rows_column(side.edges),
         f"{prefix}bin_le_counts": _rows_column(side.le_edges),
         f"{prefix}quantiles": _rows_column(side.quantiles),
+        f"{prefix}autocorrelation": pl.Series(side.rho, dtype=pl.Float64).fill_nan(None),
     }
 
 
@@ -319,14 +331,26 @@ def _matrix(column: pl.Series, width: int) -> np.ndarray:
 
 
 def side_from_profile(profile: pl.DataFrame, *, prefix: str, n_bins: int) -> Side:
-    """Rebuild a reference side from :func:`side_to_columns` output."""
+    """
+    Rebuild a reference side from :func:`side_to_columns` output.
+
+    A profile written before the autocorrelation was stored (sensorframe 0.1) has
+    none: its reference counts as independent readings (effective size ``n``).
+    """
+    rho = np.full(profile.height, np.nan)
+    if f"{prefix}autocorrelation" in profile.columns:
+        rho = profile[f"{prefix}autocorrelation"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    samples = Samples.concatenated(*_flat(profile[f"{prefix}values"]))
+    quantiles = _matrix(profile[f"{prefix}quantiles"], len(QUANTILES))
     return Side(
-        samples=Samples.concatenated(*_flat(profile[f"{prefix}values"])),
+        samples=samples,
         n_rows=profile["n_rows"].to_numpy().astype(np.int64),
         n_missing=profile[f"{prefix}n_missing"].to_numpy().astype(np.int64),
         mean=profile[f"{prefix}mean"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
         std=profile[f"{prefix}std"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
         edges=_matrix(profile[f"{prefix}bin_edges"], n_bins - 1),
         le_edges=_matrix(profile[f"{prefix}bin_le_counts"], n_bins - 1).astype(np.int64),
-        quantiles=_matrix(profile[f"{prefix}quantiles"], len(QUANTILES)),
+        quantiles=quantiles,
+        rho=rho,
+        deviations=deviation_moments(samples, quantiles[:, _MEDIAN]),
     )

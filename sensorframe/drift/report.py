@@ -19,21 +19,39 @@ TESTS = {
     "mann_whitney": ("mw_statistic", "mw_pvalue"),
     "chi_square": ("chi2_statistic", "chi2_pvalue"),
     "psi_test": ("psi", "psi_pvalue"),
+    "cramer_von_mises": ("cvm_statistic", "cvm_pvalue"),
+    "anderson_darling": ("ad_statistic", "ad_pvalue"),
+    "welch_t": ("welch_statistic", "welch_pvalue"),
+    "brown_forsythe": ("brown_forsythe_statistic", "brown_forsythe_pvalue"),
 }
-"""``SensorDrift.statistical_tests``: test name -> (statistic, p-value) table columns."""
+"""
+``SensorDrift.statistical_tests``: test name -> (statistic, p-value) table columns.
+
+Each p-value column has its independent-readings twin ``<p-value>_raw``.
+"""
 QUANTILE_SHIFTS = {f"q{round(q * 100):02d}": f"q{round(q * 100):02d}_shift" for q in QUANTILES}
 """``SensorDrift.metrics["quantile_shifts"]``: quantile name -> table column."""
-_EFFECTS = ("js_divergence", "js_distance", "mean_shift", "std_ratio")
+_EFFECTS = (
+    "js_divergence",
+    "js_distance",
+    "hellinger",
+    "wasserstein",
+    "wasserstein_std",
+    "mean_shift",
+    "std_ratio",
+)
+_SIZES = ("n_eff_reference", "n_eff_current")
 _RATES = ("missing_rate_change", "drift_pvalue", "drift_pvalue_adjusted")
 FLOAT_COLUMNS = (
-    *(column for pair in TESTS.values() for column in pair),
+    *(column for stat, pvalue in TESTS.values() for column in (stat, pvalue, f"{pvalue}_raw")),
     *_EFFECTS,
     *QUANTILE_SHIFTS.values(),
+    *_SIZES,
     *_RATES,
     "drift_score",
 )
 """The table's Float64 columns of every report, in table order (null for not assessed)."""
-_METRICS = ("n_ref", "n_cur", "psi", *_EFFECTS, *_RATES)
+_METRICS = ("n_ref", "n_cur", *_SIZES, "psi", *_EFFECTS, *_RATES)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,7 +87,8 @@ class SensorDrift:
 
 
 def _test(row: dict[str, Any], stat: str, pvalue: str) -> dict[str, float | None]:
-    return {"statistic": row[stat], "p_value": row[pvalue]}
+    raw = row.get(f"{pvalue}_raw", row[pvalue])
+    return {"statistic": row[stat], "p_value": row[pvalue], "p_value_raw": raw}
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)

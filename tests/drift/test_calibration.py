@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import sensorframe as sf
-from sensorframe.drift import DriftDetector, DriftSeverity, detect_drift
+from sensorframe.drift import DriftConfig, DriftDetector, DriftSeverity, detect_drift
 from tests.drift.helpers import wide
 
 
@@ -58,7 +58,13 @@ def _synthetic_halves() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     ],
 )
 def test_ladder_on_synthetic(shift: float, scale: float, lowest: str, highest: str) -> None:
-    """Interleaved halves of clean synthetic telemetry, the second shifted/scaled."""
+    """
+    Interleaved halves of clean synthetic telemetry, the second shifted/scaled.
+
+    Even and odd rows of one series are not two independent windows (each reading's
+    neighbour is in the other half), so the effective sizes, which assume that, are
+    off here: this test of the ladder uses the raw p-values.
+    """
     ref, cur, stats = _synthetic_halves()
     moved = (
         cur.join(stats, on="sensor_id")
@@ -69,7 +75,7 @@ def test_ladder_on_synthetic(shift: float, scale: float, lowest: str, highest: s
         )
         .select("sensor_id", "timestamp", "value")
     )
-    table = detect_drift(ref, moved).table
+    table = detect_drift(ref, moved, DriftConfig(effective_n=None)).table
     levels = [DriftSeverity(s) for s in table["severity"]]
     assert min(levels) >= lowest
     assert max(levels) <= highest

@@ -215,7 +215,16 @@ def test_report_record_shape() -> None:
     report = detect_drift(frame({"a": rng.normal(size=100)}), frame({"a": rng.normal(size=80)}))
     assert isinstance(report, DriftReport)
     rec = report["a"]
-    assert set(rec.statistical_tests) == {"ks_test", "mann_whitney", "chi_square", "psi_test"}
+    assert set(rec.statistical_tests) == {
+        "ks_test",
+        "mann_whitney",
+        "chi_square",
+        "psi_test",
+        "cramer_von_mises",
+        "anderson_darling",
+        "welch_t",
+        "brown_forsythe",
+    }
     assert set(rec.metrics["quantile_shifts"]) == {"q05", "q25", "q50", "q75", "q95"}
     assert report.config == DriftConfig()
     for col in ("severity", "drift_detected", "drift_types", "recommendations", "status"):

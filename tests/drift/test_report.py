@@ -18,7 +18,8 @@ def test_the_table_and_the_records_share_one_layout() -> None:
     rec = report["P-1"]
     row = report.table.row(0, named=True)
     for name, (stat, pvalue) in TESTS.items():
-        assert rec.statistical_tests[name] == {"statistic": row[stat], "p_value": row[pvalue]}
+        want = {"statistic": row[stat], "p_value": row[pvalue], "p_value_raw": row[f"{pvalue}_raw"]}
+        assert rec.statistical_tests[name] == want
     assert rec.metrics["quantile_shifts"] == {q: row[c] for q, c in QUANTILE_SHIFTS.items()}
     assert list(QUANTILE_SHIFTS) == ["q05", "q25", "q50", "q75", "q95"]
     assert rec.metrics["psi"] == row["psi"]
