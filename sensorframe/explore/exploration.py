@@ -394,12 +394,11 @@ def _statistics(features: pl.DataFrame, names: list[str]) -> dict[str, np.ndarra
     missing = features.select(
         (pl.col(n).is_null() | pl.col(n).cast(pl.Float64).is_nan()).mean().alias(n) for n in names
     )
-    spread = features.select(
-        pl.col(n).cast(pl.Float64).fill_nan(None).drop_nulls().n_unique() for n in names
-    )
-    distinct = np.array([spread.item(0, n) for n in names])
+    finite = [pl.col(n).cast(pl.Float64).fill_nan(None) for n in names]
+    spread = features.select((x.max() > x.min()).fill_null(value=False) for x in finite)
+    varies = np.array([bool(spread.item(0, i)) for i in range(len(names))])
     share = np.array([missing.item(0, n) for n in names], dtype=np.float64)
-    return {"null_share": np.nan_to_num(share, nan=1.0), "constant": distinct <= 1}
+    return {"null_share": np.nan_to_num(share, nan=1.0), "constant": ~varies}
 
 
 def _test_rows(
@@ -421,14 +420,19 @@ def _test_rows(
             ).unique([SENSOR, TIME], keep="first", maintain_order=True)  # fmt: skip
             text = f"column {target!r}"
         else:
-            frame = target.lazy().collect()
+            sensors = sample.get_column(SENSOR).unique().implode()
+            frame = (
+                target.lazy()
+                .filter(pl.col(SENSOR).is_in(sensors) & pl.col(TARGET).is_not_null())
+                .collect()
+            )
             text = "frame"
-        rows = align_target(features.lazy(), names, frame).collect()
         if TARGET_END in frame.columns:
             span = frame.select((pl.col(TARGET_END) - pl.col(TIME)).median()).item()
             if isinstance(span, timedelta) and span > timedelta(0):
                 text = f"spanning {duration_text(parse_duration_us(span))}"
-                rows = _thinned(rows, span)
+                frame = _thinned(frame.sort(SENSOR, TIME, maintain_order=True), span)
+        rows = align_target(features.lazy(), names, frame).collect()
     if rows.height > MAX_TEST_ROWS:
         rows = rows.gather_every(-(-rows.height // MAX_TEST_ROWS))
     return rows, text
