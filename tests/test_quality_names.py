@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+from types import ModuleType
 
 import polars as pl
 import pytest
 
 from sensorframe import features, quality
 from sensorframe.errors import InvalidTypeError
+from sensorframe.quality import contextual, limits, shape
 
 _VALUES = ["missing", "zscore_outlier", "mad_outlier", "flatline_run_length", "flatline"]
 _VALUES += ["noise_level", "drift_ratio"]
@@ -21,6 +23,17 @@ def test_data_argument_is_named_as_in_features(name: str) -> None:
     want = "time" if name in _TIMES else "column"
     assert first == want
     assert want in inspect.signature(features.rate_of_change).parameters
+
+
+@pytest.mark.parametrize("module", [limits, contextual, shape])
+def test_new_checks_take_the_readings_positionally_and_options_by_keyword(
+    module: ModuleType,
+) -> None:
+    for name in module.__all__:
+        params = list(inspect.signature(getattr(module, name)).parameters.values())
+        positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert positional == (["column", "time"] if name == "trend" else ["column"])
+        assert all(p.kind is p.KEYWORD_ONLY for p in params[len(positional) :])
 
 
 def test_old_keywords_still_work_with_a_warning() -> None:
