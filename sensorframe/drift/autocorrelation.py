@@ -148,32 +148,27 @@ def _autocorrelations(samples: Samples, batch_cells: int) -> np.ndarray:
     lengths = samples.lengths
     out = np.full((len(lengths), 2), np.nan)
     rows = np.flatnonzero(lengths >= 2)
-    for sub in batches(lengths[rows], batch_cells):
-        out[rows[sub]] = _lags(samples.take(rows[sub]))
+    # small batches: the few passes over each stay in cache
+    for sub in batches(lengths[rows], min(batch_cells, 1 << 18)):
+        idx = rows[sub]
+        lens = lengths[idx]
+        out[idx] = _lags(samples.padded(idx, int(lens.max()), copy=False), lens)
     return out
 
 
-def _lags(s: Samples) -> np.ndarray:
-    x = s.concatenate()
-    lens = s.lengths
-    starts = np.cumsum(lens) - lens
-    mean = np.add.reduceat(x, starts) / lens
-    dev = x - np.repeat(mean, lens)
-    ss = np.add.reduceat(dev * dev, starts)
-    out = np.full((len(lens), 2), np.nan)
+def _lags(rows: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Lag-1 and lag-2 autocorrelations of padded rows (padding past each length)."""
+    inside = np.arange(rows.shape[1])[None, :] < lens[:, None]
+    dev = np.where(inside, rows, 0.0)
+    dev -= (dev.sum(axis=1) / lens)[:, None]
+    dev[~inside] = 0.0  # padding contributes nothing to any product
+    ss = np.einsum("ij,ij->i", dev, dev)
+    out = np.empty((len(lens), 2))
     for lag in (1, 2):
-        prod = dev[lag:] * dev[:-lag]
-        # pairs across two sensors: the last `lag` products of every run
-        for back in range(1, lag + 1):
-            cut = starts[1:] - back
-            prod[cut[cut >= 0]] = 0.0
-        full = lens > lag
-        cross = np.zeros(len(lens))
-        if full.any():
-            cross[full] = np.add.reduceat(prod, starts[full])
+        cross = np.einsum("ij,ij->i", dev[:, lag:], dev[:, :-lag])
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(full & (ss > 0), np.clip(cross / ss, -1.0, 1.0), np.nan)
-        out[:, lag - 1] = rho
+            rho = np.clip(cross / ss, -1.0, 1.0)
+        out[:, lag - 1] = np.where((lens > lag) & (ss > 0), rho, np.nan)
     return out
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from sensorframe.drift._ranks import deviation_rows
 from sensorframe.drift.statistics import (
     Samples,
     batches,
@@ -134,19 +135,23 @@ def welch(ref: Samples, cur: Samples) -> tuple[np.ndarray, np.ndarray]:
     return welch_from_moments(mean_r, var_r, ref.lengths, mean_c, var_c, cur.lengths)
 
 
-def deviation_moments(samples: Samples, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def deviation_moments(
+    samples: Samples, center: np.ndarray, *, batch_cells: int = 2_000_000
+) -> tuple[np.ndarray, np.ndarray]:
     """
     Mean of ``z = |x - center|`` per sensor and the sum of squares of ``z`` about it.
 
-    Readings may be in any order. NaN where a sensor has no readings.
+    Readings may be in any order. NaN where a sensor has no readings. ``merge_stats``
+    gives the current window's (``cur_dev_mean``, ``cur_dev_ss``) with ``distances``.
     """
-    x = samples.concatenate()
-    lens = samples.lengths
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.abs(x - np.repeat(center, lens))
-        zbar = np.where(lens > 0, _sums(samples, z) / lens, np.nan)
-        dev = z - np.repeat(zbar, lens)
-        ss = np.where(lens > 0, _sums(samples, dev * dev), np.nan)
+    zbar = np.full(len(samples.lengths), np.nan)
+    ss = np.full(len(samples.lengths), np.nan)
+    rows = np.flatnonzero(samples.lengths > 0)
+    for sub in batches(samples.lengths[rows], batch_cells):
+        idx = rows[sub]
+        lens = samples.lengths[idx]
+        padded = samples.padded(idx, int(lens.max()), copy=False)
+        zbar[idx], ss[idx] = deviation_rows(padded, lens, np.asarray(center)[idx])
     return zbar, ss
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special, stats
 
 from sensorframe._multiple_testing import adjust_pvalues
-from sensorframe.drift._ranks import distance_sums
+from sensorframe.drift._ranks import deviation_rows, distance_sums
 from sensorframe.drift.config import KSMethod
 
 __all__ = [
@@ -236,9 +236,10 @@ class MergeStats:
     """
     Per-sensor results of merging reference and current samples (NaN where not computed).
 
-    ``wasserstein``, ``cvm_u`` and ``ad_a2kn`` are NaN unless ``merge_stats`` was
-    called with ``distances=True``; :mod:`sensorframe.drift.distances` turns them into
-    statistics and p-values.
+    ``wasserstein``, ``cvm_u``, ``ad_a2kn``, ``cur_dev_mean`` and ``cur_dev_ss`` are
+    NaN unless ``merge_stats`` was called with ``distances=True``;
+    :mod:`sensorframe.drift.distances` and :mod:`sensorframe.drift.location_scale` turn
+    them into statistics and p-values.
     """
 
     ks_d: np.ndarray
@@ -253,6 +254,10 @@ class MergeStats:
     """Cramér-von Mises ``U = n sum (r_i - i)^2 + m sum (s_j - j)^2`` (pooled midranks)."""
     ad_a2kn: np.ndarray
     """Anderson-Darling ``A2akN`` of Scholz and Stephens (midrank), before standardizing."""
+    cur_dev_mean: np.ndarray
+    """Mean of ``|x - median|`` over the current readings (Brown-Forsythe)."""
+    cur_dev_ss: np.ndarray
+    """Sum of squares of ``|x - median|`` about that mean."""
 
 
 def merge_stats(
@@ -285,7 +290,7 @@ def merge_stats(
     distances
         Also compute the Wasserstein distance and the Cramér-von Mises and
         Anderson-Darling sums from the same merge (a few more passes over the tie
-        groups).
+        groups), and the current's deviation moments about its median.
     """
     n_sensors = len(ref.lengths)
     ks_d = np.full(n_sensors, np.nan)
@@ -294,6 +299,8 @@ def merge_stats(
     w1 = np.full(n_sensors, np.nan)
     cvm_u = np.full(n_sensors, np.nan)
     ad = np.full(n_sensors, np.nan)
+    dev_mean = np.full(n_sensors, np.nan)
+    dev_ss = np.full(n_sensors, np.nan)
     cur_le = np.zeros(edges.shape, dtype=np.int64)
     cur_q = np.full((n_sensors, len(QUANTILES)), np.nan)
     cur_constant = np.zeros(n_sensors, dtype=bool)
@@ -314,9 +321,13 @@ def merge_stats(
         ks_d[idx], rank_sum[idx], tie[idx] = out[:3]
         if distances:
             w1[idx], cvm_u[idx], ad[idx] = out[3:]
+            median = cur_q[idx, QUANTILES.index(0.5)]
+            dev_mean[idx], dev_ss[idx] = deviation_rows(c_rows, m, median)
 
     _run_batches(one_batch, ref.lengths[rows] + cur.lengths[rows], batch_cells)
-    return MergeStats(ks_d, rank_sum, tie, cur_le, cur_q, cur_constant, w1, cvm_u, ad)
+    return MergeStats(
+        ks_d, rank_sum, tie, cur_le, cur_q, cur_constant, w1, cvm_u, ad, dev_mean, dev_ss
+    )
 
 
 def _merge_batch(

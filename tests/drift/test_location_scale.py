@@ -18,6 +18,7 @@ from sensorframe.drift.location_scale import (
     welch,
     welch_from_moments,
 )
+from sensorframe.drift.statistics import merge_stats
 from tests.drift.test_distances import _samples, pairs
 
 
@@ -50,6 +51,24 @@ def test_welch_and_brown_forsythe_match_scipy(
         _same(p[i], float(tt.pvalue), abs_tol=1e-9)
         _same(w[i], float(lev.statistic), abs_tol=1e-9)
         _same(pw[i], float(lev.pvalue), abs_tol=1e-9)
+
+
+@given(data=pairs)
+def test_merge_gives_the_current_deviation_moments(
+    data: list[tuple[list[float | None], list[float | None]]],
+) -> None:
+    ref, cur, arrays = _samples(data)
+    rows = np.flatnonzero((ref.lengths > 0) & (cur.lengths > 0))
+    edges = np.zeros((len(arrays), 0))
+    ms = merge_stats(ref, cur, edges, rows, batch_cells=16, distances=True)
+    medians_c = np.array([np.median(c) if len(c) else np.nan for _, c in arrays])
+    zbar, ss_ = deviation_moments(cur, medians_c, batch_cells=16)
+    for i in rows:
+        z = np.abs(arrays[i][1] - medians_c[i])
+        _same(ms.cur_dev_mean[i], float(z.mean()), abs_tol=1e-9)
+        _same(ms.cur_dev_ss[i], float(np.sum((z - z.mean()) ** 2)), abs_tol=1e-9)
+        _same(zbar[i], float(z.mean()), abs_tol=1e-9)
+        _same(ss_[i], float(np.sum((z - z.mean()) ** 2)), abs_tol=1e-9)
 
 
 def test_effective_sizes_weaken_only_the_pvalues() -> None:
