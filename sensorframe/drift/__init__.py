@@ -1,5 +1,5 @@
 """
-Drift detection for many sensors at once: KS, Mann-Whitney, chi-square, PSI, JS.
+Drift detection for many sensors at once: KS, Mann-Whitney, chi-square, PSI, JS, more.
 
 See :func:`detect_drift` for one-off comparisons and :class:`DriftDetector` to fit a
 reference profile once and compare many current windows against it.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from sensorframe.drift.config import DriftConfig, DriftSeverity
 from sensorframe.drift.detector import DriftDetector, detect_drift
 from sensorframe.drift.report import DriftReport, SensorDrift
+from sensorframe.drift.timeline import drift_timeline
 
 __all__ = [
     "DriftConfig",
@@ -18,4 +19,5 @@ __all__ = [
     "DriftSeverity",
     "SensorDrift",
     "detect_drift",
+    "drift_timeline",
 ]

@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import polars as pl
@@ -38,6 +38,9 @@ from sensorframe.errors import (
     SourceError,
 )
 from sensorframe.frame import SENSOR
+
+if TYPE_CHECKING:
+    from sensorframe.drift.timeline import Every
 
 __all__ = ["DriftDetector", "detect_drift"]
 
@@ -352,6 +355,17 @@ class DriftDetector:
             .drop(words.TEMPORARY)
         )
         return DriftReport(table=table, config=config, target=self.target_)
+
+    def detect_timeline(self, frame: Any, *, every: Every = "1d") -> pl.DataFrame:
+        """
+        Score every chunk of ``frame`` against the fitted reference, all sensors at once.
+
+        See :func:`sensorframe.drift.timeline.detect_timeline` (chunks of a duration or
+        of a number of readings; one row per sensor and chunk).
+        """
+        from sensorframe.drift.timeline import detect_timeline  # timeline imports this module
+
+        return detect_timeline(self, frame, every=every)
 
     def _target_drift(
         self, groups: Groups, config: DriftConfig
