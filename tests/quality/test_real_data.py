@@ -74,14 +74,16 @@ def test_point_outliers_of_inverter_7539() -> None:
     mad = row_rates(frame, "mad", "label")
     print(f"\nspike {spike}\nhampel {hampel}\nzscore {zscore}\nmad {mad}")
     assert spike.positives == 6
-    # measured: spike 6/6, 9 false of 494 (1.8%: most are the last reading before a real
-    # step, e.g. 1.0 -> 0.001 when the inverter trips, whose neighbours' mean is far off)
+    # measured: spike 6/6 and no false flag (a jump away from both neighbours: the last
+    # reading before a real step, 1.0 -> 0.001 when the inverter trips, is no spike)
     assert spike.recall == 1.0
-    assert spike.fp_rate <= 0.02
-    # measured: hampel (25 rows) 6/6 but 57 false (11.5%: night readings ~1e-5 with a
-    # near-zero rolling MAD, dawn and dusk ramps); the global tests find 1/6 and 0/6
-    assert hampel.recall == 1.0
-    assert hampel.fp_rate <= 0.12
+    assert spike.false_positives == 0
+    # measured: hampel (25 rows) 2/6 at 1 false (0.2%): 25 readings are 6 h of this
+    # 15-min file, most of a PV day, so the window's spread is the daily curve's and
+    # even the noon drop to -0.5 lies inside it (the false flag is the file's last
+    # reading, its window cut short); the global tests find 1/6 and 0/6
+    assert hampel.recall >= 1 / 3
+    assert hampel.fp_rate <= 0.005
     assert zscore.recall < 0.2
     assert mad.recall == 0.0
 
