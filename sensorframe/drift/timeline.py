@@ -56,7 +56,7 @@ from sensorframe._utils import checked_config
 from sensorframe.drift.config import DriftConfig
 from sensorframe.drift.detector import DriftDetector
 from sensorframe.errors import ConfigError, InvalidTypeError
-from sensorframe.frame import SENSOR, TIME, scan
+from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 __all__ = ["MAX_CHUNKS", "Every", "detect_timeline", "drift_timeline"]
 
@@ -164,10 +164,19 @@ def _left_out(reference: pl.DataFrame, chunk: pl.DataFrame, window: Window) -> p
     )
 
 
+def _read(frame: Any, columns: list[str]) -> pl.DataFrame:
+    """Read a frame once, only the columns detection needs."""
+    lf = scan(frame)
+    if columns[-1] not in lf.collect_schema():
+        return lf.collect()  # detect names the missing target column
+    return lf.select(columns).collect()
+
+
 def _timeline(
     detector: DriftDetector, frame: Any, every: Every, reference: pl.DataFrame | None
 ) -> pl.DataFrame:
-    chunks = _chunks(scan(frame).collect(), every)
+    columns = [SENSOR, TIME, VALUE, *([detector.target_] if detector.target_ else [])]
+    chunks = _chunks(_read(frame, columns), every)
     span = None
     if reference is not None and reference.height:
         span = reference.select(pl.col(TIME).min().alias("first"), pl.col(TIME).max()).row(0)
@@ -307,7 +316,7 @@ def drift_timeline(
         raise InvalidTypeError(msg)
     config = checked_config(config, DriftConfig)
     _chunk_length(every)
-    ref = scan(reference).collect()
+    ref = _read(reference, [SENSOR, TIME, VALUE])
     detector = DriftDetector(config).fit(ref)
     return _timeline(detector, frame, every, ref if leave_out else None)
 

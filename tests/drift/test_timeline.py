@@ -240,3 +240,15 @@ def test_bad_input_is_refused_with_typed_errors() -> None:
         detect_timeline(sf.DriftDetector(), ref)
     with pytest.raises(sf.InvalidTypeError, match="detector"):
         detect_timeline("detector", ref)  # type: ignore[arg-type]
+
+
+def test_a_detector_fitted_with_a_target_and_extra_columns() -> None:
+    values = noise(15, 2)
+    ref = days(values).with_columns(y=pl.col("value") * 2.0, note=pl.lit("x"))
+    det = sf.DriftDetector().fit(ref, target="y")
+    out = detect_timeline(det, ref, every="1d")
+    expected = det.detect(ref.filter(day(1))).table.sort("sensor_id")
+    assert_frame_equal(chunk_rows(out, 1), expected)
+    assert "target_psi" in out.columns
+    with pytest.raises(sf.SensorSchemaError, match="y"):
+        detect_timeline(det, ref.drop("y"), every="1d")
