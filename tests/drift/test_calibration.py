@@ -81,3 +81,29 @@ def test_ladder_on_synthetic(shift: float, scale: float, lowest: str, highest: s
     assert max(levels) <= highest
     expect_drift = shift > 0 or scale != 1.0
     assert table["drift_detected"].all() if expect_drift else not table["drift_detected"].any()
+
+
+def test_a_ten_percent_change_of_scale_is_found_at_n_5000() -> None:
+    """Brown-Forsythe and the spread rung LOW = 0.05 (ln 1.1 = 0.095 was below 0.1)."""
+    rng = np.random.default_rng(24)
+    det = DriftDetector().fit(wide(rng.normal(size=(200, 5000))))
+    table = det.detect(wide(rng.normal(0, 1.1, size=(200, 5000)))).table
+    assert table["drift_detected"].mean() >= 0.9  # type: ignore[operator]
+    assert (table["brown_forsythe_pvalue"] < 1e-4).mean() >= 0.9  # type: ignore[operator]
+    assert table["change"].str.starts_with("spread x1.").all()
+
+
+def test_half_zeros_with_the_same_rest_is_no_drift() -> None:
+    """Zero-inflated readings (night): the zeros get a bin of their own."""
+    rng = np.random.default_rng(25)
+
+    def night_and_day(sensors: int, points: int) -> np.ndarray:
+        day = rng.gamma(2.0, 200.0, size=(sensors, points))
+        return np.where(rng.random((sensors, points)) < 0.5, 0.0, day)
+
+    ref, cur = wide(night_and_day(200, 2000)), wide(night_and_day(200, 2000))
+    table = detect_drift(ref, cur).table
+    assert table["drift_detected"].sum() <= 2
+    assert (table["psi"] < 0.05).all()
+    assert (table["js_divergence"] < 0.01).all()
+    assert (table["chi2_pvalue"] < 0.05).mean() <= 0.1  # type: ignore[operator]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -269,3 +270,56 @@ def test_target_with_missing_values() -> None:
     assert row["correlation_ref"] == pytest.approx(r, rel=1e-9)
     assert row["correlation_cur"] == pytest.approx(r, rel=1e-9)
     assert row["drift_types"] == []
+
+
+def test_flat_or_mostly_missing_current_windows_are_sensor_faults() -> None:
+    ref = frame({"flat": rng.normal(size=200), "gappy": rng.normal(size=200)})
+    cur = frame({"flat": [3.25] * 150, "gappy": [*rng.normal(size=40), *[None] * 110]})
+    table = detect_drift(ref, cur).table
+    rows = {r["sensor_id"]: r for r in table.iter_rows(named=True)}
+    for sid in ("flat", "gappy"):
+        assert rows[sid]["status"] == "sensor_fault"
+        assert rows[sid]["severity"] is None
+        assert rows[sid]["drift_detected"] is None
+        assert rows[sid]["drift_types"] == []
+        assert rows[sid]["ks_statistic"] is not None  # the statistics are still shown
+    assert rows["flat"]["change"] == "flat at 3.25 since 2026-01-01"
+    assert rows["gappy"]["change"] == "73% of readings missing since 2026-01-01"
+    assert rows["gappy"]["recommendations"] == [
+        "sensor fault, not drift: check the sensor and its data feed: "
+        "73% of readings missing since 2026-01-01"
+    ]
+    # a flat current window at a constant reference's value is no fault
+    same = detect_drift(frame({"c": [1.0] * 50}), frame({"c": [1.0] * 50})).table
+    assert same["status"].to_list() == ["constant"]
+
+
+def test_words_say_what_changed_and_retraining_waits_for_high() -> None:
+    g = np.random.default_rng(26)
+    ref = frame({"m": g.normal(size=3000), "s": g.normal(size=3000), "big": g.normal(size=3000)})
+    cur = frame(
+        {
+            "m": g.normal(0.2, 1, size=3000),
+            "s": g.normal(0, 1.4, size=3000),
+            "big": g.normal(-2.5, 1, size=3000),
+        }
+    )
+    report = detect_drift(ref, cur)
+    assert report["m"].change is not None
+    assert re.match(r"mean \+0\.[12]\d* sd since 2026-01-01$", report["m"].change)
+    assert report["m"].change.endswith(" since 2026-01-01")
+    assert report["s"].change is not None
+    assert "spread x1.4" in report["s"].change
+    assert report["big"].change is not None
+    assert report["big"].change.startswith("mean -2.5")
+    for sid in ("m", "s", "big"):
+        rec = report[sid]
+        assert rec.drift_detected
+        assert rec.severity is not None
+        text = " ".join(rec.recommendations)
+        assert (("retrain" in text) or ("retraining" in text)) == (
+            rec.severity >= DriftSeverity.HIGH
+        ), (sid, rec.severity, text)
+        assert rec.change is not None
+        assert rec.change in text
+    assert detect_drift(ref, ref).table["change"].null_count() >= 2  # nothing to say
