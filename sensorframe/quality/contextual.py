@@ -18,7 +18,13 @@ from sensorframe._times import parse_duration_us
 from sensorframe._typing import IntoExpr
 from sensorframe._utils import parse_into_expr
 from sensorframe.quality.checks import _named, _require
-from sensorframe.quality.limits import MAD_SCALE, check_window, finite, threshold_expr
+from sensorframe.quality.limits import (
+    MAD_SCALE,
+    check_window,
+    finite,
+    floor_expr,
+    threshold_expr,
+)
 
 __all__ = ["hampel_outlier"]
 
@@ -43,14 +49,18 @@ def _rolling_quantile(
     )
 
 
-def _hampel_core(x: pl.Expr, median: pl.Expr, iqr: pl.Expr, threshold: pl.Expr) -> pl.Expr:
+def _hampel_core(
+    x: pl.Expr, median: pl.Expr, iqr: pl.Expr, threshold: pl.Expr, floor: pl.Expr
+) -> pl.Expr:
     """
-    ``|x - median| > threshold * 1.4826 * iqr / 2``.
+    ``|x - median| > threshold * max(1.4826 * iqr / 2, floor)``.
 
     `median` and `iqr` are the rolling median and interquartile range of each row's
-    window (one sensor's rows: ``.over(GID)`` in the engine). Null where `x` is.
+    window (one sensor's rows: ``.over(GID)`` in the engine), `floor` the smallest
+    scale (:func:`sensorframe.quality.limits.default_floor` of the sensor unless set).
+    Null where `x` is.
     """
-    return (x - median).abs() > threshold * MAD_SCALE * (iqr / 2)
+    return (x - median).abs() > threshold * pl.max_horizontal(MAD_SCALE * (iqr / 2), floor)
 
 
 def hampel_outlier(
@@ -60,15 +70,19 @@ def hampel_outlier(
     threshold: float | pl.Expr = 3.5,
     center: bool = True,
     by: IntoExpr | None = None,
+    min_scale: float | pl.Expr | None = None,
 ) -> pl.Expr:
     """
     Flag contextual outliers with a Hampel filter: far from the local median, in local MADs.
 
     With ``m_t``, ``q1_t`` and ``q3_t`` the median and quartiles of the readings in the
     window of row ``t`` (linear interpolation, as ``numpy.quantile``), a reading is an
-    outlier when ``|x_t - m_t| > threshold * 1.4826 * (q3_t - q1_t) / 2``. Half the
-    interquartile range is the window's MAD for symmetric data, so this is Hampel's
-    ``|x - median| / (1.4826 MAD) > threshold`` computed with rolling kernels.
+    outlier when ``|x_t - m_t| > threshold * max(1.4826 * (q3_t - q1_t) / 2, floor)``.
+    Half the interquartile range is the window's MAD for symmetric data, so this is
+    Hampel's ``|x - median| / (1.4826 MAD) > threshold`` computed with rolling kernels.
+    The floor is `min_scale`, by default 1% of the series' range between its 1st and
+    99th percentiles (``0.01 * (q99 - q01)``): where the window sits still its IQR is
+    0, and a night-standby flicker of 0.01% of an inverter's range is no outlier.
 
     **Choice**: pvanalytics' ``hampel`` takes the rolling median of each row's
     deviation from its *own* window median; on a smooth ramp (a PV morning) those
@@ -80,8 +94,8 @@ def hampel_outlier(
     t + (window - 1) // 2``) or trailing (``t - window + 1 .. t``); a duration window
     on `by` covers the times in ``(t - window / 2, t + window / 2]`` centred, or
     ``(t - window, t]`` trailing. Windows are cut short at the series' ends. Where
-    the middle half of the window agrees exactly (``q1_t = q3_t``), any other value is
-    an outlier: a spike at night on a zero line.
+    the middle half of the window agrees exactly (``q1_t = q3_t``), a reading more
+    than ``threshold`` floors away is an outlier: a spike at night on a zero line.
 
     Parameters
     ----------
@@ -97,6 +111,9 @@ def hampel_outlier(
         Centre the window on the reading (a trailing window looks only backwards).
     by
         The reading times (sorted), required for a duration window.
+    min_scale
+        Smallest scale, in the sensor's unit (>= 0; 0 for none); None for 1% of the
+        series' 1-99% range.
 
     Returns
     -------
@@ -107,7 +124,8 @@ def hampel_outlier(
     ------
     InvalidParameterError
         If `threshold` is not a positive finite number, an integer `window` is < 3, a
-        duration `window` is not positive, or a duration comes without `by`.
+        duration `window` is not positive, a duration comes without `by`, or
+        `min_scale` is negative.
 
     Examples
     --------
@@ -128,4 +146,4 @@ def hampel_outlier(
         _rolling_quantile(x, q, span, center=center, by=t)  # type: ignore[arg-type]
         for q in (0.25, 0.5, 0.75)
     )
-    return _named(_hampel_core(x, q2, q3 - q1, limit), x)
+    return _named(_hampel_core(x, q2, q3 - q1, limit, floor_expr(x, min_scale)), x)

@@ -207,9 +207,40 @@ def _spike_scale(x: pl.Expr, prev: pl.Expr, nxt: pl.Expr) -> pl.Expr:
     return pl.max_horizontal(_spike_reference(x, prev, nxt), (x - prev).abs())
 
 
-def _local_noise(u: pl.Expr, window: int) -> pl.Expr:
-    """``1.4826 * median(u)`` over `window` centred rows (one sensor's: ``.over`` it)."""
-    return MAD_SCALE * u.rolling_median(window, min_samples=1, center=True)
+def _local_noise(u: pl.Expr, window: int, *, floor: pl.Expr) -> pl.Expr:
+    """
+    ``max(1.4826 * median(u), floor)`` over `window` centred rows (one sensor's rows).
+
+    `floor` is :func:`default_floor` of the sensor (a broadcast aggregate) or a setting.
+    """
+    return pl.max_horizontal(
+        MAD_SCALE * u.rolling_median(window, min_samples=1, center=True), floor
+    )
+
+
+FLOOR_FRACTION = 0.01
+"""The default floor of a local noise scale, as a fraction of the sensor's 1-99% range."""
+
+
+def default_floor(x: pl.Expr) -> pl.Expr:
+    """
+    Aggregate: ``0.01 * (q99 - q01)`` of the readings, the default floor of a noise scale.
+
+    Without a floor a local scale is 0 wherever the readings sit still, and a 0.5 W
+    flicker of an inverter's night standby on a 5 kW plant is an "outlier"; 1% of the
+    sensor's range keeps those out and still lets a spike at night on a zero line in.
+    """
+    return FLOOR_FRACTION * (x.quantile(0.99, "linear") - x.quantile(0.01, "linear"))
+
+
+def floor_expr(x: pl.Expr, min_scale: float | pl.Expr | None) -> pl.Expr:
+    """Give the floor of a noise scale: `min_scale` (checked, >= 0) or :func:`default_floor`."""
+    if min_scale is None:
+        return default_floor(x)
+    if isinstance(min_scale, pl.Expr):
+        return min_scale
+    _check_threshold("min_scale", min_scale, allow_zero=True)
+    return pl.lit(float(min_scale), dtype=pl.Float64)
 
 
 def spike(
@@ -218,6 +249,7 @@ def spike(
     threshold: float | pl.Expr | None = None,
     noise_factor: float | pl.Expr = 3.0,
     window: int = 9,
+    min_scale: float | pl.Expr | None = None,
 ) -> pl.Expr:
     """
     Flag spikes: a reading that jumps away from both neighbours and back.
@@ -232,8 +264,11 @@ def spike(
     x_{t-1}|)`` and ``r_t = |x_t - (x_{t-1} + x_{t+1}) / 2|`` is QARTOD's
     ``"average"`` statistic. ``r`` alone is 0 along a straight line, so every kink of
     gap-filled data would be a spike; the step ``|x_t - x_{t-1}|`` keeps the scale at
-    the line's slope there. On a flat stretch the scale is 0, so any lone excursion is
-    a spike (a spike at night on a zero line).
+    the line's slope there. The scale is at least `min_scale`, by default 1% of the
+    series' range between its 1st and 99th percentiles (``0.01 * (q99 - q01)``,
+    linear interpolation): on a stretch that sits still the median is 0, and a
+    flicker of a few thousandths of the range is not a spike, while a spike at night
+    on a zero line is.
 
     **Choice**: QARTOD's ``"average"`` test (``r_t > threshold``) also flags both
     neighbours of a large spike (their ``r`` is half the spike's) and both sides of a
@@ -252,6 +287,9 @@ def spike(
         Multiple of the local noise scale a spike must exceed (without `threshold`).
     window
         Rows in the centred window of the local noise scale (>= 3).
+    min_scale
+        Smallest local noise scale, in the sensor's unit (>= 0; 0 for none); None for
+        1% of the series' 1-99% range.
 
     Returns
     -------
@@ -262,7 +300,8 @@ def spike(
     Raises
     ------
     InvalidParameterError
-        If `threshold` or `noise_factor` is not a positive finite number or `window` < 3.
+        If `threshold` or `noise_factor` is not a positive finite number, `window` < 3 or
+        `min_scale` is negative.
 
     Examples
     --------
@@ -277,7 +316,8 @@ def spike(
         limit = threshold_expr("threshold", threshold)
     else:
         u = _spike_scale(x, prev, nxt)
-        limit = threshold_expr("noise_factor", noise_factor) * _local_noise(u, window)
+        noise = _local_noise(u, window, floor=floor_expr(x, min_scale))
+        limit = threshold_expr("noise_factor", noise_factor) * noise
     return _named(_spike_jumps(x, prev, nxt, limit), x)
 
 

@@ -18,8 +18,14 @@ from tests.conftest import finite_values, sensor_frames, tied_readings
 NAN = float("nan")
 
 
-def _hampel(a: np.ndarray, windows: list[np.ndarray], threshold: float) -> list[bool | None]:
-    """Hampel flags with the scale as half the IQR (numpy.quantile, linear) of each window."""
+def _hampel(
+    a: np.ndarray, windows: list[np.ndarray], threshold: float, floor: float | None = None
+) -> list[bool | None]:
+    """Hampel flags, the scale half the IQR (numpy.quantile, linear) of each window, floored
+    at 1% of the 1-99% range unless `floor` is given."""
+    ok = a[np.isfinite(a)]
+    if floor is None and ok.size:
+        floor = 0.01 * float(np.diff(np.quantile(ok, [0.01, 0.99]))[0])
     out: list[bool | None] = []
     for v, idx in zip(a, windows, strict=True):
         part = a[idx]
@@ -28,7 +34,7 @@ def _hampel(a: np.ndarray, windows: list[np.ndarray], threshold: float) -> list[
             out.append(None)
             continue
         q1, q2, q3 = np.quantile(part, [0.25, 0.5, 0.75])
-        out.append(bool(abs(v - q2) > threshold * 1.4826 * ((q3 - q1) / 2)))
+        out.append(bool(abs(v - q2) > threshold * max(1.4826 * ((q3 - q1) / 2), floor)))
     return out
 
 
@@ -148,6 +154,7 @@ def test_hampel_finds_a_noon_drop_and_a_night_spike_but_not_the_daily_peak() -> 
         {"window": "1h"},  # a duration needs `by`
         {"window": "soon", "by": "timestamp"},
         {"window": timedelta(0), "by": "timestamp"},
+        {"window": 5, "min_scale": -0.1},
     ],
 )
 def test_hampel_refuses_bad_parameters(kwargs: dict) -> None:

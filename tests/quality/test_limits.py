@@ -129,8 +129,18 @@ def _spike_reference(a: np.ndarray, limit: np.ndarray) -> list[bool | None]:
     return out
 
 
-def _noise_limit(a: np.ndarray, factor: float, window: int) -> np.ndarray:
-    """``factor * 1.4826 * nanmedian(u)`` over the centred window, ``u = max(r, |step|)``."""
+def _floor(a: np.ndarray) -> float:
+    """The default floor, ``0.01 * (q99 - q01)`` of the finite readings."""
+    ok = a[np.isfinite(a)]
+    return 0.01 * float(np.diff(np.quantile(ok, [0.01, 0.99]))[0]) if ok.size else np.nan
+
+
+def _noise_limit(
+    a: np.ndarray, factor: float, window: int, floor: float | None = None
+) -> np.ndarray:
+    """``factor * max(1.4826 * nanmedian(u), floor)`` over the centred window, ``u = max(r,
+    |step|)``; the default floor unless given."""
+    floor = _floor(a) if floor is None else floor
     a = np.where(np.isfinite(a), a, np.nan)
     u = np.full(a.size, np.nan)
     for i in range(1, a.size):
@@ -141,8 +151,8 @@ def _noise_limit(a: np.ndarray, factor: float, window: int) -> np.ndarray:
     for i in range(a.size):
         part = u[max(0, i - window // 2) : i + (window - 1) // 2 + 1]
         part = part[~np.isnan(part)]
-        if part.size:
-            limit[i] = factor * (1.4826 * np.median(part))
+        if part.size and not np.isnan(floor):
+            limit[i] = factor * max(1.4826 * np.median(part), floor)
     return limit
 
 
@@ -163,18 +173,19 @@ def test_spike_with_a_threshold_matches_the_definition(
     frame=sensor_frames(values=st.one_of(*[tied_readings] * 4, st.just(NAN))),
     factor=st.sampled_from([0.3, 1.0, 3.0]),
     window=st.sampled_from([3, 4, 9]),
+    floor=st.sampled_from([None, 0.0, 0.5]),
 )
 def test_spike_against_the_local_noise_matches_the_definition(
-    frame: pl.DataFrame, factor: float, window: int
+    frame: pl.DataFrame, factor: float, window: int, floor: float | None
 ) -> None:
     frame = _sorted(frame)
     got = frame.select(
-        spike("value", noise_factor=factor, window=window).over("sensor_id")
+        spike("value", noise_factor=factor, window=window, min_scale=floor).over("sensor_id")
     ).to_series()
     want = _per_sensor(
         frame,
         lambda a: _spike_reference(
-            np.where(np.isfinite(a), a, np.nan), _noise_limit(a, factor, window)
+            np.where(np.isfinite(a), a, np.nan), _noise_limit(a, factor, window, floor)
         ),
     )
     assert got.to_list() == want
@@ -205,10 +216,15 @@ def test_a_step_and_a_spikes_neighbours_are_not_spikes() -> None:
     assert got == [None, False, False, False, False, False, True, False, False, None]
 
 
-def test_a_spike_at_night_on_a_zero_line_is_a_spike() -> None:
-    df = pl.DataFrame({"value": [0.0] * 10 + [3.0] + [0.0] * 10})
-    got = df.select(spike("value")).to_series()
-    assert got.fill_null(value=False).arg_true().to_list() == [10]
+def test_a_spike_at_night_on_a_zero_line_is_a_spike_and_a_flicker_is_not() -> None:
+    day = np.sin(np.linspace(0, np.pi, 40)) * 5_000.0  # a 5 kW plant's day
+    night = np.full(20, -2.7)
+    night[[5, 12]] = [-3.2, 400.0]  # a 0.5 W standby flicker; a 400 W spike at night
+    df = pl.DataFrame({"value": np.concatenate([night, day, night])})
+    got = df.select(spike("value")).to_series().fill_null(value=False)
+    assert got.arg_true().to_list() == [12, 72]
+    bare = df.select(spike("value", min_scale=0.0)).to_series().fill_null(value=False)
+    assert {5, 12, 65, 72} <= set(bare.arg_true().to_list())
 
 
 @pytest.mark.parametrize(
