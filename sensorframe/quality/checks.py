@@ -6,6 +6,12 @@ series in time order. Apply it per sensor with ``.over("sensor_id")`` (row check
 inside ``group_by("sensor_id").agg(...)`` (aggregates such as :func:`noise_level`), on a
 frame sorted by ``sensor_id`` and ``timestamp``. Missing readings are null (as
 :func:`sensorframe.scan` delivers them) and are skipped by the statistics.
+
+Each check is written once, as a private *core* that takes what it depends on as
+expressions (the previous reading, the sensor's centre and scale, its usual step ...):
+the public function passes ``shift(1)`` and the series' own aggregates, the engine of
+:func:`~sensorframe.quality.assess_quality` passes shifts masked at sensor boundaries
+and per-sensor statistics broadcast to the rows.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import timedelta
 import polars as pl
 
 from sensorframe._deprecation import renamed_keywords
+from sensorframe._order import _back
 from sensorframe._typing import IntoExpr
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
@@ -78,8 +85,12 @@ def missing(column: IntoExpr) -> pl.Expr:
     >>> df.select(sf.quality.missing("value"))["value"].to_list()
     [False, True, True]
     """
-    x = parse_into_expr(column)
-    return (x.is_null() | ~x.is_finite()).fill_null(value=True)
+    return ~_finite(parse_into_expr(column))
+
+
+def _finite(x: pl.Expr) -> pl.Expr:
+    """Core of :func:`missing`: true for a finite reading, false for null, NaN, ±inf."""
+    return x.is_finite().fill_null(value=False)
 
 
 @renamed_keywords(value="column")
@@ -115,8 +126,9 @@ def zscore_outlier(column: IntoExpr, *, threshold: float = 3.0) -> pl.Expr:
     ... ].to_list()
     [False, False, False, False, True]
     """
+    _check_threshold("threshold", threshold)
     x = parse_into_expr(column)
-    return _outlier(x, (x - x.mean()).abs(), x.std(ddof=0), threshold)
+    return _outlier(x, _outlier_core(x, *_zscore_stats(x), threshold, mad=False))
 
 
 @renamed_keywords(value="column")
@@ -151,46 +163,91 @@ def mad_outlier(column: IntoExpr, *, threshold: float = 3.5) -> pl.Expr:
     >>> df.select(sf.quality.mad_outlier("value"))["value"].to_list()
     [False, False, False, False, True]
     """
-    x = parse_into_expr(column)
-    deviation = (x - x.median()).abs()
-    return _outlier(x, _MAD_NORMAL * deviation, deviation.median(), threshold)
-
-
-def _outlier(x: pl.Expr, deviation: pl.Expr, scale: pl.Expr, threshold: float) -> pl.Expr:
-    """Flag ``deviation / scale > threshold``: null for null readings, none if scale is 0."""
     _check_threshold("threshold", threshold)
-    return _named(
-        pl.when(x.is_null())
-        .then(pl.lit(None, dtype=pl.Boolean))
-        .when(scale > 0)
-        .then(deviation / scale > threshold)
-        .otherwise(pl.lit(value=False)),
-        x,
-    )
+    x = parse_into_expr(column)
+    return _outlier(x, _outlier_core(x, *_mad_stats(x), threshold, mad=True))
+
+
+def _zscore_stats(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Centre and scale of the ``"zscore"`` method: mean and population std."""
+    return x.mean(), x.std(ddof=0)
+
+
+def _mad_stats(x: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Centre and scale of the ``"mad"`` method: median and ``median(|x - median|)``."""
+    return x.median(), (x - x.median()).abs().median()
+
+
+def _outlier_core(
+    x: pl.Expr, center: pl.Expr, scale: pl.Expr, threshold: float | pl.Expr, *, mad: bool
+) -> pl.Expr:
+    """
+    Core of the global outlier checks: ``k * |x - center| / scale > threshold``.
+
+    ``k`` is 0.6745 for the modified z-score (`mad`), else 1. False where the scale
+    is not positive (a constant sensor has no outliers), null for a null reading.
+    `center`, `scale` and `threshold` may be aggregates or per-row columns.
+    """
+    deviation = (x - center).abs()
+    if mad:
+        deviation = _MAD_NORMAL * deviation
+    return pl.when(scale > 0).then(deviation / scale > threshold).otherwise(pl.lit(value=False))
+
+
+def _outlier(x: pl.Expr, flags: pl.Expr) -> pl.Expr:
+    """Give an outlier flag its public form: null for null readings, named after `x`."""
+    return _named(pl.when(x.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(flags), x)
 
 
 def _flat_ok(
-    x: pl.Expr, *, tolerance: float, ignore: Sequence[float], finite: pl.Expr | None = None
+    x: pl.Expr,
+    *,
+    tolerance: float,
+    ignore: Sequence[float | pl.Expr],
+    finite: pl.Expr | None = None,
 ) -> pl.Expr:
-    """Select readings that may be flat: finite and not within tolerance of an ignored value."""
-    ok = x.is_finite().fill_null(value=False) if finite is None else finite
+    """
+    Select readings that may be flat: finite and not within tolerance of an ignored value.
+
+    An ignored value may be a per-row column (``inf`` where a sensor has no value in
+    that slot: no finite reading is within tolerance of it).
+    """
+    ok = _finite(x) if finite is None else finite
     for v in ignore:
         ok = ok & ((x - v).abs() >= tolerance).fill_null(value=False)
     return ok
 
 
-def _flat_links(x: pl.Expr, *, tolerance: float, ignore: Sequence[float]) -> pl.Expr:
-    """Flag readings that continue a flat stretch from the reading before it."""
-    ok = _flat_ok(x, tolerance=tolerance, ignore=ignore)
-    close = ((x - x.shift(1)).abs() < tolerance).fill_null(value=False)
-    return ok & ok.shift(1).fill_null(value=False) & close
+def _flat_links(
+    x: pl.Expr, prev: pl.Expr, ok: pl.Expr, prev_ok: pl.Expr, *, tolerance: float
+) -> pl.Expr:
+    """
+    Core of the flat-line check: the reading continues a flat stretch from `prev`.
+
+    Both readings may be flat (`ok`, `prev_ok`: :func:`_flat_ok`) and differ by less
+    than `tolerance`; a null `prev` (no reading before, or another sensor's) links
+    nothing.
+    """
+    close = ((x - prev).abs() < tolerance).fill_null(value=False)
+    return ok & prev_ok.fill_null(value=False) & close
+
+
+def _chain_bounds(linked: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """
+    Row index of the first and of the last row of the chain of `linked` rows.
+
+    A chain is a row that is not linked followed by the linked rows after it; these
+    positions are in the rows given (any subset of rows that keeps every chain whole).
+    """
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(~linked).then(idx).forward_fill()
+    end = pl.when(~linked.shift(-1).fill_null(value=False)).then(idx).backward_fill()
+    return start, end
 
 
 def _run_length(linked: pl.Expr, ok: pl.Expr) -> pl.Expr:
     """Length of the chain of ``linked`` rows each row is in; 0 where not ``ok``."""
-    idx = pl.int_range(pl.len(), dtype=pl.Int64)
-    start = pl.when(~linked).then(idx).forward_fill()
-    end = pl.when(~linked.shift(-1).fill_null(value=False)).then(idx).backward_fill()
+    start, end = _chain_bounds(linked)
     return pl.when(ok).then(end - start + 1).otherwise(0)
 
 
@@ -241,8 +298,9 @@ def flatline_run_length(
     """
     _check_flat_args(tolerance, 2, ignore)
     x = parse_into_expr(column)
-    linked = _flat_links(x, tolerance=tolerance, ignore=ignore)
-    return _named(_run_length(linked, _flat_ok(x, tolerance=tolerance, ignore=ignore)), x)
+    ok = _flat_ok(x, tolerance=tolerance, ignore=ignore)
+    linked = _flat_links(x, x.shift(1), ok, ok.shift(1), tolerance=tolerance)
+    return _named(_run_length(linked, ok), x)
 
 
 @renamed_keywords(value="column")
@@ -338,11 +396,17 @@ def gap(time: IntoExpr, *, factor: float = 3.0, expected: timedelta | None = Non
             f"`expected` must be a positive timedelta, got {expected!r}",
         )
     step = parse_into_expr(time).diff().dt.total_microseconds()
-    usual = (
-        pl.lit(expected / timedelta(microseconds=1))
-        if expected is not None
-        else step.filter(step > 0).median()
-    )
+    usual = pl.lit(expected / timedelta(microseconds=1)) if expected is not None else _usual(step)
+    return _gap_core(step, usual, factor)
+
+
+def _usual(step: pl.Expr) -> pl.Expr:
+    """Return the usual step when none is expected: the median of the positive steps."""
+    return step.filter(step > 0).median()
+
+
+def _gap_core(step: pl.Expr, usual: pl.Expr, factor: float) -> pl.Expr:
+    """Core of :func:`gap`: ``step > factor * usual`` (microseconds), never null."""
     return (step > factor * usual).fill_null(value=False)
 
 
@@ -393,8 +457,7 @@ def out_of_order(time: IntoExpr) -> pl.Expr:
     >>> df.with_columns(back=sf.quality.out_of_order("t")).get_column("back").to_list()
     [False, False, True, False, True]
     """
-    t = parse_into_expr(time)
-    return (t < t.shift(1)).fill_null(value=False)
+    return _back(parse_into_expr(time))
 
 
 @renamed_keywords(value="column")

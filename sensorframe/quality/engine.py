@@ -1,19 +1,20 @@
 """
 The query behind :func:`assess_quality` and :func:`flag_quality`, for all sensors at once.
 
-The public checks in :mod:`sensorframe.quality.checks` are per-series expressions meant
-for ``.over("sensor_id")``. A window expression costs a group-by and a scatter for
-each check, so the row flags are computed on the frame sorted by (sensor, time) with
-whole-column operations instead: shifts masked at sensor boundaries (the run
-lengths number the sensors), and one ``group_by`` for the per-sensor statistics the flags
-need (centre, scale, usual step), broadcast back to the rows. The noise level is the
-public aggregate expression in that same ``group_by``; the drift ratio is computed
-from half-masked value columns in the table's ``group_by``. Sorted input (the usual
-case) is never sorted again; unsorted input is sorted on one integer key
-(:mod:`sensorframe._order`). The two
-exact medians per sensor behind the noise level are the largest single cost. The
-tests check the report, the flags and the public expressions against the same NumPy
-reference.
+The public checks are per-series expressions meant for ``.over("sensor_id")``; each is
+written once as a private core (see :mod:`sensorframe.quality.checks`) that takes its
+neighbours and statistics as expressions. A window expression costs a group-by and a
+scatter for each check, so here the cores run on the whole column of the frame sorted
+by (sensor, time): neighbours are shifts masked at sensor boundaries (the run lengths
+number the sensors), and one ``group_by`` gives the per-sensor statistics the flags need
+(centre, scale, usual step), broadcast back to the rows with the per-sensor settings
+(:class:`~sensorframe.quality.per_sensor.Settings`). The noise level is the public
+aggregate expression in that same ``group_by``; the drift ratio is computed from
+half-masked value columns in the table's ``group_by``. Sorted input (the usual case) is
+never sorted again; unsorted input is sorted on one integer key
+(:mod:`sensorframe._order`). The two exact medians per sensor behind the noise level are
+the largest single cost. The tests check the report, the flags and the public
+expressions against the same NumPy reference.
 """
 
 from __future__ import annotations
@@ -26,17 +27,45 @@ import polars as pl
 from sensorframe._order import in_order, sensor_numbers, sensor_runs, sort_frame
 from sensorframe.frame import SENSOR, TIME, VALUE
 from sensorframe.quality.checks import (
-    _MAD_NORMAL,
+    _chain_bounds,
     _drift,
+    _finite,
+    _flat_links,
     _flat_ok,
+    _gap_core,
+    _mad_stats,
+    _outlier_core,
+    _usual,
+    _zscore_stats,
     noise_level,
 )
-from sensorframe.quality.config import QualityConfig
+from sensorframe.quality.config import RUNNABLE, QualityConfig
+from sensorframe.quality.contextual import hampel_outlier
+from sensorframe.quality.limits import (
+    FAIL,
+    MISSING,
+    NOT_EVALUATED,
+    PASS,
+    SUSPECT,
+    _gross_range_core,
+    _local_noise,
+    _spike_jumps,
+    _spike_scale,
+    finite,
+)
 from sensorframe.quality.overflow import refuse_overflow, span
+from sensorframe.quality.per_sensor import Settings
+from sensorframe.quality.shape import (
+    TREND_DTYPE,
+    _interpolated_core,
+    _line_links,
+    level_shift,
+    trend,
+)
 
 __all__ = ["CHECKS", "FLAGS", "flag_rows", "sensor_table"]
 
-CHECKS = ("missing", "outlier", "flatline", "gap", "duplicate")
+CHECKS = RUNNABLE[:-1]
 """The row checks, in the order of the ``flag_<check>`` columns."""
 FLAGS = [f"flag_{c}" for c in CHECKS]
 
@@ -47,7 +76,12 @@ FINITE = "__sf_finite"
 SPAN = "__sf_span"
 LINKED = "__sf_linked"
 FLAT_LEN = "__sf_flat_len"
+FLAT_DUR = "__sf_flat_us"
 FLAT_NEW = "__sf_flat_new"
+RANGE = "__sf_range"
+SPIKE_U = "__sf_spike_u"
+LINE = "__sf_line"
+TREND = "__sf_trend"
 CENTER = "__sf_center"
 SCALE = "__sf_scale"
 USUAL = "__sf_usual"
@@ -57,10 +91,14 @@ ROWS = "__sf_rows"
 HALF_END = "__sf_half_end"
 FIRST = "__sf_first_half"
 SECOND = "__sf_second_half"
+T_FIRST = "__sf_t_first"
+T_LAST = "__sf_t_last"
+MAX_STUCK = "__sf_max_stuck_us"
 _ROW_STATS = (CENTER, SCALE, USUAL)
+_US = timedelta(microseconds=1)
 
 
-def _in_canonical_order(df: pl.DataFrame) -> pl.DataFrame:
+def _in_canonical_order(df: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
     """
     Sort by (sensor, time) unless in that order; number the sensors (:data:`GID`).
 
@@ -71,6 +109,7 @@ def _in_canonical_order(df: pl.DataFrame) -> pl.DataFrame:
     (sensor, time) key (:func:`sensorframe._order.sort_frame`), about three times
     faster than on the string and timestamp columns, which are sorted instead only if
     the key could overflow or a sensor or time is null (``scan(validate=False)``).
+    Returns the rows and each sensor's row count.
     """
     lengths = in_order(df)
     if lengths is None:
@@ -78,32 +117,45 @@ def _in_canonical_order(df: pl.DataFrame) -> pl.DataFrame:
         lengths = sensor_runs(df.get_column(SENSOR))[1]
     else:
         df = df.with_columns(pl.lit(value=False).alias(OOO))
-    return df.with_columns(sensor_numbers(lengths, GID))
+    return df.with_columns(sensor_numbers(lengths, GID)), lengths
 
 
-def _ok_for_flat(cfg: QualityConfig) -> pl.Expr:
+def _ok_for_flat(cfg: QualityConfig, settings: Settings) -> pl.Expr:
     """Select readings that may belong to a flat-line: finite and not an ignored value."""
     return _flat_ok(
         pl.col(VALUE),
         tolerance=cfg.flatline_tolerance,
-        ignore=cfg.flatline_ignore,
+        ignore=settings.ignored(),
         finite=pl.col(FINITE),
     )
 
 
-def _rows(df: pl.DataFrame, cfg: QualityConfig) -> pl.LazyFrame:
-    """Sort the rows (unless in order); add sensor number, finiteness, step, links."""
-    x, g = pl.col(VALUE), pl.col(GID)
-    new_sensor = (g != g.shift(1)).fill_null(value=True)
-    ok = _ok_for_flat(cfg)
-    close = ((x - x.shift(1)).abs() < cfg.flatline_tolerance).fill_null(value=False)
+def _near(column: pl.Expr, k: int) -> pl.Expr:
+    """Shift by `k` rows (``k > 0``: from before) within each sensor; null across sensors."""
+    g = pl.col(GID)
+    return pl.when(g.shift(k) == g).then(column.shift(k))
+
+
+def _rows(df: pl.DataFrame, cfg: QualityConfig, settings: Settings) -> pl.LazyFrame:
+    """Add finiteness, step, flat links and the neighbour terms of the shape checks."""
+    x = pl.col(VALUE)
+    ok = _ok_for_flat(cfg, settings)
+    fx = finite(x)
+    extra = []
+    if "spike" in cfg.checks:
+        extra.append(_spike_scale(fx, _near(fx, 1), _near(fx, -1)).alias(SPIKE_U))
+    if "interpolated" in cfg.checks:
+        links = _line_links(fx, _near(fx, 1), _near(fx, 2), cfg.interpolation_tolerance)
+        extra.append(links.alias(LINE))
     return (
-        _in_canonical_order(df)
-        .lazy()
-        .with_columns(x.is_finite().fill_null(value=False).alias(FINITE))
+        df.lazy()
+        .with_columns(_finite(x).alias(FINITE))
         .with_columns(
-            pl.when(~new_sensor).then(pl.col(TIME).diff().dt.total_microseconds()).alias(STEP),
-            (~new_sensor & ok & ok.shift(1).fill_null(value=False) & close).alias(LINKED),
+            (pl.col(TIME) - _near(pl.col(TIME), 1)).dt.total_microseconds().alias(STEP),
+            _flat_links(x, _near(x, 1), ok, ok.shift(1), tolerance=cfg.flatline_tolerance).alias(
+                LINKED
+            ),
+            *extra,
         )
     )
 
@@ -111,38 +163,104 @@ def _rows(df: pl.DataFrame, cfg: QualityConfig) -> pl.LazyFrame:
 def _row_stats(cfg: QualityConfig) -> list[pl.Expr]:
     """Per-sensor aggregates the row flags need: centre and scale of values, usual step."""
     x, step = pl.col(VALUE), pl.col(STEP)
-    if cfg.outlier_method == "zscore":
-        center, scale = x.mean(), x.std(ddof=0)
-    else:
-        center, scale = x.median(), (x - x.median()).abs().median()
-    usual = (
-        pl.lit(cfg.expected_interval / timedelta(microseconds=1))
-        if cfg.expected_interval is not None
-        else step.filter(step > 0).median()
-    )
-    return [center.alias(CENTER), scale.alias(SCALE), usual.cast(pl.Float64).alias(USUAL)]
+    stats = _zscore_stats(x) if cfg.outlier_method == "zscore" else _mad_stats(x)
+    return [
+        stats[0].alias(CENTER),
+        stats[1].alias(SCALE),
+        _usual(step).cast(pl.Float64).alias(USUAL),
+        pl.col(TIME).min().alias(T_FIRST),
+        pl.col(TIME).max().alias(T_LAST),
+    ]
 
 
-def _flags(rows: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+def _outlier(cfg: QualityConfig, settings: Settings) -> pl.Expr:
+    """Flag outliers by the configured method (the rolling one per sensor)."""
+    x = pl.col(VALUE)
+    if cfg.outlier_method != "hampel":
+        mad = cfg.outlier_method == "mad"
+        threshold = settings.expr("mad_threshold" if mad else "outlier_z")
+        return _outlier_core(x, pl.col(CENTER), pl.col(SCALE), threshold, mad=mad)
+    return hampel_outlier(
+        x,
+        window=cfg.outlier_window,
+        threshold=settings.expr("mad_threshold"),
+        center=cfg.outlier_center,
+        by=TIME,
+    ).over(GID)
+
+
+def _spike(cfg: QualityConfig, settings: Settings) -> pl.Expr:
+    """Flag spikes: beyond the sensor's threshold, or a multiple of the local noise."""
+    x = finite(pl.col(VALUE))
+    limit = settings.expr("spike_threshold")
+    if settings.column("spike_threshold").null_count():
+        noise = _local_noise(pl.col(SPIKE_U), cfg.spike_window).over(GID)
+        limit = pl.coalesce(limit, cfg.spike_noise_factor * noise)
+    return _spike_jumps(x, _near(x, 1), _near(x, -1), limit)
+
+
+def _level_shift(cfg: QualityConfig) -> pl.Expr:
+    """Flag level shifts: the public check over each sensor's rows."""
+    return level_shift(
+        VALUE, window=cfg.level_shift_window, threshold=cfg.level_shift_threshold
+    ).over(GID)
+
+
+def _flags(rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings) -> pl.LazyFrame:
     """Add the flag columns to rows that carry their sensor's :func:`_row_stats`, chains."""
     x, step, finite, linked = pl.col(VALUE), pl.col(STEP), pl.col(FINITE), pl.col(LINKED)
-    deviation = (x - pl.col(CENTER)).abs()
-    if cfg.outlier_method == "zscore":
-        outlier = deviation / pl.col(SCALE) > cfg.outlier_z
-    else:
-        outlier = _MAD_NORMAL * deviation / pl.col(SCALE) > cfg.mad_threshold
+    run = cfg.checks
     flat = pl.col(FLAT_LEN) >= cfg.flatline_min_length
+    stuck = flat & (pl.col(FLAT_DUR) > settings.expr("max_stuck").dt.total_microseconds())
+    code = pl.col(RANGE)
+    fails = [code == FAIL, stuck]
+    suspects = [pl.col(f) for f in FLAGS if f not in ("flag_missing", "flag_range")]
+    suspects.append(code == SUSPECT)
+    qartod = (
+        pl.when(pl.any_horizontal(fails))
+        .then(pl.lit(FAIL, dtype=pl.Int8))
+        .when(pl.any_horizontal(suspects))
+        .then(pl.lit(SUSPECT, dtype=pl.Int8))
+        .when(~finite)
+        .then(pl.lit(MISSING, dtype=pl.Int8))
+        .otherwise(pl.lit(PASS, dtype=pl.Int8))
+    )
+    names = ("valid_min", "valid_max", "suspect_min", "suspect_max")
+    bounds = [settings.expr(n) for n in names]
+    bounded = any(settings.overridden(n) or getattr(cfg, n) is not None for n in names)
+    checks = {
+        "outlier": lambda: _outlier(cfg, settings),
+        "gap": lambda: _gap_core(step, pl.col(USUAL), cfg.gap_factor),
+        "duplicate": lambda: step == 0,
+        "out_of_order": lambda: pl.col(OOO),
+        "spike": lambda: _spike(cfg, settings),
+        "interpolated": lambda: _interpolated_core(pl.col(LINE), cfg.interpolation_min_length),
+        "level_shift": lambda: _level_shift(cfg),
+    }
+    no = pl.lit(value=False)
+    flat_len = pl.when(_ok_for_flat(cfg, settings)).then(pl.col(CHAIN)).otherwise(0)
+    not_run = pl.lit(NOT_EVALUATED, dtype=pl.Int8)  # no bound: no range flag
     return (
         rows.with_columns(
             (~finite).alias("flag_missing"),
-            ((pl.col(SCALE) > 0) & outlier).fill_null(value=False).alias("flag_outlier"),
-            pl.when(_ok_for_flat(cfg)).then(pl.col(CHAIN)).otherwise(0).alias(FLAT_LEN),
-            (step > cfg.gap_factor * pl.col(USUAL)).fill_null(value=False).alias("flag_gap"),
-            (step == 0).fill_null(value=False).alias("flag_duplicate"),
+            *(
+                (check().fill_null(value=False) if name in run else no).alias(f"flag_{name}")
+                for name, check in checks.items()
+            ),
+            (flat_len if "flatline" in run else pl.lit(0, dtype=pl.Int64)).alias(FLAT_LEN),
+            (
+                _gross_range_core(x, *bounds)
+                if "range" in run and bounded
+                else pl.when(finite).then(not_run).otherwise(pl.lit(MISSING, dtype=pl.Int8))
+            ).alias(RANGE),
         )
-        .with_columns(flat.alias("flag_flatline"), (flat & ~linked).alias(FLAT_NEW))
-        .with_columns(pl.any_horizontal(FLAGS).alias("flag_any"))
-        .drop(FINITE, LINKED, CHAIN, *_ROW_STATS)
+        .with_columns(
+            flat.alias("flag_flatline"),
+            (flat & ~linked).alias(FLAT_NEW),
+            code.is_in([SUSPECT, FAIL]).alias("flag_range"),
+        )
+        .with_columns(pl.any_horizontal(FLAGS).alias("flag_any"), qartod.alias("qartod"))
+        .drop(FINITE, LINKED, CHAIN, CENTER, SCALE, SPIKE_U, LINE, strict=False)
     )
 
 
@@ -163,23 +281,31 @@ def _broadcast(stats: pl.DataFrame, rows: pl.DataFrame, names: tuple[str, ...]) 
     ]
 
 
-def _chains(rows: pl.DataFrame) -> pl.Series:
+def _chains(rows: pl.DataFrame) -> list[pl.Series]:
     """
-    Length of the chain of linked readings each row is in (1 for a reading on its own).
+    Length and duration (us) of the chain of linked readings each row is in.
 
-    Linked rows are rare (flat stretches), so this works on their positions only: a
-    run of ``m`` consecutive linked rows from ``p`` is the chain ``p - 1 .. p + m - 1``
-    of ``m + 1`` readings (the first row of a sensor is never linked). A forward and
-    a backward fill over every row cost several times more.
+    A reading on its own is a chain of 1 and 0 us. Linked rows are rare (flat
+    stretches), so the chain bounds (:func:`~sensorframe.quality.checks._chain_bounds`,
+    the core of the public flat-line check) are found among the rows that are in a
+    chain of two or more only (each such chain stays whole there), then scattered back.
     """
-    chain = np.ones(rows.height, dtype=np.int64)
-    at = np.flatnonzero(rows.get_column(LINKED).to_numpy())
+    n = rows.height
+    linked = rows.get_column(LINKED).to_numpy()
+    in_chain = linked.copy()
+    in_chain[:-1] |= linked[1:]
+    at = np.flatnonzero(in_chain)
+    chain = np.ones(n, dtype=np.int64)
+    micros = np.zeros(n, dtype=np.int64)
     if at.size:
-        first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # where each run of links starts
-        lengths = np.diff(first, append=at.size) + 1
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        chain[np.repeat(at[first] - 1, lengths) + offsets] = np.repeat(lengths, lengths)
-    return pl.Series(CHAIN, chain)
+        start, end = _chain_bounds(pl.col(LINKED))
+        t = pl.col(TIME).dt.epoch("us")
+        sub = rows.select(LINKED, TIME)[at].select(
+            (end - start + 1).alias("n"), (t.gather(end) - t.gather(start)).alias("us")
+        )
+        chain[at] = sub.get_column("n").to_numpy()
+        micros[at] = sub.get_column("us").to_numpy()
+    return [pl.Series(CHAIN, chain), pl.Series(FLAT_DUR, micros)]
 
 
 def flag_rows(
@@ -189,8 +315,9 @@ def flag_rows(
     Sort the canonical rows and add the flag and helper columns, eagerly.
 
     Telemetry usually arrives sorted, so the rows are sorted only if they are not in
-    (sensor, time) order already (:func:`_in_canonical_order`). One ``group_by`` gives the
-    per-sensor statistics the flags need (and, with ``table``, ``median_step`` and
+    (sensor, time) order already (:func:`_in_canonical_order`). The per-sensor settings
+    are joined onto the sensors and broadcast to the rows first. One ``group_by`` gives
+    the per-sensor statistics the flags need (and, with ``table``, ``median_step`` and
     ``noise_std`` for :func:`sensor_table`); they are broadcast to the rows by
     :func:`_broadcast`, not a join. With ``table`` the values of the first and the
     second half of each sensor's readings also go to two columns (null elsewhere),
@@ -199,21 +326,25 @@ def flag_rows(
     Returns the flagged rows (helpers ``__sf_*`` included) and the statistics, one
     row per sensor in sensor order (with its row count ``__sf_rows``).
     """
-    finite, step, seen = pl.col(FINITE), pl.col(STEP), pl.col(SEEN)
+    finite, seen = pl.col(FINITE), pl.col(SEEN)
+    df, lengths = _in_canonical_order(lf.collect())
+    sensors = df.get_column(SENSOR).gather(np.cumsum(lengths) - lengths)
+    settings = Settings.build(cfg.per_sensor, sensors, cfg.defaults())
+    df = df.with_columns(settings.broadcast(lengths, df.get_column(GID)))
     extra_rows = [finite.cum_sum().cast(pl.Int64).alias(SEEN)] if table else []
-    rows = _rows(lf.collect(), cfg).with_columns(*extra_rows).collect()
+    rows = _rows(df, cfg, settings).with_columns(*extra_rows).collect()
     extra_stats = (
         [
             # the last finite-reading count (SEEN) of the first half of the sensor
             (seen.first() - finite.first().cast(pl.Int64) + finite.sum().cast(pl.Int64) // 2).alias(
                 HALF_END
             ),
-            step.filter(step > 0)
-            .median()
-            .cast(pl.Int64)
-            .cast(pl.Duration("us"))
-            .alias("median_step"),
             noise_level(VALUE).alias("noise_std"),
+            (
+                trend(VALUE, TIME)
+                if "trend" in cfg.checks
+                else pl.lit(None, dtype=TREND_DTYPE).first()
+            ).alias(TREND),
         ]
         if table
         else []
@@ -225,25 +356,34 @@ def flag_rows(
         .sort(GID)
         .collect()
     )
-    n = stats.get_column(ROWS)
     refuse_overflow(
-        rows.get_column(SENSOR).gather(n.cum_sum() - n),
+        sensors,
         stats.get_column(CENTER),
         stats.get_column(SCALE),
         spans=stats.get_column(SPAN),
         what="quality checks",
     )
-    stats = stats.drop(SPAN)
+    expected = settings.column("expected_interval").dt.total_microseconds().cast(pl.Float64)
+    if table:
+        stats = stats.with_columns(
+            pl.col(TREND).struct.field("slope_per_day").alias("trend_per_day"),
+            pl.col(TREND).struct.field("pvalue").alias("trend_pvalue"),
+        ).drop(TREND)
+    stats = stats.drop(SPAN).with_columns(
+        pl.col(USUAL).cast(pl.Int64).cast(pl.Duration("us")).alias("median_step"),
+        pl.coalesce(expected, pl.col(USUAL)).alias(USUAL),
+        settings.column("max_stuck").dt.total_microseconds().alias(MAX_STUCK),
+    )
     shared = (*_ROW_STATS, HALF_END) if table else _ROW_STATS
-    rows = rows.with_columns(*_broadcast(stats, rows, shared), _chains(rows))
-    flagged = _flags(rows.lazy(), cfg)
+    rows = rows.with_columns(*_broadcast(stats, rows, shared), *_chains(rows))
+    flagged = _flags(rows.lazy(), cfg, settings)
     if table:
         first = seen <= pl.col(HALF_END)
         flagged = flagged.with_columns(
             pl.when(first).then(VALUE).alias(FIRST),
             pl.when(~first).then(VALUE).alias(SECOND),
         ).drop(SEEN, HALF_END)
-    return flagged.collect(), stats.drop(*shared)
+    return flagged.collect(), stats.drop(CENTER, SCALE, *([HALF_END] if table else []))
 
 
 def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
@@ -257,8 +397,8 @@ def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
     """
     rows = flagged.lazy()
 
-    def over_flagged(flag: str, agg: pl.Expr) -> pl.LazyFrame:
-        return rows.filter(flag).group_by(GID).agg(agg)
+    def over_flagged(flag: str, *aggs: pl.Expr) -> pl.LazyFrame:
+        return rows.filter(flag).group_by(GID).agg(*aggs)
 
     counts = {
         "missing_count": "flag_missing",
@@ -267,13 +407,29 @@ def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
         "gap_count": "flag_gap",
         "duplicate_timestamps": "flag_duplicate",
         "flat_runs": FLAT_NEW,
-        "out_of_order": OOO,
+        "out_of_order": "flag_out_of_order",
         "__sf_failing": "flag_any",
     }
+    longest = pl.col(FLAT_DUR).arg_max()
     parts = [over_flagged(flag, pl.len().alias(name)) for name, flag in counts.items()]
     parts += [
-        over_flagged("flag_flatline", pl.col(FLAT_LEN).max().alias("longest_flat_run")),
-        over_flagged("flag_gap", pl.col(STEP).max().cast(pl.Duration("us")).alias("largest_gap")),
+        over_flagged(
+            "flag_flatline",
+            pl.col(FLAT_LEN).max().alias("longest_flat_run"),
+            pl.col(FLAT_DUR).max().cast(pl.Duration("us")).alias("longest_flat_duration"),
+            pl.col(VALUE).get(longest).alias("longest_flat_value"),
+            pl.col(TIME).get(longest).alias("longest_flat_start"),
+        ),
+        over_flagged(
+            "flag_gap",
+            pl.col(STEP).max().cast(pl.Duration("us")).alias("largest_gap"),
+            (pl.col(STEP) - pl.col(USUAL)).sum().alias("__sf_gap_us"),
+        ),
+        over_flagged(
+            "flag_range",
+            (pl.col(RANGE) == FAIL).sum().alias("range_failures"),
+            (pl.col(RANGE) == SUSPECT).sum().alias("range_suspects"),
+        ),
         rows.group_by(GID).agg(
             drift_ratio=_drift(pl.col(FIRST), pl.col(SECOND), pl.col(FIRST).count())
         ),
@@ -283,8 +439,17 @@ def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
         flagged.get_column(SENSOR).gather(n.cum_sum() - n), n.cast(pl.Int64).alias("rows")
     )
     for part in pl.collect_all(parts, engine="in-memory"):
-        table = table.join(part.lazy(), on=GID, how="left")
+        table = table.join(part.lazy(), on=GID, how="left", maintain_order="left")
+    time_span = (pl.col(T_LAST) - pl.col(T_FIRST)).dt.total_microseconds()
+    integers = [*counts, "longest_flat_run", "range_failures", "range_suspects"]
     return table.with_columns(
-        pl.col(*counts, "longest_flat_run").fill_null(0).cast(pl.Int64),
+        pl.col(integers).fill_null(0).cast(pl.Int64),
         pass_rate=1.0 - pl.col("__sf_failing").fill_null(0) / pl.col("rows"),
-    ).drop("__sf_failing", ROWS)
+        gap_time_pct=pl.when(time_span > 0)
+        .then(100.0 * pl.col("__sf_gap_us").fill_null(0.0) / time_span)
+        .otherwise(0.0),
+        stuck=(
+            pl.col("longest_flat_duration").dt.total_microseconds() > pl.col(MAX_STUCK)
+        ).fill_null(value=False),
+        expected_interval=pl.col(USUAL).cast(pl.Int64).cast(pl.Duration("us")),
+    ).drop("__sf_failing", "__sf_gap_us", ROWS, USUAL, T_FIRST, T_LAST, MAX_STUCK)

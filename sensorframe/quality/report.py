@@ -78,7 +78,7 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     lf = scan(frame)
     cfg = checked_config(config, QualityConfig)
     schema = lf.collect_schema()
-    columns = [*schema.names(), *FLAGS, "flag_any"]
+    columns = [*schema.names(), *FLAGS, "flag_any", "qartod"]
 
     def flag(rows: pl.DataFrame) -> pl.DataFrame:
         return flag_rows(rows.lazy(), cfg, table=False)[0].select(columns)
