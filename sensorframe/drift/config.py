@@ -182,9 +182,11 @@ class DriftConfig:
     CRITICAL. Scaling the current window by 1.1 gives LOW, by 1.5 HIGH, by 3
     CRITICAL.
     (Synthetic signals are sine-like, so PSI reacts faster than for normal data: a
-    0.2 sd shift of a normal sample is LOW.) ``drift_detected`` needs severity LOW or
-    more and ``min(1, 3 * min(p_KS, p_MW, p_chi2))`` below ``alpha`` after the
-    correction.
+    0.2 sd shift of a normal sample is LOW. This calibration uses
+    ``effective_n=None``: interleaved rows of one series are not two independent
+    windows.) ``drift_detected`` needs severity LOW or more and ``min(1, k * min p)``
+    over the ``k`` defined p-values of KS, Mann-Whitney, chi-square, Cramér-von Mises,
+    Anderson-Darling, Welch and Brown-Forsythe below ``alpha`` after the correction.
 
     Examples
     --------

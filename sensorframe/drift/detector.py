@@ -451,10 +451,13 @@ def detect_drift(
     Detect drift between a reference and a current window, all sensors at once.
 
     Per sensor: KS, Mann-Whitney U, chi-square on reference-quantile bins, PSI (and its
-    p-value), Jensen-Shannon, mean shift, std ratio, quantile shifts and the change in
-    missing rate. ``severity`` comes from the effect sizes (see :class:`DriftConfig`);
-    ``drift_detected`` also needs ``3 * min(p_KS, p_MW, p_chi2)`` (Bonferroni over the
-    three tests) below ``alpha`` after Benjamini-Hochberg across the sensors.
+    p-value), Cramér-von Mises, Anderson-Darling, Welch's t, Brown-Forsythe (each
+    p-value with effective sizes and raw), Jensen-Shannon, Hellinger, Wasserstein, mean
+    shift, std ratio, quantile shifts and the change in missing rate. ``severity``
+    comes from the effect sizes (see :class:`DriftConfig`); ``drift_detected`` also
+    needs ``k * min p`` (Bonferroni over the ``k`` tests behind it) below ``alpha``
+    after Benjamini-Hochberg across the sensors. ``change`` says what changed;
+    a flat or mostly missing current window is a ``"sensor_fault"``.
 
     Parameters
     ----------
