@@ -14,8 +14,11 @@ reference = data.frame.filter(pl.col("timestamp") < middle)
 current = data.frame.filter(pl.col("timestamp") >= middle)
 
 report = sf.detect_drift(reference, current, sf.DriftConfig())
-print(report.table.select("sensor_id", "severity", "drift_detected", "psi", "ks_pvalue"))
-print(report["S000"].statistical_tests["ks_test"]["p_value"], report["S000"].severity)
+# p-values count each sensor's effective readings (its autocorrelation): n_eff_current
+columns = ["sensor_id", "severity", "drift_detected", "n_eff_current", "change"]
+with pl.Config(fmt_str_lengths=60, tbl_width_chars=120):
+    print(report.table.select(columns))
+print(report["S000"].statistical_tests["ks_test"], report["S000"].recommendations)
 
 detector = sf.DriftDetector().fit(reference)
 path = Path(tempfile.mkdtemp()) / "reference.parquet"
