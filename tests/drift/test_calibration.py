@@ -1,8 +1,11 @@
 """
 Calibration: false alarms on healthy sensors, power on small shifts, the severity ladder.
 
-The full-size check of the issue (1,000 sensors x 5,000 readings each side) takes about
-6 s here (a fitted detector, two current windows), so it always runs.
+The full-size check of the issue (1,000 sensors x 5,000 readings each side, a fitted
+detector and two current windows) runs under ``-m slow``: every detection now also
+merges for the distances and estimates autocorrelations, and the default suite checks
+the same claims at 200 sensors here and in tests/drift/test_effective_n.py (false
+alarms of 1,000 AR(1) pairs, power at n = 5,000).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def test_calibration_small() -> None:
     assert set(healthy["severity"]) <= {"none", "low"}
 
 
+@pytest.mark.slow
 def test_calibration_issue_size() -> None:
     false_alarms, power, _ = _calibrate(1000, 5000, seed=2)
     assert false_alarms <= 5

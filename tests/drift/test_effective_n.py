@@ -52,13 +52,13 @@ def test_ar1_false_alarm_rate_is_at_most_alpha_plus_one_percent() -> None:
 
 def test_iid_power_at_a_fifth_of_a_standard_deviation_is_unchanged() -> None:
     rng = np.random.default_rng(17)
-    ref = wide(rng.normal(size=(200, 5000)))
-    cur = wide(rng.normal(0.2, 1, size=(200, 5000)))
+    ref = wide(rng.normal(size=(100, 5000)))
+    cur = wide(rng.normal(0.2, 1, size=(100, 5000)))
     det = DriftDetector().fit(ref)
     power = det.detect(cur).table["drift_detected"].mean()
     raw = DriftDetector(DriftConfig(effective_n=None)).fit(ref).detect(cur)
     assert power == raw.table["drift_detected"].mean() == 1.0
-    healthy = det.detect(wide(rng.normal(size=(200, 5000)))).table
+    healthy = det.detect(wide(rng.normal(size=(100, 5000)))).table
     assert healthy["drift_detected"].sum() <= 2
     # independent readings keep (nearly) all their readings
     assert healthy["n_eff_current"].min() > 0.8 * 5000  # type: ignore[operator]
