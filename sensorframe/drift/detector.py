@@ -177,7 +177,8 @@ class DriftDetector:
         Raises
         ------
         ConfigError
-            If ``config.n_bins`` or ``config.season`` does not match the profile.
+            If ``config.n_bins`` or ``config.season`` does not match the profile, or
+            its sensors were fitted with different seasons.
         """
         if SENSOR not in profile.columns or "bin_edges" not in profile.columns:
             msg = "not a drift profile: needs `sensor_id` and `bin_edges` columns"
@@ -196,7 +197,12 @@ class DriftDetector:
             raise ConfigError(msg)
         fitted = None
         if _SEASON_US in profile.columns and profile.height:
-            fitted = int(profile[_SEASON_US][0])
+            seasons = profile[_SEASON_US].unique()
+            if seasons.len() != 1 or seasons[0] is None:
+                found = [None if s is None else duration_text(s) for s in seasons.sort()]
+                msg = f"the profile's sensors were fitted with different seasons {found}: refit"
+                raise ConfigError(msg)
+            fitted = int(seasons[0])
         if profile.height and season_us(config.season) != fitted:
             said = "no season" if fitted is None else f"season {duration_text(fitted)!r}"
             msg = f"`season` is {config.season!r} but the profile was fitted with {said}"

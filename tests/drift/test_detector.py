@@ -20,7 +20,13 @@ from sensorframe.drift import (
     DriftSeverity,
     detect_drift,
 )
-from sensorframe.errors import ConfigError, NotFittedError, SensorSchemaError, UnknownSensorError
+from sensorframe.errors import (
+    ConfigError,
+    InvalidTypeError,
+    NotFittedError,
+    SensorSchemaError,
+    UnknownSensorError,
+)
 from tests.conftest import sensor_frames, tied_readings
 from tests.drift.helpers import frame, wide
 
@@ -120,6 +126,12 @@ def test_config_validation() -> None:
         DriftConfig(psi_thresholds=(0.3, 0.2, 0.1, 0.5))
     with pytest.raises(ConfigError, match="min_readings"):
         DriftConfig(min_readings=True)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="effective_n"):
+        DriftConfig(effective_n="yes")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="fault_missing_rate"):
+        DriftConfig(fault_missing_rate=1.0)
+    with pytest.raises(InvalidTypeError, match="season"):
+        DriftConfig(season=24)  # type: ignore[arg-type]
 
 
 def test_detector_contract_and_batching_invariance() -> None:

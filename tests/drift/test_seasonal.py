@@ -104,6 +104,10 @@ def test_the_season_is_kept_in_the_profile(tmp_path: Path) -> None:
         DriftDetector.from_profile(profile, DriftConfig(n_bins=8))
     with pytest.raises(ConfigError, match="season"):
         DriftDetector.from_profile(DriftDetector().fit(ref).profile_, DriftConfig(season="1d"))
+    plain = DriftDetector(DriftConfig(n_bins=8)).fit(cycles(rng, 1, days=0)).profile_
+    mixed = pl.concat([profile, plain.with_columns(pl.lit("X").alias("sensor_id"))], how="diagonal")
+    with pytest.raises(ConfigError, match="different seasons"):
+        DriftDetector.from_profile(mixed)
 
 
 def test_season_validation() -> None:
