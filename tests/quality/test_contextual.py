@@ -168,3 +168,18 @@ def test_hampel_on_empty_and_single_rows() -> None:
         df = pl.DataFrame({"value": values}, schema={"value": pl.Float64})
         got = df.select(hampel_outlier("value", window=5)).to_series()
         assert got.to_list() == [None if v is None else False for v in values]
+
+
+def test_hampel_false_alarms_on_white_noise() -> None:
+    # calibration (measured: 2.1% of white-noise readings at 7 rows, 0.55% at 25: the
+    # quartiles of a few readings are a noisy scale; a short window buys context)
+    rng = np.random.default_rng(4)
+    df = pl.DataFrame(
+        {"sensor_id": np.repeat(np.arange(50), 2_000), "value": rng.normal(size=100_000)}
+    )
+    rates = df.select(
+        short=hampel_outlier("value", window=7).over("sensor_id").mean(),
+        long=hampel_outlier("value", window=25).over("sensor_id").mean(),
+    ).row(0)
+    assert rates[0] <= 0.03
+    assert rates[1] <= 0.008
