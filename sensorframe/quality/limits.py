@@ -207,15 +207,16 @@ def _spike_scale(x: pl.Expr, prev: pl.Expr, nxt: pl.Expr) -> pl.Expr:
     return pl.max_horizontal(_spike_reference(x, prev, nxt), (x - prev).abs())
 
 
-def _local_noise(u: pl.Expr, window: int, *, floor: pl.Expr) -> pl.Expr:
+def _local_noise(u: pl.Expr, window: int, *, floor: pl.Expr | None = None) -> pl.Expr:
     """
     ``max(1.4826 * median(u), floor)`` over `window` centred rows (one sensor's rows).
 
-    `floor` is :func:`default_floor` of the sensor (a broadcast aggregate) or a setting.
+    `floor` is :func:`default_floor` of the sensor's readings (a broadcast aggregate, as
+    :func:`spike` passes it) or a per-sensor setting; None is no floor, which is not
+    what :func:`spike` computes (the engine should pass the floor).
     """
-    return pl.max_horizontal(
-        MAD_SCALE * u.rolling_median(window, min_samples=1, center=True), floor
-    )
+    noise = MAD_SCALE * u.rolling_median(window, min_samples=1, center=True)
+    return noise if floor is None else pl.max_horizontal(noise, floor)
 
 
 FLOOR_FRACTION = 0.01
