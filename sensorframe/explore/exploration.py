@@ -40,7 +40,15 @@ from sensorframe.frame import SENSOR, TIME, VALUE, scan
 if TYPE_CHECKING:
     from sensorframe._typing import FrameInput
 
-__all__ = ["MAX_ROWS", "MAX_TEST_ROWS", "REDUNDANT", "Exploration", "explore_features", "family"]
+__all__ = [
+    "COST_TIER",
+    "MAX_ROWS",
+    "MAX_TEST_ROWS",
+    "REDUNDANT",
+    "Exploration",
+    "explore_features",
+    "family",
+]
 
 MAX_ROWS = 1_000_000
 """Rows above which whole sensors are sampled (unless `sample_sensors` says otherwise)."""
@@ -48,6 +56,8 @@ MAX_TEST_ROWS = 200_000
 """Most rows the relevance and redundancy statistics use (evenly strided beyond)."""
 REDUNDANT = 0.95
 """|rank correlation| with a cheaper selected feature at or above which a feature is redundant."""
+COST_TIER = 10**0.5
+"""How much cheaper a redundant feature's family must be to replace a stronger feature."""
 _FLAG_FAMILIES = (
     "pct_change",
     "rate_of_change",
@@ -109,10 +119,11 @@ class Exploration:
         ``relevant``; then the number ``selected``.
     selected
         Suggested features, cheapest family first: with a target, the relevant ones
-        (``p_value_adjusted < fdr``) that no cheaper selected feature makes redundant
-        (|rank correlation| >= :data:`REDUNDANT`), empty when none is relevant; without
-        one, the features that are neither redundant, all-missing nor constant (fewer than
-        two distinct values).
+        (``p_value_adjusted < fdr``) that no more strongly correlated selected feature
+        makes redundant (|rank correlation| >= :data:`REDUNDANT`), a redundant one
+        replacing the stronger when its family is more than :data:`COST_TIER` times
+        cheaper; empty when none is relevant; without one, the features that are neither redundant,
+        all-missing nor constant (fewer than two distinct values).
     config
         A :class:`~sensorframe.FeatureConfig` computing the selected features (it may
         compute a few more of their groups, see :meth:`FeatureConfig.from_names`); None
@@ -447,18 +458,33 @@ def _thinned(rows: pl.DataFrame, span: timedelta) -> pl.DataFrame:
 
 
 def _select(table: pl.DataFrame, candidates: np.ndarray, abscorr: np.ndarray) -> list[str]:
-    """Walk the candidates cheapest first; skip one a kept feature makes redundant."""
+    """
+    Keep the candidates no kept feature makes redundant, preferring much cheaper ones.
+
+    The candidates are walked strongest |rank correlation| with the target first (then
+    config order); one redundant with a single kept feature replaces it when its family
+    costs less by more than a factor :data:`COST_TIER` (so timing noise does not decide
+    between near-equal costs and the result is stable), otherwise it is skipped. The
+    result is listed cheapest family first.
+    """
+    costs = table.get_column("seconds_per_million_rows").to_numpy()
+    strength = [pl.col("rank_correlation").abs()] if "rank_correlation" in table.columns else []
     order = table.with_row_index("__sf_i").sort(
-        "seconds_per_million_rows",
-        *(["p_value"] if "p_value" in table.columns else []),
-        "__sf_i",
+        [*strength, pl.col("__sf_i")],
+        descending=[*([True] * len(strength)), False],
         nulls_last=True,
         maintain_order=True,
     )
     kept: list[int] = []
     for i in order.get_column("__sf_i").to_list():
-        if candidates[i] and all(abscorr[i, j] < REDUNDANT for j in kept):
+        if not candidates[i]:
+            continue
+        clash = [k for k in kept if abscorr[i, k] >= REDUNDANT]
+        if not clash:
             kept.append(i)
+        elif len(clash) == 1 and costs[i] * COST_TIER < costs[clash[0]]:
+            kept[kept.index(clash[0])] = i
+    kept.sort(key=lambda i: (costs[i], i))
     names = table.get_column("feature").to_list()
     return [names[i] for i in kept]
 
