@@ -132,9 +132,10 @@ def test_reports_iterate_index_and_measure_alike(
 def test_report_reprs_are_short_counts(quality: sf.QualityReport, drift: sf.DriftReport) -> None:
     assert repr(quality) == "QualityReport(3 sensors: 1 excellent, 1 poor, 1 critical)"
     assert repr(drift) == (
-        "DriftReport(13 sensors: 9 none, 2 low, 1 critical, 1 insufficient_data; 1 drifted)"
+        "DriftReport(13 sensors: 6 none, 5 low, 1 critical, 1 insufficient_data; 1 drifted)"
     )
     assert repr(quality["dead"]) == "SensorQuality('dead', critical, 50 rows, 1 issue)"
+    assert [r.graded_by for r in quality] == [("missing",), ("missing",), ()]  # dead, holes, ok
     assert repr(drift["S03"]) == "SensorDrift('S03', critical, drifted, score 13.4)"
     assert repr(drift["few"]) == "SensorDrift('few', insufficient_data)"
 
@@ -155,3 +156,68 @@ def test_drift_min_readings_renames_min_samples() -> None:
     few = detect_drift(frame({"a": [1.0, 2.0, 3.0]}), frame({"a": [1.0, 3.0, 4.0]}))
     assert few["a"].status == "insufficient_data"
     assert "at least 20 finite readings" in few["a"].recommendations[0]
+
+
+def _series(sensor: str, times: np.ndarray, values: np.ndarray) -> pl.DataFrame:
+    start = np.datetime64("2016-01-01T00:00:00", "us")
+    return pl.DataFrame(
+        {"sensor_id": sensor, "timestamp": start + times, "value": values},
+        schema_overrides={"timestamp": pl.Datetime("us", "UTC")},
+    )
+
+
+@pytest.fixture(scope="module")
+def field() -> sf.QualityReport:
+    """The issue's real-data cases, rebuilt: a dead year, a gappy flow, a rising record."""
+    g = np.random.default_rng(15)
+    hour, five = np.timedelta64(1, "h"), np.timedelta64(5, "m")
+    hours = np.arange(365 * 24)
+    daily = np.sin(2 * np.pi * hours / 24)
+    dead = 20 + 10 * daily + g.normal(0, 0.5, hours.size)
+    dead[13 * 24 :] = 0.0  # exactly 0.0 from day 14 to the end: 352 days
+    steps = np.ones(30 * 288, dtype=np.int64)
+    gaps = [3, 4, 6, 12, 30, 60, 384]  # in readings; the largest 1 day 8 h (384 x 5 min)
+    steps[np.linspace(500, 8000, len(gaps)).astype(int)] += gaps
+    flow = _series("flow", np.cumsum(steps) * five, 3 + g.normal(0, 0.2, steps.size))
+    weeks = np.arange(60 * 52)
+    co2 = 315 + 2.1 * weeks / 52 + 3 * np.sin(2 * np.pi * weeks / 52) + g.normal(0, 0.3, weeks.size)
+    frames = [
+        _series("module_temp", hours * hour, dead),
+        flow,
+        _series("co2", weeks * np.timedelta64(7, "D"), co2),
+        _series("clean", hours[:5000] * hour, g.normal(0, 1, 5000)),
+    ]
+    return assess_quality(pl.concat(frames))
+
+
+def test_a_dead_year_is_critical_and_named(field: sf.QualityReport) -> None:
+    dead = field["module_temp"]
+    assert dead.status is QualityStatus.CRITICAL
+    assert dead.stuck
+    assert "flatline" in dead.graded_by
+    # 8448 hourly readings at 0.0: 351 days 23 h from the first to the last
+    assert dead.issues[0].startswith("stuck: flat at 0.0 for 351 days 23 h since 2016-01-14")
+    assert dead.issues[0].endswith("the sensor may be dead")
+
+
+def test_a_gappy_sensor_is_not_excellent(field: sf.QualityReport) -> None:
+    flow = field["flow"]
+    assert flow.status > QualityStatus.EXCELLENT
+    assert flow.graded_by == ("gap",)
+    assert flow.gap_count == 7
+    gap_text = next(t for t in flow.issues if t.startswith("gaps:"))
+    assert "7 step(s)" in gap_text
+    assert "largest 1 day 8 h" in gap_text
+    events = field.events.filter((pl.col(SENSOR) == "flow") & (pl.col("check") == "gap"))
+    assert events["duration"].max() == np.timedelta64(385 * 5, "m")
+
+
+def test_a_trend_is_reported_not_graded(field: sf.QualityReport) -> None:
+    co2 = field["co2"]
+    assert co2.status <= QualityStatus.GOOD
+    assert any(t.startswith("trend: +2.1 per year") for t in co2.issues)
+    assert not any("recalibrat" in t for t in co2.recommendations)
+
+
+def test_a_clean_sensor_stays_excellent(field: sf.QualityReport) -> None:
+    assert field["clean"].status <= QualityStatus.GOOD

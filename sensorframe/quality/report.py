@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from sensorframe._report import SensorReport, counts
 from sensorframe._utils import checked_config
-from sensorframe.frame import SENSOR, TIME, scan
-from sensorframe.quality.config import QualityConfig, QualityStatus
-from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, flag_rows, sensor_table
+from sensorframe.frame import SENSOR, TIME, VALUE, scan
+from sensorframe.quality.config import QualityConfig
+from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, GID, STEP, flag_rows, sensor_table
+from sensorframe.quality.status import QualityStatus, grade_exprs, rate_exprs, status_expr
 from sensorframe.quality.text import issue_exprs, recommendation_exprs
 
 __all__ = ["CHECKS", "QualityReport", "SensorQuality", "assess_quality", "flag_quality"]
@@ -23,9 +25,13 @@ _EVENT_SCHEMA = pl.Schema(
         ("check", pl.String()),
         ("start", pl.Datetime("us", "UTC")),
         ("end", pl.Datetime("us", "UTC")),
+        ("duration", pl.Duration("us")),
         ("rows", pl.Int64()),
+        ("value", pl.Float64()),
     ]
 )
+POS = "__sf_pos"
+SIZE = "__sf_shift_size"
 
 
 def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFrame:
@@ -87,21 +93,52 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
 
 
-def _table(flagged: pl.DataFrame, stats: pl.DataFrame, cfg: QualityConfig) -> pl.LazyFrame:
-    valid = pl.col("rows") - pl.col("missing_count")
+_CONTRACT = {
+    # engine columns of the quality contract not computed yet: neutral placeholders
+    "range_failures": pl.lit(0, pl.Int64),
+    "range_suspects": pl.lit(0, pl.Int64),
+    "spike_count": pl.lit(0, pl.Int64),
+    "interpolated_points": pl.lit(0, pl.Int64),
+    "level_shifts": pl.lit(0, pl.Int64),
+    "gap_time_pct": pl.lit(None, pl.Float64),
+    "longest_flat_duration": pl.lit(None, pl.Duration("us")),
+    "longest_flat_value": pl.lit(None, pl.Float64),
+    "longest_flat_start": pl.lit(None, pl.Datetime("us", "UTC")),
+    "stuck": pl.lit(value=False),
+    "trend_per_day": pl.lit(None, pl.Float64),
+    "trend_pvalue": pl.lit(None, pl.Float64),
+}
 
-    def pct_of_valid(col: str) -> pl.Expr:
-        return pl.when(valid > 0).then(100.0 * pl.col(col) / valid).otherwise(0.0)
 
+def _with_contract(table: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
+    """Add the contract's columns the engine does not deliver yet (see :data:`_CONTRACT`)."""
+    have = set(table.collect_schema().names())
+    interval = (
+        pl.col("median_step")
+        if cfg.expected_interval is None
+        else pl.lit(cfg.expected_interval, pl.Duration("us"))
+    )
+    todo = _CONTRACT | {"expected_interval": interval}
+    return table.with_columns(e.alias(n) for n, e in todo.items() if n not in have)
+
+
+def _table(
+    flagged: pl.DataFrame, stats: pl.DataFrame, events: pl.DataFrame, cfg: QualityConfig
+) -> pl.LazyFrame:
+    grades = grade_exprs(cfg.status)
+    worst = pl.max_horizontal(pl.col(check) for check in grades)
+    graded_by = pl.concat_list(
+        pl.when((pl.col(check) == worst) & (worst > 0)).then(pl.lit(check)) for check in grades
+    ).list.drop_nulls()
     table = (
-        sensor_table(flagged, stats)
+        _with_contract(sensor_table(flagged, stats), cfg)
+        .join(_largest_shifts(events).lazy(), on=SENSOR, how="left")
         .with_columns(
-            missing_pct=100.0 * pl.col("missing_count") / pl.col("rows"),
-            outlier_pct=pct_of_valid("outlier_count"),
-            flat_pct=pct_of_valid("flat_points"),
+            *rate_exprs(),
             drift_flag=(pl.col("drift_ratio") > cfg.drift_threshold).fill_null(value=False),
         )
-        .with_columns(status=_status(cfg))
+        .with_columns(*grades.values())
+        .with_columns(status_expr(pl.col(check) for check in grades), graded_by=graded_by)
         .with_columns(
             issues=pl.concat_list(issue_exprs(cfg)).list.drop_nulls(),
             recommendations=pl.concat_list(recommendation_exprs(cfg)).list.drop_nulls(),
@@ -110,50 +147,100 @@ def _table(flagged: pl.DataFrame, stats: pl.DataFrame, cfg: QualityConfig) -> pl
     return table.select(f.name for f in fields(SensorQuality)).sort(SENSOR)
 
 
-def _status(cfg: QualityConfig) -> pl.Expr:
-    ladders = cfg.status
-    grades = [
-        pl.when(pl.col("missing_count") == pl.col("rows"))
-        .then(QualityStatus.CRITICAL.rank)
-        .otherwise(0),
-        pl.when(pl.col("drift_flag")).then(ladders.drift.rank).otherwise(0),
+def _largest_shifts(events: pl.DataFrame) -> pl.DataFrame:
+    """Each sensor's largest level shift (``value``, signed) and when it happened."""
+    shifts = events.filter(pl.col("check") == "level_shift")
+    return shifts.group_by(SENSOR).agg(
+        largest_shift=pl.col("value").sort_by(pl.col("value").abs()).last(),
+        largest_shift_at=pl.col("start").sort_by(pl.col("value").abs()).last(),
+    )
+
+
+def _shift_sizes(flagged: pl.DataFrame) -> pl.DataFrame:
+    """
+    Size each level shift: the change of the mean reading across it.
+
+    The shifts and the sensor starts cut the rows into segments; a shift's size is the
+    mean of the segment it starts minus the mean of the one before. One pass of
+    ``np.add.reduceat`` over the readings gives every segment's sum and count.
+    """
+    shifts = flagged.get_column("flag_level_shift").to_numpy()
+    if not shifts.any():
+        return pl.DataFrame(schema={POS: pl.UInt32, SIZE: pl.Float64})
+    gid = flagged.get_column(GID).to_numpy()
+    new_sensor = np.diff(gid, prepend=gid[:1] - 1) != 0
+    bounds = np.flatnonzero(shifts | new_sensor)
+    x = flagged.get_column(VALUE).to_numpy()
+    ok = np.isfinite(x)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an all-missing segment: NaN
+        means = np.add.reduceat(np.where(ok, x, 0.0), bounds) / np.add.reduceat(ok, bounds)
+    at = np.flatnonzero(~new_sensor[bounds])  # a sensor's first segment starts no shift
+    return pl.DataFrame(
+        {POS: bounds[at].astype(np.uint32), SIZE: means[at] - means[at - 1]},
+        schema={POS: pl.UInt32, SIZE: pl.Float64},
+    )
+
+
+def _runs(flags: pl.LazyFrame, check: str, sizes: pl.DataFrame) -> pl.LazyFrame:
+    """
+    One event per run of consecutive rows of one sensor carrying ``flag_<check>``.
+
+    A flat-line event also carries its stuck ``value``; two touching flat-lines are
+    two events. A level-shift event is the row of the step, ``value`` its size
+    (:func:`_shift_sizes`).
+    """
+    new = (pl.col(POS).diff() != 1) | (pl.col(GID) != pl.col(GID).shift(1))
+    if check == "flatline":
+        new = new | pl.col(FLAT_NEW)
+    rows = flags.filter(f"flag_{check}")
+    value: pl.Expr = pl.lit(None, pl.Float64)
+    if check == "flatline":
+        value = pl.col(VALUE).first()
+    elif check == "level_shift":
+        rows = rows.join(sizes.lazy(), on=POS, how="left")
+        value = pl.col(SIZE).first()
+    return (
+        rows.with_columns(new.fill_null(value=True).cum_sum().alias("__sf_run"))
+        .group_by("__sf_run")
+        .agg(
+            pl.col(SENSOR).first(),
+            pl.lit(check).alias("check"),
+            pl.col(TIME).first().alias("start"),
+            pl.col(TIME).last().alias("end"),
+            pl.len().cast(pl.Int64).alias("rows"),
+            value.alias("value"),
+        )
+        .drop("__sf_run")
+    )
+
+
+def _gaps(flags: pl.LazyFrame) -> pl.LazyFrame:
+    """One event per gap: from the last reading before it to the first after, no rows."""
+    return flags.filter("flag_gap").select(
+        SENSOR,
+        pl.lit("gap").alias("check"),
+        (pl.col(TIME) - pl.duration(microseconds=pl.col(STEP))).alias("start"),
+        pl.col(TIME).alias("end"),
+        pl.lit(0, pl.Int64).alias("rows"),
+        pl.lit(None, pl.Float64).alias("value"),
+    )
+
+
+def _events(flagged: pl.DataFrame) -> pl.LazyFrame:
+    checks = [check for check in CHECKS if f"flag_{check}" in flagged.columns]
+    base = flagged.lazy().select(GID, SENSOR, TIME, VALUE, STEP, FLAT_NEW, *FLAGS)
+    base = base.with_row_index(POS)
+    sizes = _shift_sizes(flagged)
+    parts = [  # one query per check, not a loop over sensors or rows
+        _gaps(base) if check == "gap" else _runs(base, check, sizes) for check in checks
     ]
-    for col, ladder in (
-        ("missing_pct", ladders.missing_pct),
-        ("outlier_pct", ladders.outlier_pct),
-        ("flat_pct", ladders.flat_pct),
-    ):
-        grades.extend(
-            pl.when(pl.col(col) > t).then(k + 1).otherwise(0)
-            for k, t in enumerate(ladder)
-            if t is not None
-        )
-    names = {s.rank: s.value for s in QualityStatus}
-    return pl.max_horizontal(grades).replace_strict(names, return_dtype=QualityStatus.dtype())
-
-
-def _events(flagged: pl.LazyFrame) -> pl.LazyFrame:
-    pos = "__sf_pos"
-    base = flagged.select(SENSOR, TIME, *FLAGS, FLAT_NEW).with_row_index(pos)
-    parts = []
-    for check in CHECKS:  # five checks, not a loop over sensors or rows
-        new = (pl.col(pos).diff() != 1) | (pl.col(SENSOR) != pl.col(SENSOR).shift(1))
-        if check == "flatline":  # two flat-lines can touch: a new run starts a new event
-            new = new | pl.col(FLAT_NEW)
-        parts.append(
-            base.filter(f"flag_{check}")
-            .with_columns(new.fill_null(value=True).cum_sum().alias("__sf_run"))
-            .group_by("__sf_run")
-            .agg(
-                pl.col(SENSOR).first(),
-                pl.lit(check).alias("check"),
-                pl.col(TIME).first().alias("start"),
-                pl.col(TIME).last().alias("end"),
-                pl.len().cast(pl.Int64).alias("rows"),
-            )
-            .drop("__sf_run")
-        )
-    return pl.concat(parts).sort(SENSOR, "start", "check").cast(_EVENT_SCHEMA)
+    return (
+        pl.concat(parts)
+        .with_columns(duration=pl.col("end") - pl.col("start"))
+        .sort(SENSOR, "start", "check")
+        .select(_EVENT_SCHEMA.names())
+        .cast(_EVENT_SCHEMA)
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -161,13 +248,18 @@ class SensorQuality:
     """
     The quality record of one sensor: one row of :attr:`QualityReport.table`.
 
-    Percentages are in percent (0-100): ``missing_pct`` of all rows, ``outlier_pct``
-    and ``flat_pct`` of the non-missing readings. ``pass_rate`` is the fraction of rows
-    that pass every row check.
+    Percentages are in percent (0-100): ``missing_pct``, ``duplicate_pct`` and
+    ``out_of_order_pct`` of all rows, ``gap_time_pct`` of the sensor's time span, the
+    other ``*_pct`` of the non-missing readings. ``pass_rate`` is the fraction of rows
+    that pass every row check. ``graded_by`` names the checks that set ``status`` (empty
+    for EXCELLENT); ``largest_shift`` is the signed size of the largest level shift and
+    ``largest_shift_at`` when it happened. The exact definitions are in
+    ``docs/definitions.md`` ("Quality").
     """
 
     sensor_id: str
     status: QualityStatus
+    graded_by: tuple[str, ...]
     rows: int
     missing_count: int
     missing_pct: float
@@ -177,11 +269,32 @@ class SensorQuality:
     flat_pct: float
     flat_runs: int
     longest_flat_run: int
+    longest_flat_duration: timedelta | None
+    longest_flat_value: float | None
+    longest_flat_start: datetime | None
+    stuck: bool
     gap_count: int
+    gap_time_pct: float | None
     largest_gap: timedelta | None
     median_step: timedelta | None
+    expected_interval: timedelta | None
     duplicate_timestamps: int
+    duplicate_pct: float
     out_of_order: int
+    out_of_order_pct: float
+    range_failures: int
+    range_fail_pct: float
+    range_suspects: int
+    range_suspect_pct: float
+    spike_count: int
+    spike_pct: float
+    interpolated_points: int
+    interpolated_pct: float
+    level_shifts: int
+    largest_shift: float | None
+    largest_shift_at: datetime | None
+    trend_per_day: float | None
+    trend_pvalue: float | None
     noise_std: float | None
     drift_ratio: float | None
     drift_flag: bool
@@ -212,8 +325,12 @@ class QualityReport(SensorReport[SensorQuality]):
         :class:`SensorQuality`, ``status`` as a Polars ``Enum`` in order of severity
         (``QualityStatus.dtype()``), so sorting by it puts the worst sensors last.
     events : pl.DataFrame
-        One row per run of consecutive failing rows: ``sensor_id``, ``check``,
-        ``start``, ``end`` (inclusive) and ``rows``.
+        One row per fault episode: ``sensor_id``, ``check``, ``start``, ``end``
+        (inclusive), ``duration`` (``end - start``), ``rows`` and ``value``. A run of
+        consecutive rows of one sensor carrying a flag is one episode; a gap spans
+        the missing interval (``start`` the last reading before it, ``end`` the first
+        after, ``rows`` 0); ``value`` is the stuck value of a flat-line and the size
+        of a level shift, null for the other checks.
     config : QualityConfig
         The thresholds used.
 
@@ -222,15 +339,15 @@ class QualityReport(SensorReport[SensorQuality]):
     >>> data = sf.datasets.synthetic(n_sensors=2, n_points=500, seed=5)
     >>> report = sf.quality.assess_quality(data.frame)
     >>> report
-    QualityReport(2 sensors: 1 excellent, 1 poor)
-    >>> report["S000"].status, report["S000"].missing_count
-    (<QualityStatus.EXCELLENT: 'excellent'>, 8)
+    QualityReport(2 sensors: 1 excellent, 1 fair)
+    >>> report["S000"].status, report["S000"].graded_by, report["S000"].missing_count
+    (<QualityStatus.FAIR: 'fair'>, ('gap',), 8)
     >>> [item.status.value for item in report], len(report)
-    (['excellent', 'poor'], 2)
+    (['fair', 'excellent'], 2)
     >>> report["S001"]
-    SensorQuality('S001', poor, 500 rows, 1 issue)
-    >>> report["S001"].issues[0][:50]
-    'drift: the second-half mean is 3.09 first-half sta'
+    SensorQuality('S001', excellent, 500 rows, 1 issue)
+    >>> report["S001"].issues[0]  # its drift is a slow trend: information, not a fault
+    'trend: -0.35 per hour (p < 0.0001); information, not graded'
     """
 
     _kind = "quality report"
@@ -248,6 +365,7 @@ class QualityReport(SensorReport[SensorQuality]):
 
     def _item(self, row: dict[str, Any]) -> SensorQuality:
         row["status"] = QualityStatus(row["status"])
+        row["graded_by"] = tuple(row["graded_by"])
         row["issues"] = tuple(row["issues"])
         row["recommendations"] = tuple(row["recommendations"])
         return SensorQuality(**row)
@@ -303,6 +421,6 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     flagged, stats = flag_rows(scan(frame), cfg, table=True)
     # The in-memory engine uses the rows' sort by sensor (GID) in these group-bys: half
     # the CPU time of the streaming engine, which stays the default for the rest.
-    table = _table(flagged, stats, cfg).collect(engine="in-memory")
-    events = _events(flagged.lazy()).collect(engine="in-memory")
+    events = _events(flagged).collect(engine="in-memory")
+    table = _table(flagged, stats, events, cfg).collect(engine="in-memory")
     return QualityReport(table, events, cfg)
