@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -108,8 +109,10 @@ class Exploration:
     Attributes
     ----------
     table
-        One row per feature: ``feature``, ``family``, ``seconds_per_million_rows`` and
-        ``peak_mb_per_million_rows`` (of the feature's family, computed on its own),
+        One row per feature: ``feature``, ``family``, ``seconds_per_million_rows``,
+        ``peak_mb_per_million_rows`` and ``cpu_seconds_per_million_rows`` (process CPU
+        time, all threads: steadier than wall time on a busy machine; all three of the
+        feature's family, computed on its own),
         ``null_share``, ``most_correlated`` and ``max_abs_correlation`` (redundancy),
         and with a target ``rank_correlation``, ``effective_n``, ``p_value``,
         ``p_value_adjusted`` and ``relevant``; then ``selected``.
@@ -122,8 +125,9 @@ class Exploration:
         (``p_value_adjusted < fdr``) that no more strongly correlated selected feature
         makes redundant (|rank correlation| >= :data:`REDUNDANT`), a redundant one
         replacing the stronger when its family is more than :data:`COST_TIER` times
-        cheaper; empty when none is relevant; without one, the features that are neither redundant,
-        all-missing nor constant (fewer than two distinct values).
+        cheaper in CPU time; empty when none is relevant; without one, the features
+        that are neither redundant, all-missing nor constant (fewer than two distinct
+        values).
     config
         A :class:`~sensorframe.FeatureConfig` computing the selected features (it may
         compute a few more of their groups, see :meth:`FeatureConfig.from_names`); None
@@ -321,6 +325,7 @@ def explore_features(
         "family",
         "seconds_per_million_rows",
         "peak_mb_per_million_rows",
+        "cpu_seconds_per_million_rows",
         "null_share",
         "most_correlated",
         "max_abs_correlation",
@@ -385,13 +390,20 @@ def _costs(
     rows = []
     scale = 1e6 / max(sample.height, 1)
     for fam, names in groups.items():
+        cpu = time.process_time()
         out, seconds, peak = measure(partial(_compute, keys, cfg, names))
+        cpu = time.process_time() - cpu
         parts.append(out.select(names))
-        rows.append((fam, seconds * scale, peak / 2**20 * scale))
+        rows.append((fam, seconds * scale, peak / 2**20 * scale, cpu * scale))
     features = pl.concat([out.select(SENSOR, TIME, VALUE), *parts], how="horizontal")
     costs = pl.DataFrame(
         rows,
-        schema=["family", "seconds_per_million_rows", "peak_mb_per_million_rows"],
+        schema=[
+            "family",
+            "seconds_per_million_rows",
+            "peak_mb_per_million_rows",
+            "cpu_seconds_per_million_rows",
+        ],
         orient="row",
     )
     return features, costs
@@ -463,11 +475,11 @@ def _select(table: pl.DataFrame, candidates: np.ndarray, abscorr: np.ndarray) ->
 
     The candidates are walked strongest |rank correlation| with the target first (then
     config order); one redundant with a single kept feature replaces it when its family
-    costs less by more than a factor :data:`COST_TIER` (so timing noise does not decide
-    between near-equal costs and the result is stable), otherwise it is skipped. The
-    result is listed cheapest family first.
+    costs less CPU time by more than a factor :data:`COST_TIER` (so timing noise does
+    not decide between near-equal costs), otherwise it is skipped. The result is listed
+    cheapest family (CPU time) first.
     """
-    costs = table.get_column("seconds_per_million_rows").to_numpy()
+    costs = table.get_column("cpu_seconds_per_million_rows").to_numpy()
     strength = [pl.col("rank_correlation").abs()] if "rank_correlation" in table.columns else []
     order = table.with_row_index("__sf_i").sort(
         [*strength, pl.col("__sf_i")],
@@ -494,6 +506,7 @@ def _families(table: pl.DataFrame, with_target: bool) -> pl.DataFrame:  # noqa: 
         pl.len().alias("features"),
         pl.col("seconds_per_million_rows").first(),
         pl.col("peak_mb_per_million_rows").first(),
+        pl.col("cpu_seconds_per_million_rows").first(),
         pl.col("null_share").mean(),
     ]
     if with_target:
