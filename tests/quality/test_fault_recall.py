@@ -1,7 +1,9 @@
 """
 Recall and false-positive floors of every check on every fault kind ``synthetic`` injects.
 
-Each kind is scored against the flag of the check meant to find it, row by row:
+The flags are ``flag_quality``'s with the synthetic sensors' physical limits
+(:data:`~sensorframe.datasets.VALID_RANGE`) as the valid range. Each kind is scored
+against the flag of the check meant to find it, row by row:
 
 * recall: for stretches (missing, flatline, range, interpolated, dead) the share of the
   labelled rows flagged; for point faults (spike, duplicate), gaps (flagged on the first
@@ -23,11 +25,12 @@ import pytest
 
 import sensorframe as sf
 from sensorframe.datasets import FAULTS, VALID_RANGE
-from sensorframe.quality import limits, shape
+from sensorframe.quality import QualityConfig
 from tests.quality._scoring import row_rates
 
 STEP = timedelta(minutes=5)
 SHIFT_WINDOW = 10
+CONFIG = QualityConfig(valid_min=VALID_RANGE[0], valid_max=VALID_RANGE[1])
 STRETCHES = ("missing", "flatline", "range", "interpolated", "dead")
 CHECK = {
     "spike": "flag_spike",
@@ -41,26 +44,12 @@ CHECK = {
     "dead": "flag_flatline",
 }
 # (recall floor, false-positive rate ceiling); measured on seeds 0 and 1 (20 sensors x
-# 4,000 readings every 5 min, every kind): level shift 0.9 / 1.0 at 2.2e-4 / 1.6e-4,
-# every other kind but spike 1.0 at 0. Spike 0.83 / 0.57 at 3.0e-4 / 3.1e-4: with its
-# default 9-row noise window, two spikes 3 readings apart raise each other's noise
-# scale and hide each other (window=25 finds 0.93 / 1.0 at 2e-4): below what a sensor
-# engineer accepts, pinned here so that a fix shows
-FLOORS = {"spike": (0.5, 0.001), "level_shift": (0.9, 0.001)} | {
+# 4,000 readings every 5 min, every kind): spike 0.93 / 1.0 at 1.3e-5 (a spike 3
+# readings from another can hide in its noise window), level shift 0.9 / 1.0 at
+# 1.8e-4 / 1.3e-4, every other kind 1.0 at 0
+FLOORS = {"spike": (0.9, 0.001), "level_shift": (0.9, 0.001)} | {
     kind: (1.0, 0.0) for kind in CHECK if kind not in ("spike", "level_shift")
 }
-
-
-def flagged(frame: pl.DataFrame) -> pl.DataFrame:
-    """The engine's flags, and the new checks' expressions per sensor."""
-    rows = sf.quality.flag_quality(frame).collect()
-    return rows.with_columns(
-        flag_range=limits.gross_range("value", fail_min=VALID_RANGE[0], fail_max=VALID_RANGE[1])
-        == 4,
-        flag_spike=limits.spike("value").over("sensor_id"),
-        flag_interpolated=shape.interpolated("value").over("sensor_id"),
-        flag_level_shift=shape.level_shift("value").over("sensor_id"),
-    )
 
 
 def spans(labels: pl.DataFrame) -> pl.DataFrame:
@@ -76,7 +65,7 @@ def spans(labels: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def score(rows: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
+def score(rows: pl.DataFrame, labels: pl.DataFrame, checks: dict[str, str]) -> pl.DataFrame:
     """Recall and false-positive rate of each kind's check (see the module docstring)."""
     rows = rows.with_row_index("row")
     pairs = rows.join(spans(labels), on="sensor_id")
@@ -84,7 +73,7 @@ def score(rows: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
     inside = pairs.filter(pl.col("timestamp").is_between("lo", "hi"))
     rows = rows.with_columns(near=pl.col("row").is_in(near["row"].implode()))
     out = []
-    for kind, check in CHECK.items():
+    for kind, check in checks.items():
         hits = inside.filter(pl.col("fault") == kind)
         mine = rows.with_columns(label=pl.col("row").is_in(hits["row"].implode()))
         rates = row_rates(mine, check, "label", ignore="near")  # the rows away from labels
@@ -102,7 +91,7 @@ def test_every_fault_kind_is_found(seed: int) -> None:
     data = sf.datasets.synthetic(
         n_sensors=20, n_points=4_000, freq=STEP, seed=seed, faults=FAULTS, fault_fraction=0.5
     )
-    table = score(flagged(data.frame), data.labels)
+    table = score(sf.quality.flag_quality(data.frame, CONFIG).collect(), data.labels, CHECK)
     print(f"\nseed {seed}\n{table}")  # with -s: the measured values of the FLOORS comment
     assert sorted(table["fault"]) == sorted(FAULTS)
     for row in table.iter_rows(named=True):
@@ -111,13 +100,28 @@ def test_every_fault_kind_is_found(seed: int) -> None:
         assert row["fp_rate"] <= fp_rate, row
 
 
+def test_hampel_outliers_find_spikes_among_daily_cycles() -> None:
+    config = QualityConfig(outlier_method="hampel")
+    data = sf.datasets.synthetic(
+        n_sensors=20, n_points=4_000, freq=STEP, seed=0, faults=["spike", "level_shift"]
+    )
+    rows = sf.quality.flag_quality(data.frame, config).collect()
+    table = score(rows, data.labels, {"spike": "flag_outlier"})
+    print(f"\n{table}")
+    # measured: 30/30 spikes at 0.20% false flags (the global z-score finds 5/30 when
+    # range faults inflate the std); on pure Gaussian noise a 25-row window flags 0.5%
+    assert table["recall"][0] == 1.0
+    assert table["fp_rate"][0] <= 0.005
+
+
 def test_a_dead_sensor_is_stuck_for_days_a_flat_line_is_not() -> None:
     # every 15 min, the dead stretch is ~8 days and the flat-lines at most 10 hours
     data = sf.datasets.synthetic(
         n_sensors=10, n_points=4_000, freq="15m", seed=2, faults=["flatline", "dead"]
     )
     runs = (
-        flagged(data.frame)
+        sf.quality.flag_quality(data.frame, CONFIG)
+        .collect()
         .with_columns(run=pl.col("flag_flatline").rle_id().over("sensor_id"))
         .filter("flag_flatline")
         .group_by("sensor_id", "run")
