@@ -15,6 +15,7 @@ BENCHMARKS = ROOT / "benchmarks"
 TINY = ["--sensors", "4", "--points", "400"]  # synthetic faults need 400
 ARGS = {
     "bench_drift.py": [*TINY, "--repeat", "1"],
+    "bench_explore.py": [*TINY, "--repeat", "1"],
     "bench_features.py": [*TINY, "--repeat", "1"],
     "bench_pipeline.py": [*TINY, "--loop-sensors", "2"],
     "bench_prepare.py": [*TINY, "--repeat", "1"],
