@@ -430,11 +430,12 @@ def _table(
         "n_ref": pl.Series(n, dtype=pl.Int64),
         "n_cur": pl.Series(m, dtype=pl.Int64),
     }
-    data.update({k: pl.Series(res[k], dtype=pl.Float64).fill_nan(None) for k in FLOAT_COLUMNS})
-    data.update({k: pl.Series(v, dtype=pl.Float64).fill_nan(None) for k, v in extra.items()})
+    floats = {k: res[k] for k in FLOAT_COLUMNS} | extra
+    numbers = pl.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in floats.items()})
     assessed_ = pl.lit(pl.Series(assessed))
     level_ = pl.lit(pl.Series(np.clip(level, 0, 4).astype(np.int64)))
-    return pl.DataFrame(data).with_columns(
+    table = pl.concat([pl.DataFrame(data), numbers.fill_nan(None)], how="horizontal")
+    return table.with_columns(
         severity=pl.when(assessed_).then(
             level_.replace_strict(
                 [s.rank for s in DriftSeverity],
