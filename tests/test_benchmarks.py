@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 TINY = ["--sensors", "4", "--points", "400"]  # synthetic faults need 400
 ARGS = {
-    "bench_drift.py": [*TINY, "--repeat", "1"],
+    "bench_drift.py": [*TINY, "--repeat", "1", "--anchor-venv", "skip"],
     "bench_explore.py": [*TINY, "--repeat", "1"],
     "bench_features.py": [*TINY, "--repeat", "1"],
     "bench_pipeline.py": [*TINY, "--loop-sensors", "2"],
     "bench_prepare.py": [*TINY, "--repeat", "1"],
-    "bench_quality.py": [*TINY, "--repeat", "1", "--select-sensors", "2"],
+    "bench_quality.py": [*TINY, "--repeat", "1", "--select-sensors", "2", "--anchor-venv", "skip"],
     "bench_store.py": [*TINY, "--repeat", "1", "--wide-rows", "500"],
 }
 
