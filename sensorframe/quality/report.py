@@ -93,33 +93,31 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
 
 
-_CONTRACT = {
-    # engine columns of the quality contract not computed yet: neutral placeholders
-    "range_failures": pl.lit(0, pl.Int64),
-    "range_suspects": pl.lit(0, pl.Int64),
-    "spike_count": pl.lit(0, pl.Int64),
-    "interpolated_points": pl.lit(0, pl.Int64),
-    "level_shifts": pl.lit(0, pl.Int64),
-    "gap_time_pct": pl.lit(None, pl.Float64),
-    "longest_flat_duration": pl.lit(None, pl.Duration("us")),
-    "longest_flat_value": pl.lit(None, pl.Float64),
-    "longest_flat_start": pl.lit(None, pl.Datetime("us", "UTC")),
-    "stuck": pl.lit(value=False),
-    "trend_per_day": pl.lit(None, pl.Float64),
-    "trend_pvalue": pl.lit(None, pl.Float64),
+_FROM_EVENTS = {
+    # per-sensor numbers of the quality contract read off the events (small) when the
+    # engine's table does not carry them
+    "spike_count": pl.col("rows").filter(pl.col("check") == "spike").sum(),
+    "interpolated_points": pl.col("rows").filter(pl.col("check") == "interpolated").sum(),
+    "level_shifts": (pl.col("check") == "level_shift").sum(),
 }
 
 
-def _with_contract(table: pl.LazyFrame, cfg: QualityConfig) -> pl.LazyFrame:
-    """Add the contract's columns the engine does not deliver yet (see :data:`_CONTRACT`)."""
-    have = set(table.collect_schema().names())
-    interval = (
-        pl.col("median_step")
-        if cfg.expected_interval is None
-        else pl.lit(cfg.expected_interval, pl.Duration("us"))
+def _event_numbers(table: pl.LazyFrame, events: pl.DataFrame) -> pl.LazyFrame:
+    """
+    Join the numbers read off the events to the sensor table.
+
+    Each sensor's largest level shift (the signed ``value`` with the largest size, and
+    its start), and the counts of :data:`_FROM_EVENTS` the engine's table lacks.
+    """
+    todo = [n for n in _FROM_EVENTS if n not in table.collect_schema().names()]
+    shifts = pl.col("check") == "level_shift"
+    by_size = pl.col("value").filter(shifts).abs().arg_max()
+    numbers = events.group_by(SENSOR).agg(
+        *(_FROM_EVENTS[n].cast(pl.Int64).alias(n) for n in todo),
+        largest_shift=pl.col("value").filter(shifts).get(by_size),
+        largest_shift_at=pl.col("start").filter(shifts).get(by_size),
     )
-    todo = _CONTRACT | {"expected_interval": interval}
-    return table.with_columns(e.alias(n) for n, e in todo.items() if n not in have)
+    return table.join(numbers.lazy(), on=SENSOR, how="left").with_columns(pl.col(todo).fill_null(0))
 
 
 def _table(
@@ -131,8 +129,7 @@ def _table(
         pl.when((pl.col(check) == worst) & (worst > 0)).then(pl.lit(check)) for check in grades
     ).list.drop_nulls()
     table = (
-        _with_contract(sensor_table(flagged, stats), cfg)
-        .join(_largest_shifts(events).lazy(), on=SENSOR, how="left")
+        _event_numbers(sensor_table(flagged, stats), events)
         .with_columns(
             *rate_exprs(),
             drift_flag=(pl.col("drift_ratio") > cfg.drift_threshold).fill_null(value=False),
@@ -145,15 +142,6 @@ def _table(
         )
     )
     return table.select(f.name for f in fields(SensorQuality)).sort(SENSOR)
-
-
-def _largest_shifts(events: pl.DataFrame) -> pl.DataFrame:
-    """Each sensor's largest level shift (``value``, signed) and when it happened."""
-    shifts = events.filter(pl.col("check") == "level_shift")
-    return shifts.group_by(SENSOR).agg(
-        largest_shift=pl.col("value").sort_by(pl.col("value").abs()).last(),
-        largest_shift_at=pl.col("start").sort_by(pl.col("value").abs()).last(),
-    )
 
 
 def _shift_sizes(flagged: pl.DataFrame) -> pl.DataFrame:
