@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Literal, TypeAlias, get_args
 
 import polars as pl
-from sensorframe._enums import OrderedStrEnum
+
 from sensorframe._times import parse_duration_us
 from sensorframe.errors import ConfigError, InvalidParameterError
 from sensorframe.frame import SENSOR
 from sensorframe.quality.per_sensor import MAX_INTERVAL, PER_SENSOR, checked_per_sensor
+from sensorframe.quality.status import Ladder, QualityStatus, StatusThresholds, is_number
 
 __all__ = ["Ladder", "QualityConfig", "QualityStatus", "StatusThresholds"]
 
@@ -41,12 +41,6 @@ RUNNABLE = (
 )
 """What ``QualityConfig.checks`` may name: the row checks, then the trend."""
 
-
-def is_number(value: object) -> bool:
-    """Tell whether ``value`` is an int or float that is not a bool and not NaN."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
-
-
 _MAX_LENGTH = 10**9
 """Longest flat-line length a config may ask for (more readings than any sensor holds)."""
 
@@ -58,99 +52,6 @@ def _positive(name: str, value: object, *, allow_zero: bool = False) -> None:
     if value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
         msg = f"`{name}` must be {'>= 0' if allow_zero else '> 0'}, got {value!r}"
         raise ConfigError(msg)
-
-
-class QualityStatus(OrderedStrEnum):
-    """
-    Overall grade of a sensor, ordered by severity: EXCELLENT < GOOD < ... < CRITICAL.
-
-    The values are the lowercase names, so a status compares equal to ``"good"``, while
-    ``<``, ``>`` and ``max`` compare severity (not alphabetical order). The uppercase
-    names of earlier releases still look a status up: ``QualityStatus("GOOD")``.
-
-    Examples
-    --------
-    >>> S = sf.quality.QualityStatus
-    >>> S.GOOD < S.POOR, S.CRITICAL == "critical", max(S.FAIR, S.GOOD), S.POOR.rank
-    (True, True, <QualityStatus.FAIR: 'fair'>, 3)
-    """
-
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    FAIR = "fair"
-    POOR = "poor"
-    CRITICAL = "critical"
-
-    @property
-    def severity(self) -> int:
-        """Deprecated: the :attr:`rank` (0 for EXCELLENT up to 4 for CRITICAL)."""
-        warnings.warn(
-            "QualityStatus.severity is deprecated: use QualityStatus.rank",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.rank
-
-
-Ladder = tuple[float | None, float | None, float | None, float | None]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class StatusThresholds:
-    """
-    The status ladder: above which percent a check lowers a sensor's grade.
-
-    Each ladder holds four thresholds, for GOOD, FAIR, POOR and CRITICAL: a sensor whose
-    percentage is above the k-th threshold is graded at least that level; ``None`` means
-    the check never reaches that level. The status is the worst grade any check reaches.
-
-    Parameters
-    ----------
-    missing_pct
-        Percent of all rows that are missing. An all-missing sensor is always CRITICAL.
-    outlier_pct
-        Percent of the non-missing readings that are outliers.
-    flat_pct
-        Percent of the non-missing readings inside flat-lines.
-    drift
-        Grade of a sensor whose within-series drift ratio exceeds the threshold.
-
-    Raises
-    ------
-    ConfigError
-        If a ladder does not have four entries in [0, 100], non-decreasing.
-
-    Examples
-    --------
-    >>> sf.quality.StatusThresholds().missing_pct
-    (5.0, 10.0, 20.0, 50.0)
-    """
-
-    missing_pct: Ladder = (5.0, 10.0, 20.0, 50.0)
-    outlier_pct: Ladder = (5.0, 10.0, 15.0, 30.0)
-    flat_pct: Ladder = (None, None, 50.0, None)
-    drift: QualityStatus = QualityStatus.POOR
-
-    def __post_init__(self) -> None:
-        for name in ("missing_pct", "outlier_pct", "flat_pct"):
-            ladder = getattr(self, name)
-            if not isinstance(ladder, tuple | list) or len(ladder) != 4:
-                msg = f"`{name}` must be 4 thresholds (GOOD, FAIR, POOR, CRITICAL), got {ladder!r}"
-                raise ConfigError(msg)
-            for t in ladder:
-                if t is not None and (not is_number(t) or not 0 <= t <= 100):
-                    msg = f"`{name}` thresholds must be None or percents in [0, 100], got {t!r}"
-                    raise ConfigError(msg)
-            given = [t for t in ladder if t is not None]
-            if given != sorted(given):
-                msg = f"`{name}` thresholds must not decrease, got {ladder!r}"
-                raise ConfigError(msg)
-            object.__setattr__(self, name, tuple(ladder))
-        try:
-            object.__setattr__(self, "drift", QualityStatus(self.drift))
-        except ValueError as exc:
-            msg = f"`drift` must be a QualityStatus, got {self.drift!r}"
-            raise ConfigError(msg) from exc
 
 
 @dataclass(frozen=True, kw_only=True, slots=True, eq=False)

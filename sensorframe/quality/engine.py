@@ -206,8 +206,15 @@ def _level_shift(cfg: QualityConfig) -> pl.Expr:
     ).over(GID)
 
 
-def _flags(rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings) -> pl.LazyFrame:
-    """Add the flag columns to rows that carry their sensor's :func:`_row_stats`, chains."""
+def _flags(
+    rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings, *, qartod: bool
+) -> pl.LazyFrame:
+    """
+    Add the flag columns to rows that carry their sensor's :func:`_row_stats`, chains.
+
+    With `qartod`, also the QARTOD code of each row (``flag_quality`` shows it; the
+    report does not need it).
+    """
     x, step, finite, linked = pl.col(VALUE), pl.col(STEP), pl.col(FINITE), pl.col(LINKED)
     run = cfg.checks
     flat = pl.col(FLAT_LEN) >= cfg.flatline_min_length
@@ -216,7 +223,7 @@ def _flags(rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings) -> pl.Laz
     fails = [code == FAIL, stuck]
     suspects = [pl.col(f) for f in FLAGS if f not in ("flag_missing", "flag_range")]
     suspects.append(code == SUSPECT)
-    qartod = (
+    code_of_row = (
         pl.when(pl.any_horizontal(fails))
         .then(pl.lit(FAIL, dtype=pl.Int8))
         .when(pl.any_horizontal(suspects))
@@ -259,7 +266,10 @@ def _flags(rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings) -> pl.Laz
             (flat & ~linked).alias(FLAT_NEW),
             code.is_in([SUSPECT, FAIL]).alias("flag_range"),
         )
-        .with_columns(pl.any_horizontal(FLAGS).alias("flag_any"), qartod.alias("qartod"))
+        .with_columns(
+            pl.any_horizontal(FLAGS).alias("flag_any"),
+            *([code_of_row.alias("qartod")] if qartod else []),
+        )
         .drop(FINITE, LINKED, CHAIN, CENTER, SCALE, SPIKE_U, LINE, strict=False)
     )
 
@@ -323,8 +333,10 @@ def flag_rows(
     second half of each sensor's readings also go to two columns (null elsewhere),
     so the drift ratio is a plain aggregate in :func:`sensor_table`.
 
-    Returns the flagged rows (helpers ``__sf_*`` included) and the statistics, one
-    row per sensor in sensor order (with its row count ``__sf_rows``).
+    Without ``table`` (for :func:`~sensorframe.quality.flag_quality`) the rows also
+    get their ``qartod`` code. Returns the flagged rows (helpers ``__sf_*`` included)
+    and the statistics, one row per sensor in sensor order (with its row count
+    ``__sf_rows``).
     """
     finite, seen = pl.col(FINITE), pl.col(SEEN)
     df, lengths = _in_canonical_order(lf.collect())
@@ -376,7 +388,7 @@ def flag_rows(
     )
     shared = (*_ROW_STATS, HALF_END) if table else _ROW_STATS
     rows = rows.with_columns(*_broadcast(stats, rows, shared), *_chains(rows))
-    flagged = _flags(rows.lazy(), cfg, settings)
+    flagged = _flags(rows.lazy(), cfg, settings, qartod=not table)
     if table:
         first = seen <= pl.col(HALF_END)
         flagged = flagged.with_columns(
