@@ -16,12 +16,14 @@ points by default). In one run:
   arrays ready and in cache), ``pandas groupby`` (the loop a pandas user writes) and
   ``select per sensor`` (``filter(sensor_id == s)`` per sensor, timed on
   ``--select-sensors`` sensors and scaled linearly).
-* **today's checks** (``QualityConfig()``) against another source tree of sensorframe
+* **today's checks** (those of the first release: missing, outliers, flat-lines, gaps,
+  duplicates, out-of-order) against another source tree of sensorframe
   (``--baseline-src``, e.g. ``git worktree add /tmp/base <commit>``), on the same data.
 
-"every check" is ``assess_quality`` plus the new check expressions (gross range, spike,
-Hampel outliers, interpolation, level shift) over ``sensor_id`` in one more query. The
-loops build no events, status or texts, which ``assess_quality`` does. Besides wall
+"every check" is ``assess_quality`` with every check on, the synthetic sensors'
+:data:`~sensorframe.datasets.VALID_RANGE` as valid range and Hampel outliers; the loops
+run today's checks (the reference has no spike, Hampel, interpolation or level-shift
+code) and build no events, status or texts, which ``assess_quality`` does. Besides wall
 time it prints process CPU time (all threads): saqc and the loops use one core, Polars
 all of them. Run it on a quiet machine (``uptime`` load well below the core count).
 
@@ -49,26 +51,12 @@ from _timing import best_wall_cpu
 import sensorframe.quality as quality
 from sensorframe import datasets
 from sensorframe.errors import ConfigError
-from sensorframe.quality import contextual, limits, shape
 from tests.test_quality_reference import reference_frame, reference_sensor
 
 HERE = Path(__file__).resolve().parent
 ANCHOR_VENV = Path(tempfile.gettempdir()) / "sensorframe-bench-anchor"
-HAMPEL_WINDOW = 25
-
-
-def every_check(frame: pl.DataFrame, cfg: quality.QualityConfig) -> object:
-    """``assess_quality`` and the new checks' expressions, per sensor, in one more query."""
-    low, high = datasets.VALID_RANGE
-    x = pl.col("value")
-    new = frame.lazy().select(
-        limits.gross_range(x, fail_min=low, fail_max=high).alias("range"),
-        limits.spike(x).over("sensor_id").alias("spike"),
-        contextual.hampel_outlier(x, window=HAMPEL_WINDOW).over("sensor_id").alias("hampel"),
-        shape.interpolated(x).over("sensor_id").alias("interpolated"),
-        shape.level_shift(x).over("sensor_id").alias("level_shift"),
-    )
-    return quality.assess_quality(frame, cfg), new.collect()
+TODAY = ("missing", "outlier", "flatline", "gap", "duplicate", "out_of_order")
+"""The checks of the first release."""
 
 
 def loops(frame: pl.DataFrame, cfg: quality.QualityConfig, select_sensors: int) -> dict:
@@ -135,18 +123,18 @@ def saqc_times(python: Path, frame: pl.DataFrame, cfg: quality.QualityConfig, ar
     sensors = frame.get_column("sensor_id").unique().sort().head(args.anchor_sensors)
     settings = {
         "repeat": 1,  # after a warm-up; saqc takes seconds per sensor
-        "valid_min": datasets.VALID_RANGE[0],
-        "valid_max": datasets.VALID_RANGE[1],
+        "valid_min": cfg.valid_min,
+        "valid_max": cfg.valid_max,
         "outlier_z": cfg.outlier_z,
-        "hampel_window": HAMPEL_WINDOW,
+        "hampel_window": cfg.outlier_window,
         "flatline_min_length": cfg.flatline_min_length,
         "flatline_tolerance": cfg.flatline_tolerance,
         "gap_factor": cfg.gap_factor,
-        "interpolation_min_length": 3,
-        "interpolation_tolerance": 1e-6,
-        "spike_factor": 6.0,
-        "level_shift_factor": 8.0,
-        "level_shift_window": 24,
+        "interpolation_min_length": cfg.interpolation_min_length,
+        "interpolation_tolerance": cfg.interpolation_tolerance,
+        "spike_factor": cfg.spike_noise_factor,
+        "level_shift_factor": cfg.level_shift_threshold,
+        "level_shift_window": cfg.level_shift_window,
     }
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "readings.parquet"
@@ -201,12 +189,14 @@ def main() -> None:
     except ConfigError:  # too few points for every kind: the first release's kinds
         data = datasets.synthetic(args.sensors, args.points, seed=0)
     frame = data.frame
-    cfg = quality.QualityConfig()
+    low, high = datasets.VALID_RANGE
+    every = quality.QualityConfig(valid_min=low, valid_max=high, outlier_method="hampel")
+    today = quality.QualityConfig(checks=TODAY)
     print(f"rows={frame.height:,} sensors={args.sensors:,} polars={pl.__version__}")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     cases: dict[str, Callable[[], object]] = {
-        "every check": lambda: every_check(frame, cfg),
-        "assess_quality": lambda: quality.assess_quality(frame, cfg),
+        "every check": lambda: quality.assess_quality(frame, every),
+        "today's checks": lambda: quality.assess_quality(frame, today),
     }
     ours = {name: best_wall_cpu(fn, repeat=args.repeat) for name, fn in cases.items()}
     print(
@@ -217,19 +207,19 @@ def main() -> None:
     if python is None:
         print("saqc anchor skipped (--anchor-venv skip)")
     else:
-        got = saqc_times(python, frame, cfg, args)
+        got = saqc_times(python, frame, every, args)
         scale = args.sensors / got["sensors"]
         line(f"every check vs saqc {got['saqc']}*", ours["every check"],
              (got["wall"] * scale, got["cpu"] * scale))  # fmt: skip
-    for base, (fn, scale) in loops(frame, cfg, args.select_sensors).items():
+    for base, (fn, scale) in loops(frame, today, args.select_sensors).items():
         repeat = args.repeat if scale == 1.0 else 1
         t_loop, c_loop = (v * scale for v in best_wall_cpu(fn, repeat=repeat))
-        line(f"assess_quality vs {base}{'*' if scale != 1.0 else ''}", ours["assess_quality"],
+        line(f"today's checks vs {base}{'*' if scale != 1.0 else ''}", ours["today's checks"],
              (t_loop, c_loop))  # fmt: skip
     if args.baseline_src is not None:
         got = baseline_times(args.baseline_src, frame, args.repeat)
         print(f"baseline: {got['from']}")
-        line("assess_quality (today's checks) vs baseline", ours["assess_quality"],
+        line("today's checks vs baseline", ours["today's checks"],
              (got["wall"], got["cpu"]))  # fmt: skip
     print(f"* timed on {args.anchor_sensors} (saqc) / {args.select_sensors} sensors, scaled")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
