@@ -122,13 +122,12 @@ def collect_groups(lf: pl.LazyFrame, *, target: str | None, sensors: pl.Series |
     """
     columns = [SENSOR, TIME, VALUE] if target is None else [SENSOR, TIME, VALUE, target]
     df = lf.select(columns).collect()
-    if in_order(df) is None:
+    n_rows = in_order(df)
+    if n_rows is None:
         df = df.sort(SENSOR, TIME, VALUE, nulls_last=True)
-    if target is None:
-        found = _contiguous_groups(df)
-        groups = found if found is not None else _hash_groups(df.lazy(), None)
-    else:
-        groups = _hash_groups(df.lazy(), target)
+        n_rows = sensor_runs(df.get_column(SENSOR))[1]
+    with_target = target is not None
+    groups = _hash_groups(df.lazy(), target) if with_target else _contiguous_groups(df, n_rows)
     meta = groups.meta.with_row_index("__pos")
     if sensors is None:
         out = meta.sort(SENSOR)
@@ -190,16 +189,13 @@ def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
     return Groups(grouped.drop(dropped, strict=False), values, tvalues)
 
 
-def _contiguous_groups(df: pl.DataFrame) -> Groups | None:
+def _contiguous_groups(df: pl.DataFrame, n_rows: np.ndarray) -> Groups:
     """
-    Group a frame whose rows are already grouped by sensor, without hashing.
+    Group a frame in (sensor, time) order, ``n_rows`` rows per sensor, without hashing.
 
-    Stored telemetry is usually sorted by sensor; then one run-length pass finds the
-    groups and NumPy the moments. Returns ``None`` for other frames.
+    Stored telemetry is usually in that order already; NumPy then takes the moments.
     """
-    ids, n_rows = sensor_runs(df.get_column(SENSOR))
-    if ids.len() != ids.n_unique():
-        return None
+    ids = df.get_column(SENSOR).gather(np.cumsum(n_rows) - n_rows)
     column = df[VALUE]
     since = df[TIME].gather(np.cumsum(n_rows) - n_rows)
     if column.null_count():
