@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 import sensorframe as sf
-from sensorframe.quality import contextual, limits, shape
+from sensorframe.quality import QualityConfig, contextual, limits, shape
 from tests.quality._scoring import row_rates
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pvanalytics"
@@ -138,3 +138,39 @@ def test_data_shift_of_the_pvlib_daily_series() -> None:
     assert tuned.recall == 1.0
     assert tuned.false_positives == 0
     assert default.recall == 0.0
+
+
+def _flags(frame: pl.DataFrame, config: QualityConfig) -> pl.DataFrame:
+    """flag_quality's flags of a labelled frame, with its label column."""
+    flags = sf.quality.flag_quality(frame.drop("label"), config).collect()
+    return flags.with_columns(frame["label"])
+
+
+def test_flag_quality_on_the_real_files() -> None:
+    outliers = _load("ac_power_inv_7539_outliers.csv", "outlier")
+    spike = row_rates(_flags(outliers, QualityConfig()), "flag_spike", "label")
+    hampel = row_rates(
+        _flags(outliers, QualityConfig(outlier_method="hampel")), "flag_outlier", "label"
+    )
+    no_zero = QualityConfig(flatline_ignore=(0.0,))
+    stale = _load("ac_power_inv_2173_stale_data.csv", "stale_data_mask")
+    flat = row_rates(_flags(stale, no_zero), "flag_flatline", "label")
+    lines = _load("ac_power_inv_2173_interpolated_data.csv", "interpolated_data_mask")
+    sloped = _flags(lines, no_zero).with_columns(
+        flat_label=pl.col("label")
+        & (pl.col("value").max() == pl.col("value").min()).over(pl.col("label").rle_id())
+    )
+    interpolated = row_rates(sloped, "flag_interpolated", "label", ignore="flat_label")
+    tuned = QualityConfig(level_shift_window=60, level_shift_threshold=4.0)
+    shift = row_rates(_flags(_daily(), tuned), "flag_level_shift", "label")
+    print(f"\n{spike=}\n{hampel=}\n{flat=}\n{interpolated=}\n{shift=}")
+    # measured: the engine's spike 5/6 at 1 false (0.2%; the public spike, whose noise
+    # scale has a floor, finds 6/6 at 0), Hampel 2/6 at 1 false, the stale stretches
+    # 245/245 at 0, the sloped interpolated rows 1,185/1,185 at 0, the data shift 1/1
+    assert spike.recall >= 5 / 6
+    assert spike.fp_rate <= 0.005
+    assert hampel.recall >= 1 / 3
+    assert hampel.fp_rate <= 0.005
+    assert (flat.recall, flat.false_positives) == (1.0, 0)
+    assert (interpolated.recall, interpolated.false_positives) == (1.0, 0)
+    assert (shift.recall, shift.false_positives) == (1.0, 0)
