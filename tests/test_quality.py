@@ -292,10 +292,14 @@ def test_gap_and_events() -> None:
         timedelta(minutes=11),
         timedelta(minutes=1),
     )
-    assert any("3.0 x the median step (1m), largest 11m" in s for s in record.issues)
+    assert record.expected_interval == timedelta(minutes=1)
+    assert record.gap_time_pct == pytest.approx(100 * 10 / 15)  # 10 of 15 minutes lost
+    assert any("largest 11 min" in s for s in record.issues)
+    # the event spans the missing interval, from the last reading before to the first after
     gap = report.events.filter(pl.col("check") == "gap").row(0, named=True)
-    assert gap["start"] == gap["end"] == datetime(2026, 1, 1, 0, 13, tzinfo=UTC)
-    assert gap["rows"] == 1
+    assert gap["start"] == datetime(2026, 1, 1, 0, 2, tzinfo=UTC)
+    assert gap["end"] == datetime(2026, 1, 1, 0, 13, tzinfo=UTC)
+    assert gap["duration"] == timedelta(minutes=11)
 
 
 def test_events_match_flag_runs() -> None:
@@ -303,14 +307,15 @@ def test_events_match_flag_runs() -> None:
     events = assess_quality(frame).events
     missing = events.filter(pl.col("check") == "missing")
     assert missing["rows"].to_list() == [2, 1]
-    assert missing.columns == ["sensor_id", "check", "start", "end", "rows"]
+    assert missing.columns[:4] == ["sensor_id", "check", "start", "end"]
     assert missing["start"][0] == T0 + timedelta(minutes=1)
     assert missing["end"][0] == T0 + timedelta(minutes=2)
 
 
 def test_status_ladder() -> None:
     def status(n_missing: int) -> QualityStatus:
-        values = [float(i % 7) for i in range(100 - n_missing)] + [None] * n_missing
+        # 0, 3, 6, 2, 5, 1, 4, ...: no straight line, flat-line, spike or shift
+        values = [float(i * 3 % 7) for i in range(100 - n_missing)] + [None] * n_missing
         return assess_quality(_frame(values))["a"].status
 
     assert [status(k) for k in (5, 6, 11, 21, 51)] == [
