@@ -66,8 +66,10 @@ class DriftDetector:
     Drift of many sensors against a fitted reference profile.
 
     ``fit`` keeps, per sensor, the sorted finite reference readings, bin edges at
-    reference quantiles and the readings below each edge, moments, quantiles and the
-    missing count; ``detect`` then reads and sorts only the current window and merges
+    reference quantiles (point masses in bins of their own) and the readings below each
+    edge, moments, quantiles, the missing count, the lag-1 autocorrelation of the
+    readings in time order (``autocorrelation``, for the effective sizes) and, with a
+    ``season``, the mean per bucket of the season (``season_means``); ``detect`` then reads and sorts only the current window and merges
     it with the sorted reference.
 
     Parameters
@@ -85,7 +87,7 @@ class DriftDetector:
         Sensor ids of the reference, sorted.
     profile_
         The reference profile as a ``pl.DataFrame``, one row per sensor (list columns
-        hold the sorted readings, bin edges, counts and quantiles).
+        hold the sorted readings, bin edges, counts, quantiles and season means).
 
     Examples
     --------
