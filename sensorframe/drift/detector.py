@@ -69,8 +69,8 @@ class DriftDetector:
     reference quantiles (point masses in bins of their own) and the readings below each
     edge, moments, quantiles, the missing count, the lag-1 autocorrelation of the
     readings in time order (``autocorrelation``, for the effective sizes) and, with a
-    ``season``, the mean per bucket of the season (``season_means``); ``detect`` then reads and sorts only the current window and merges
-    it with the sorted reference.
+    ``season``, the mean per bucket of the season (``season_means``); ``detect`` then
+    reads and sorts only the current window and merges it with the sorted reference.
 
     Parameters
     ----------
