@@ -420,6 +420,9 @@ def sensor_table(flagged: pl.DataFrame, stats: pl.DataFrame) -> pl.LazyFrame:
         "duplicate_timestamps": "flag_duplicate",
         "flat_runs": FLAT_NEW,
         "out_of_order": "flag_out_of_order",
+        "spike_count": "flag_spike",
+        "interpolated_points": "flag_interpolated",
+        "level_shifts": "flag_level_shift",
         "__sf_failing": "flag_any",
     }
     longest = pl.col(FLAT_DUR).arg_max()

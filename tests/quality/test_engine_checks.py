@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import sensorframe as sf
 from sensorframe.quality.contextual import hampel_outlier
+from sensorframe.quality.engine import flag_rows, sensor_table
 from sensorframe.quality.limits import spike
 from sensorframe.quality.shape import interpolated, level_shift
 from tests.conftest import sensor_frames, tied_readings
@@ -97,3 +98,19 @@ def test_a_check_left_out_is_not_run() -> None:
     assert not flags.select(pl.any_horizontal(others).any()).item()
     assert cfg.checks == ("missing", "gap")
     assert sf.QualityConfig(checks=()).checks == ("missing",)
+
+
+@given(frame=sensor_frames(values=ramps, max_rows=80))
+def test_the_new_counts_are_the_flags_per_sensor(frame: pl.DataFrame) -> None:
+    table = sensor_table(*flag_rows(sf.scan(frame), CONFIG, table=True)).collect()
+    flags = (
+        _engine(frame, CONFIG)
+        .group_by("sensor_id")
+        .agg(
+            spike_count=pl.col("flag_spike").sum(),
+            interpolated_points=pl.col("flag_interpolated").sum(),
+            level_shifts=pl.col("flag_level_shift").sum(),
+        )
+    )
+    got = table.select(flags.columns).sort("sensor_id")
+    assert got.cast(flags.schema).equals(flags.sort("sensor_id"))
