@@ -289,13 +289,12 @@ def drift_timeline(
     Examples
     --------
     >>> from datetime import datetime
-    >>> from sensorframe.drift.timeline import drift_timeline
     >>> rng = np.random.default_rng(3)
     >>> t = pl.datetime_range(datetime(2026, 1, 1), datetime(2026, 1, 5), "10m", eager=True)[:-1]
     >>> values = rng.normal(size=t.len()) + 3.0 * (t.dt.day() == 4).to_numpy()
     >>> frame = sf.scan(values, timestamps=t, sensor_id="P-1")
     >>> ref = frame.filter(pl.col("timestamp").dt.day() <= 2)
-    >>> out = drift_timeline(ref, frame, every="1d")
+    >>> out = sf.drift_timeline(ref, frame, every="1d")
     >>> out.select("chunk_start", "rows", "in_reference", "n_ref", "drift_detected")
     shape: (4, 5)
     ┌─────────────────────────┬──────┬──────────────┬───────┬────────────────┐
@@ -350,7 +349,6 @@ def detect_timeline(detector: DriftDetector, frame: Any, *, every: Every = "1d")
 
     Examples
     --------
-    >>> from sensorframe.drift.timeline import detect_timeline
     >>> from datetime import datetime, timedelta
     >>> rng = np.random.default_rng(4)
     >>> t = pl.datetime_range(datetime(2026, 1, 1), datetime(2026, 1, 3), "10m", eager=True)[:-1]
@@ -358,7 +356,7 @@ def detect_timeline(detector: DriftDetector, frame: Any, *, every: Every = "1d")
     >>> det = sf.drift.DriftDetector().fit(ref)
     >>> later = t + timedelta(days=2)
     >>> cur = sf.scan(rng.normal(size=288) + 3.0, timestamps=later, sensor_id="P-1")
-    >>> detect_timeline(det, cur, every=144).select("chunk", "rows", "severity")
+    >>> det.detect_timeline(cur, every=144).select("chunk", "rows", "severity")
     shape: (2, 3)
     ┌───────┬──────┬──────────┐
     │ chunk ┆ rows ┆ severity │

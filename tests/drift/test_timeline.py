@@ -175,6 +175,7 @@ def test_detect_timeline_scores_against_the_fitted_profile() -> None:
     out = detect_timeline(det, ref, every="1d")
     assert not out["in_reference"].any()
     assert_frame_equal(chunk_rows(out, 0), det.detect(ref.filter(day(0))).table.sort("sensor_id"))
+    assert_frame_equal(det.detect_timeline(ref, every="1d"), out)  # the method delegates
 
 
 def test_empty_frame_gives_no_rows_with_the_columns() -> None:
