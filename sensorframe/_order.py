@@ -35,6 +35,7 @@ __all__ = [
     "sensor_ranges",
     "sensor_runs",
     "sort_frame",
+    "steps_back_of",
     "with_positions",
 ]
 
@@ -205,17 +206,19 @@ def sort_frame(df: pl.DataFrame, *, steps_back: str | None = None) -> pl.DataFra
     columns = [*df.columns, *([steps_back] if steps_back else [])]
     if rows is None:
         if steps_back:
-            df = df.with_columns(_back(pl.col(TIME)).over(SENSOR).alias(steps_back))
+            df = df.with_columns(steps_back_of(pl.col(TIME)).over(SENSOR).alias(steps_back))
         return df.sort(SENSOR, TIME, maintain_order=True)
     if steps_back:
-        frame = rows.frame.with_columns(_back(pl.col(KEY)).over(rows.codes()).alias(steps_back))
+        frame = rows.frame.with_columns(
+            steps_back_of(pl.col(KEY)).over(rows.codes()).alias(steps_back)
+        )
         rows = Keyed(frame, rows.ids, rows.bits, rows.first, rows.time)
     ordered = rows.sorted()
     sensors = ordered.ids.gather(ordered.frame.select(ordered.codes()).to_series())
     return ordered.frame.with_columns(sensors.alias(SENSOR), ordered.times()).select(columns)
 
 
-def _back(column: pl.Expr) -> pl.Expr:
+def steps_back_of(column: pl.Expr) -> pl.Expr:
     """Flag rows whose value is below the previous row's (never the first row)."""
     return (column < column.shift(1)).fill_null(value=False)
 

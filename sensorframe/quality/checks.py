@@ -23,7 +23,7 @@ from datetime import timedelta
 import polars as pl
 
 from sensorframe._deprecation import renamed_keywords
-from sensorframe._order import _back
+from sensorframe._order import steps_back_of
 from sensorframe._typing import IntoExpr
 from sensorframe._utils import parse_into_expr
 from sensorframe.errors import InvalidParameterError
@@ -457,7 +457,7 @@ def out_of_order(time: IntoExpr) -> pl.Expr:
     >>> df.with_columns(back=sf.quality.out_of_order("t")).get_column("back").to_list()
     [False, False, True, False, True]
     """
-    return _back(parse_into_expr(time))
+    return steps_back_of(parse_into_expr(time))
 
 
 @renamed_keywords(value="column")
