@@ -359,10 +359,10 @@ def _merge_batch(
     end = np.empty((b, width), dtype=bool)
     np.not_equal(v[:, :-1], v[:, 1:], out=end[:, :-1])
     end[:, -1] = True
-    cum_cur = np.cumsum(merged.imag > 0, axis=1, dtype=np.int32).ravel()
+    cum_cur = np.cumsum(merged.imag, axis=1).ravel()  # exact: counts far below 2**53
     ends = np.flatnonzero(end)  # last position of every tie group, row by row
     del end
-    value = v.ravel()[ends] if distances else None
+    value = merged.ravel()[ends].real if distances else None  # v.ravel() would copy
     del merged, v
     row = ends // width
     col = ends - row * width
