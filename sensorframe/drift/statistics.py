@@ -220,6 +220,8 @@ def searchsorted_rows(
 ) -> np.ndarray:
     """Row-wise ``np.searchsorted`` for padded sorted rows, by a vectorized bisection."""
     width = sorted_rows.shape[1]
+    flat = sorted_rows.reshape(-1)
+    base = (np.arange(len(sorted_rows)) * width)[:, None]
     lo = np.zeros(queries.shape, dtype=np.int64)
     hi = np.full(queries.shape, width, dtype=np.int64)
     for _ in range(math.ceil(math.log2(width + 1)) + 1):
@@ -227,7 +229,7 @@ def searchsorted_rows(
         if not active.any():
             break
         mid = (lo + hi) // 2
-        v = np.take_along_axis(sorted_rows, np.minimum(mid, width - 1), axis=1)
+        v = flat[base + np.minimum(mid, width - 1)]  # flat indices: no take_along_axis setup
         right = ((v <= queries) if side == "right" else (v < queries)) & active
         lo = np.where(right, mid + 1, lo)
         hi = np.where(active & ~right, mid, hi)
