@@ -13,8 +13,6 @@ frame sorted by sensor and time); NaN and infinite readings count as missing.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import polars as pl
 from scipy import special
@@ -203,40 +201,64 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
 TREND_DTYPE = pl.Struct({"slope_per_day": pl.Float64, "pvalue": pl.Float64})
 
 
-def _fit_trend(series: pl.Series) -> pl.Series:
+def _fit_trends(rows: pl.Series) -> pl.Series:
     """
-    Slope per day and p-value of one series' ``{x, us}`` (value, microseconds) struct.
+    Slope per day and p-value of every group's ``List[{x, us}]`` (value, microseconds).
 
-    Plain NumPy on one sensor's rows, called once per group (about 0.2 ms per 10,000
-    rows): the closed form over Polars aggregates repeats every sub-expression and
-    costs minutes on 10 M rows.
+    One call for all groups: the groups' finite rows are laid end to end and every sum
+    is a segment sum (``numpy.add.reduceat``), with no Python step per sensor. (As
+    Polars aggregates, each of the dozen sums re-runs its own per-group filter and
+    shift: about 5 s on 10 M rows x 1,000 sensors.)
     """
-    x = series.struct.field("x").cast(pl.Float64).to_numpy()
-    us = series.struct.field("us").cast(pl.Float64).to_numpy()
-    ok = np.isfinite(x) & np.isfinite(us)
-    x, d = x[ok], us[ok] / _US_PER_DAY
-    slope = pvalue = None
-    if x.size >= 2:
-        dc = d - d.mean()
-        sxx = float(dc @ dc)
-        if sxx > 0:
-            slope = float(dc @ (x - x.mean())) / sxx
-            pvalue = _slope_pvalue(x - x.mean() - slope * dc, slope, sxx)
-    return pl.Series([{"slope_per_day": slope, "pvalue": pvalue}], dtype=TREND_DTYPE)
+    lists = rows.to_arrow()
+    fields = lists.flatten().flatten()
+    x = np.asarray(fields[0].to_numpy(zero_copy_only=False), dtype=np.float64)
+    d = np.asarray(fields[1].to_numpy(zero_copy_only=False), dtype=np.float64) / _US_PER_DAY
+    lengths = np.diff(np.asarray(lists.offsets))
+    ok = np.isfinite(x) & np.isfinite(d)
+    if not ok.all():
+        kept = np.append(0, np.cumsum(ok))
+        ends = np.cumsum(lengths)
+        lengths = kept[ends] - kept[ends - lengths]
+        x, d = x[ok], d[ok]
+    n = lengths.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dc = d - np.repeat(_segment_sums(d, lengths) / n, lengths)
+        xc = x - np.repeat(_segment_sums(x, lengths) / n, lengths)
+        sxx = _segment_sums(dc * dc, lengths)
+        fitted = (n >= 2) & (sxx > 0)
+        slope = np.where(fitted, _segment_sums(dc * xc, lengths) / sxx, np.nan)
+        e = np.repeat(slope, lengths)
+        e *= dc
+        np.subtract(xc, e, out=e)
+        pvalue = np.where(fitted, _slope_pvalues(e, lengths, slope, sxx), np.nan)
+    return pl.DataFrame({"slope_per_day": slope, "pvalue": pvalue}, nan_to_null=True).to_struct()
 
 
-def _slope_pvalue(e: np.ndarray, slope: float, sxx: float) -> float | None:
-    """Two-sided p-value of ``slope`` from the residuals `e`, lag-1 corrected (see trend)."""
-    n = float(e.size)
-    sse = float(e @ e)
-    if sse == 0:
-        return 1.0 if slope == 0 else 0.0
-    r1 = float(e[1:] @ e[:-1]) / sse
-    n_eff = n * (1 - r1) / (1 + r1) if r1 > 0 else n
-    if n_eff <= 2:
-        return None
-    se = math.sqrt(sse / (n - 2) / sxx) * math.sqrt((n - 2) / (n_eff - 2))
-    return float(2.0 * special.stdtr(n_eff - 2, -abs(slope) / se))
+def _segment_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sum each run of `lengths` consecutive `values` (0 for an empty run)."""
+    sums = np.zeros(lengths.size)
+    full = lengths > 0
+    if full.any():
+        sums[full] = np.add.reduceat(values, (np.cumsum(lengths) - lengths)[full])
+    return sums
+
+
+def _slope_pvalues(
+    e: np.ndarray, lengths: np.ndarray, slope: np.ndarray, sxx: np.ndarray
+) -> np.ndarray:
+    """Two-sided p-values of the slopes from the residuals `e`, lag-1 corrected (see trend)."""
+    n = lengths.astype(np.float64)
+    sse = _segment_sums(e * e, lengths)
+    pairs = e * np.roll(e, 1)  # e_i e_{i-1}, foreign at each segment's first row
+    first = np.cumsum(lengths) - lengths
+    full = lengths > 0
+    pairs[first[full]] = 0.0
+    r1 = _segment_sums(pairs, lengths) / sse
+    n_eff = np.where(r1 > 0, n * (1 - r1) / (1 + r1), n)
+    se = np.sqrt(sse / (n - 2) / sxx) * np.sqrt((n - 2) / (n_eff - 2))
+    p = np.where(n_eff > 2, 2.0 * special.stdtr(n_eff - 2, -np.abs(slope) / se), np.nan)
+    return np.where(sse == 0, np.where(slope == 0, 1.0, 0.0), p)
 
 
 def trend(column: IntoExpr, time: IntoExpr) -> pl.Expr:
@@ -285,5 +307,6 @@ def trend(column: IntoExpr, time: IntoExpr) -> pl.Expr:
     """
     x = parse_into_expr(column)
     us = parse_into_expr(time).dt.epoch("us")
-    rows = pl.struct(x.alias("x"), us.alias("us"))
-    return _named(rows.map_batches(_fit_trend, return_dtype=TREND_DTYPE, returns_scalar=True), x)
+    rows = pl.struct(x.alias("x"), us.alias("us")).implode()
+    fits = rows.map_batches(_fit_trends, return_dtype=TREND_DTYPE, is_elementwise=True)
+    return _named(fits, x)
