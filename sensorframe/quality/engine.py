@@ -352,11 +352,6 @@ def flag_rows(
                 HALF_END
             ),
             noise_level(VALUE).alias("noise_std"),
-            (
-                trend(VALUE, TIME)
-                if "trend" in cfg.checks
-                else pl.lit(None, dtype=TREND_DTYPE).first()
-            ).alias(TREND),
         ]
         if table
         else []
@@ -377,10 +372,20 @@ def flag_rows(
     )
     expected = settings.column("expected_interval").dt.total_microseconds().cast(pl.Float64)
     if table:
-        stats = stats.with_columns(
-            pl.col(TREND).struct.field("slope_per_day").alias("trend_per_day"),
-            pl.col(TREND).struct.field("pvalue").alias("trend_pvalue"),
-        ).drop(TREND)
+        # after the overflow check: the fit would overflow on readings it refuses
+        fit = (
+            rows.lazy().group_by(GID).agg(trend(VALUE, TIME).alias(TREND)).sort(GID).collect()
+            if "trend" in cfg.checks
+            else pl.DataFrame({TREND: pl.repeat(None, stats.height, dtype=TREND_DTYPE, eager=True)})
+        )
+        stats = (
+            stats.with_columns(fit.get_column(TREND))
+            .with_columns(
+                pl.col(TREND).struct.field("slope_per_day").alias("trend_per_day"),
+                pl.col(TREND).struct.field("pvalue").alias("trend_pvalue"),
+            )
+            .drop(TREND)
+        )
     stats = stats.drop(SPAN).with_columns(
         pl.col(USUAL).cast(pl.Int64).cast(pl.Duration("us")).alias("median_step"),
         pl.coalesce(expected, pl.col(USUAL)).alias(USUAL),
