@@ -91,7 +91,7 @@ def lag1_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000) -> n
     >>> lag1_autocorrelation(Samples.concatenated(x, np.array([5, 1, 3]))).round(3).tolist()
     [0.4, nan, -0.667]
     """
-    return _autocorrelations(samples, batch_cells)[:, 0]
+    return _autocorrelations(samples, batch_cells, lags=1)[:, 0]
 
 
 def equivalent_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000) -> np.ndarray:
@@ -130,7 +130,7 @@ def equivalent_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000
     >>> equivalent_autocorrelation(s).round(2).tolist()
     [-0.0, 0.8]
     """
-    acf = _autocorrelations(samples, batch_cells)
+    acf = _autocorrelations(samples, batch_cells, lags=2)
     r1, r2 = acf[:, 0], acf[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         noise = 2 / np.sqrt(samples.lengths.astype(np.float64))
@@ -143,28 +143,28 @@ def equivalent_autocorrelation(samples: Samples, *, batch_cells: int = 2_000_000
     return np.where(ar2, np.maximum(rho2, r1), r1)
 
 
-def _autocorrelations(samples: Samples, batch_cells: int) -> np.ndarray:
-    """Lag-1 and lag-2 autocorrelations ``(sensors, 2)`` (NaN where undefined)."""
+def _autocorrelations(samples: Samples, batch_cells: int, *, lags: int) -> np.ndarray:
+    """Autocorrelations at lags 1 .. ``lags``, ``(sensors, lags)`` (NaN where undefined)."""
     lengths = samples.lengths
-    out = np.full((len(lengths), 2), np.nan)
+    out = np.full((len(lengths), lags), np.nan)
     rows = np.flatnonzero(lengths >= 2)
     # small batches: the few passes over each stay in cache
     for sub in batches(lengths[rows], min(batch_cells, 1 << 18)):
         idx = rows[sub]
         lens = lengths[idx]
-        out[idx] = _lags(samples.padded(idx, int(lens.max()), copy=False), lens)
+        out[idx] = _lags(samples.padded(idx, int(lens.max()), copy=False), lens, lags)
     return out
 
 
-def _lags(rows: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Lag-1 and lag-2 autocorrelations of padded rows (padding past each length)."""
+def _lags(rows: np.ndarray, lens: np.ndarray, lags: int) -> np.ndarray:
+    """Autocorrelations at lags 1 .. ``lags`` of padded rows (padding past each length)."""
     inside = np.arange(rows.shape[1])[None, :] < lens[:, None]
     dev = np.where(inside, rows, 0.0)
     dev -= (dev.sum(axis=1) / lens)[:, None]
     dev[~inside] = 0.0  # padding contributes nothing to any product
     ss = np.einsum("ij,ij->i", dev, dev)
-    out = np.empty((len(lens), 2))
-    for lag in (1, 2):
+    out = np.empty((len(lens), lags))
+    for lag in range(1, lags + 1):
         cross = np.einsum("ij,ij->i", dev[:, lag:], dev[:, :-lag])
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = np.clip(cross / ss, -1.0, 1.0)
