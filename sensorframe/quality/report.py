@@ -123,10 +123,16 @@ def _event_numbers(table: pl.LazyFrame, events: pl.DataFrame) -> pl.LazyFrame:
 def _table(
     flagged: pl.DataFrame, stats: pl.DataFrame, events: pl.DataFrame, cfg: QualityConfig
 ) -> pl.LazyFrame:
-    grades = grade_exprs(cfg.status)
-    worst = pl.max_horizontal(pl.col(check) for check in grades)
+    # each grade under a private name: "out_of_order" is also a count of the table
+    grades = {
+        f"__sf_grade_{c}": e.alias(f"__sf_grade_{c}") for c, e in grade_exprs(cfg.status).items()
+    }
+    worst = pl.max_horizontal(pl.col(grade) for grade in grades)
     graded_by = pl.concat_list(
-        pl.when((pl.col(check) == worst) & (worst > 0)).then(pl.lit(check)) for check in grades
+        pl.when((pl.col(grade) == worst) & (worst > 0)).then(
+            pl.lit(grade.removeprefix("__sf_grade_"))
+        )
+        for grade in grades
     ).list.drop_nulls()
     table = (
         _event_numbers(sensor_table(flagged, stats), events)
@@ -135,7 +141,7 @@ def _table(
             drift_flag=(pl.col("drift_ratio") > cfg.drift_threshold).fill_null(value=False),
         )
         .with_columns(*grades.values())
-        .with_columns(status_expr(pl.col(check) for check in grades), graded_by=graded_by)
+        .with_columns(status_expr(pl.col(grade) for grade in grades), graded_by=graded_by)
         .with_columns(
             issues=pl.concat_list(issue_exprs(cfg)).list.drop_nulls(),
             recommendations=pl.concat_list(recommendation_exprs(cfg)).list.drop_nulls(),
