@@ -104,6 +104,71 @@ class SensorExprNameSpace:
         """See :func:`sensorframe.quality.drift_ratio`."""
         return quality.drift_ratio(self._expr)
 
+    def gross_range(
+        self,
+        *,
+        fail_min: float | pl.Expr | None = None,
+        fail_max: float | pl.Expr | None = None,
+        suspect_min: float | pl.Expr | None = None,
+        suspect_max: float | pl.Expr | None = None,
+    ) -> pl.Expr:
+        """See :func:`sensorframe.quality.gross_range`."""
+        return quality.gross_range(
+            self._expr,
+            fail_min=fail_min,
+            fail_max=fail_max,
+            suspect_min=suspect_min,
+            suspect_max=suspect_max,
+        )
+
+    def spike(
+        self,
+        *,
+        threshold: float | pl.Expr | None = None,
+        noise_factor: float | pl.Expr = 3.0,
+        window: int = 9,
+        min_scale: float | pl.Expr | None = None,
+    ) -> pl.Expr:
+        """See :func:`sensorframe.quality.spike`."""
+        return quality.spike(
+            self._expr,
+            threshold=threshold,
+            noise_factor=noise_factor,
+            window=window,
+            min_scale=min_scale,
+        )
+
+    def hampel_outlier(
+        self,
+        *,
+        window: int | str | timedelta,
+        threshold: float | pl.Expr = 3.5,
+        center: bool = True,
+        by: IntoExpr | None = None,
+        min_scale: float | pl.Expr | None = None,
+    ) -> pl.Expr:
+        """See :func:`sensorframe.quality.hampel_outlier`."""
+        return quality.hampel_outlier(
+            self._expr,
+            window=window,
+            threshold=threshold,
+            center=center,
+            by=by,
+            min_scale=min_scale,
+        )
+
+    def interpolated(self, *, min_length: int = 3, tolerance: float = 1e-6) -> pl.Expr:
+        """See :func:`sensorframe.quality.interpolated`."""
+        return quality.interpolated(self._expr, min_length=min_length, tolerance=tolerance)
+
+    def level_shift(self, *, window: int = 24, threshold: float | pl.Expr = 6.0) -> pl.Expr:
+        """See :func:`sensorframe.quality.level_shift`."""
+        return quality.level_shift(self._expr, window=window, threshold=threshold)
+
+    def trend(self, time: IntoExpr = TIME) -> pl.Expr:
+        """See :func:`sensorframe.quality.trend` (an aggregate, for ``group_by().agg``)."""
+        return quality.trend(self._expr, time)
+
     # ---------------------------------------------------------------- features
     @renamed_keywords(min_periods="min_samples")
     def rolling_stat(

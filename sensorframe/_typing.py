@@ -23,4 +23,4 @@ FrameInput: TypeAlias = (
 """Anything :func:`sensorframe.scan` accepts."""
 
 NormalizeMethod: TypeAlias = Literal["zscore", "minmax", "robust", "none"]
-OutlierMethod: TypeAlias = Literal["zscore", "mad"]
+OutlierMethod: TypeAlias = Literal["zscore", "mad", "hampel"]

@@ -17,6 +17,8 @@ from __future__ import annotations
 from sensorframe.quality import checks
 from sensorframe.quality.checks import *  # noqa: F403  (the checks: checks.__all__)
 from sensorframe.quality.config import QualityConfig, QualityStatus, StatusThresholds
+from sensorframe.quality.contextual import hampel_outlier
+from sensorframe.quality.limits import gross_range, spike
 from sensorframe.quality.report import (
     CHECKS,
     QualityReport,
@@ -24,6 +26,7 @@ from sensorframe.quality.report import (
     assess_quality,
     flag_quality,
 )
+from sensorframe.quality.shape import interpolated, level_shift, trend
 
 __all__ = [
     "CHECKS",
@@ -36,3 +39,5 @@ __all__ = [
     "flag_quality",
 ]
 __all__ += checks.__all__
+# limits.rate_of_change stays in its module: sf.features.rate_of_change has the name
+__all__ += ["gross_range", "hampel_outlier", "interpolated", "level_shift", "spike", "trend"]

@@ -11,20 +11,18 @@ import itertools
 import math
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
-from typing import Literal, TypeAlias, get_args
+from typing import get_args
 
 import polars as pl
 
 from sensorframe._times import parse_duration_us
+from sensorframe._typing import OutlierMethod
 from sensorframe.errors import ConfigError, InvalidParameterError
 from sensorframe.frame import SENSOR
 from sensorframe.quality.per_sensor import MAX_INTERVAL, PER_SENSOR, checked_per_sensor
 from sensorframe.quality.status import Ladder, QualityStatus, StatusThresholds, is_number
 
 __all__ = ["Ladder", "QualityConfig", "QualityStatus", "StatusThresholds"]
-
-OutlierMethod: TypeAlias = Literal["zscore", "mad", "hampel"]
-"""How :class:`QualityConfig` finds outliers."""
 
 RUNNABLE = (
     "missing",
@@ -66,9 +64,9 @@ class QualityConfig:
     outlier_method : {'zscore', 'mad', 'hampel'}
         ``"zscore"``: ``|x - mean| / std > outlier_z`` (population std);
         ``"mad"``: ``0.6745 * |x - median| / MAD > mad_threshold``;
-        ``"hampel"``: contextual, ``|x - m| > mad_threshold * 1.4826 * s`` with ``m`` the
-        rolling median over ``outlier_window`` and ``s`` the rolling median of
-        ``|x - m|`` (:func:`~sensorframe.quality.hampel_outlier`).
+        ``"hampel"``: contextual, ``|x - m| > mad_threshold * max(1.4826 * (q3 - q1) / 2,
+        floor)`` with ``m``, ``q1``, ``q3`` the rolling median and quartiles over
+        ``outlier_window`` (:func:`~sensorframe.quality.hampel_outlier`).
     outlier_z
         Z-score threshold of the ``"zscore"`` method (per sensor).
     mad_threshold

@@ -123,8 +123,19 @@ def issue_exprs(cfg: QualityConfig) -> list[pl.Expr]:
     all_missing = c("missing_count") == c("rows")
     if cfg.outlier_method == "zscore":
         rule = f"|z| > {cfg.outlier_z} (population std)"
-    else:
+    elif cfg.outlier_method == "mad":
         rule = f"modified z = 0.6745*|x - median|/MAD > {cfg.mad_threshold}"
+    else:
+        window = cfg.outlier_window
+        span = (
+            f"{window} readings"
+            if isinstance(window, int)
+            else pl.select(human_duration(pl.lit(window))).item()
+        )
+        rule = (
+            f"|x - rolling median| > {cfg.mad_threshold} x the local scale "
+            f"(Hampel, over {span}{', centred' if cfg.outlier_center else ', trailing'})"
+        )
     flat_for = human_duration(c("longest_flat_duration"))
     since = _since(c("longest_flat_start"), c("longest_flat_duration"))
     show_trend, trend = _trend()
