@@ -135,16 +135,17 @@ def _chunks(df: pl.DataFrame, every: Every) -> _Chunks:
             df = sort_frame(df)
             lengths = in_order(df)
             assert lengths is not None
-        position = np.arange(df.height, dtype=np.int64) - np.repeat(
-            np.cumsum(lengths) - lengths, lengths
-        )
-        key = position // length
+        sensor_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        chunk = pl.Series((np.arange(df.height, dtype=np.int64) - sensor_start) // length)
     else:
-        key = df.get_column(TIME).dt.epoch("us").to_numpy() // length
-    first = int(key.min()) if key.size else 0
-    count = int(key.max()) - first + 1 if key.size else 0
+        chunk = df.get_column(TIME).dt.epoch("us") // length
+    first, last = (chunk.min(), chunk.max()) if len(chunk) else (0, -1)
+    assert isinstance(first, int)
+    assert isinstance(last, int)
+    count = last - first + 1
     _too_many(count, every)
-    key = (key - first).astype(np.uint16)  # MAX_CHUNKS fits: a radix sort
+    # 16-bit keys (MAX_CHUNKS fits), which NumPy's stable sort sorts by radix
+    key = (chunk - first).cast(pl.UInt16).to_numpy()
     starts = None if by_rows else (np.arange(count, dtype=np.int64) + first) * length
     order = np.argsort(key, kind="stable")
     sizes = np.bincount(key, minlength=count)
