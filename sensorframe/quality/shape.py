@@ -105,21 +105,48 @@ def interpolated(column: IntoExpr, *, min_length: int = 3, tolerance: float = 1e
     return _named(_interpolated_core(links, min_length), x)
 
 
-def _step_statistic(x: pl.Expr, window: int) -> pl.Expr:
+def _blocks(x: pl.Expr, window: int, *, median: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """
-    ``S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0)``, the step statistic of one series.
+    ``M0 .. M3``: the means (or medians) of the four blocks of `window` rows around ``t``.
 
-    ``M0 .. M3`` are the means of the non-missing readings in the four blocks of
-    `window` rows ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``,
-    ``[t + w, t + 2w)`` (null if a block lies outside the series or has fewer than
-    ``ceil(w / 2)`` readings). Per series: use ``.over`` on a whole column.
+    The blocks are ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``, ``[t + w, t +
+    2w)`` over the non-missing readings; null if a block lies outside the series or has
+    fewer than ``ceil(w / 2)`` readings. Per series: use ``.over`` on a whole column.
     """
     w = window
     whole = pl.int_range(pl.len()) >= w - 1  # rows t - w + 1 .. t are all in the series
-    block = pl.when(whole).then(x.rolling_mean(w, min_samples=(w + 1) // 2))
-    m0, m1 = block.shift(w + 1), block.shift(1)
-    m2, m3 = block.shift(-(w - 1)), block.shift(-(2 * w - 1))
+    roll = x.rolling_median if median else x.rolling_mean
+    block = pl.when(whole).then(roll(w, min_samples=(w + 1) // 2))
+    return block.shift(w + 1), block.shift(1), block.shift(-(w - 1)), block.shift(-(2 * w - 1))
+
+
+def _step_statistic(x: pl.Expr, window: int) -> pl.Expr:
+    """
+    ``S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0)`` over the block means (:func:`_blocks`).
+
+    Per series: use ``.over`` on a whole column.
+    """
+    m0, m1, m2, m3 = _blocks(x, window, median=False)
     return 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
+
+
+def _step_confirmed(x: pl.Expr, s: pl.Expr, window: int) -> pl.Expr:
+    """
+    Whether the block medians see the step ``S_t`` too, and the level holds.
+
+    With ``D01, D12, D23`` the differences of consecutive block medians and ``R = D12 -
+    0.5 (D01 + D23)`` (``S`` over medians): ``sign(S) R >= |S| / 2`` (a few wild readings
+    move means, not medians) and ``-sign(R) D01 <= |R| / 3`` and ``-sign(R) D23 <= |R| /
+    3`` (no jump against the step next to it: a burst that comes back within a block
+    has one of ``-2 R / 3``). False where a median is null. Per series: use ``.over``
+    on a whole column.
+    """
+    m0, m1, m2, m3 = _blocks(x, window, median=True)
+    d01, d23 = m1 - m0, m3 - m2
+    r = (m2 - m1) - 0.5 * (d01 + d23)
+    undone = pl.max_horizontal(-r.sign() * d01, -r.sign() * d23)  # jumps against R
+    agree = (r * s.sign() >= 0.5 * s.abs()) & (undone <= r.abs() / 3)
+    return agree.fill_null(value=False)
 
 
 def _step_scale(s: pl.Expr, x: pl.Expr) -> pl.Expr:
@@ -162,7 +189,14 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
     autocorrelated signals do not count their wanderings; at least ``1e-9 * max|x|``).
     A step closer than ``2 * window`` rows to either end of the series is not seen, and
     the series should be several times longer than ``4 * window`` rows (or the step's
-    own ``S`` sets the scale).
+    own ``S`` sets the scale). The block medians must confirm the step (robust to
+    spikes and bursts): with ``D01, D12, D23`` the differences of consecutive block
+    medians and ``R = D12 - 0.5 (D01 + D23)``, a flagged row also has ``sign(S_t) R >=
+    |S_t| / 2`` (a spike or a few wild readings move the means, not the medians), and
+    neither ``D01`` nor ``D23`` goes against the step by more than ``|R| / 3`` (the new
+    level holds: a burst of up to ``window`` rows that comes back, such as a range
+    fault, has a jump of ``-2 R / 3`` beside it, and so has the rise and fall of a daily
+    cycle; a trend against the step of more than ``|R| / 3`` per block hides it too).
 
     Parameters
     ----------
@@ -195,7 +229,8 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
     limit = threshold_expr("threshold", threshold)
     x = finite(parse_into_expr(column))
     s = _step_statistic(x, window)
-    return _named(_level_shift_core(s, _step_scale(s, x), limit, window), x)
+    core = _level_shift_core(s, _step_scale(s, x), limit, window)
+    return _named(core & _step_confirmed(x, s, window), x)
 
 
 TREND_DTYPE = pl.Struct({"slope_per_day": pl.Float64, "pvalue": pl.Float64})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,11 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+import sensorframe as sf
 from sensorframe.errors import InvalidParameterError
 from sensorframe.quality.shape import _step_statistic, interpolated, level_shift, trend
 from tests.conftest import T0, finite_values, sensor_frames
 
 NAN = float("nan")
+PVANALYTICS = Path(__file__).resolve().parents[1] / "data" / "pvanalytics"
 small_ints = st.sampled_from([None, NAN, -3.0, -2.0, -1.0, 0.0, 0.0, 1.0, 1.0, 2.0, 3.0, 3.0])
 """Readings on a coarse grid, so ties and steps are common."""
 mostly_finite = st.one_of(*[finite_values] * 4, st.sampled_from([None, NAN]))
@@ -101,26 +104,42 @@ def test_a_line_drawn_through_a_gap_is_interpolated() -> None:
 
 
 # ------------------------------------------------------------------ level shift
-def _blocks(a: np.ndarray, w: int) -> np.ndarray:
-    """S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0) from the four w-row block means."""
+def _block_stats(a: np.ndarray, w: int, stat: object = np.mean) -> np.ndarray:
+    """Rows x 4: M0 .. M3, the `stat` of the four w-row blocks around each row (NaN if short)."""
     a = np.where(np.isfinite(a), a, np.nan)
 
-    def mean(start: int) -> float:
+    def block(start: int) -> float:
         if start < 0 or start + w > a.size:
             return np.nan
         part = a[start : start + w]
         part = part[~np.isnan(part)]
-        return part.mean() if part.size >= (w + 1) // 2 else np.nan
+        return float(stat(part)) if part.size >= (w + 1) // 2 else np.nan  # type: ignore[operator]
 
-    s = np.full(a.size, np.nan)
-    for t in range(a.size):
-        m0, m1, m2, m3 = (mean(t + k * w) for k in (-2, -1, 0, 1))
-        s[t] = 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
-    return s
+    return np.array([[block(t + k * w) for k in (-2, -1, 0, 1)] for t in range(a.size)]).reshape(
+        a.size, 4
+    )
+
+
+def _blocks(a: np.ndarray, w: int) -> np.ndarray:
+    """S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0) from the four w-row block means."""
+    m0, m1, m2, m3 = _block_stats(a, w).T
+    return 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
+
+
+def _confirmed(a: np.ndarray, w: int, s: np.ndarray) -> np.ndarray:
+    """The block medians see the step: same sign, at least half as big, no jump back."""
+    m0, m1, m2, m3 = _block_stats(a, w, np.median).T
+    d01, d23 = m1 - m0, m3 - m2
+    r = (m2 - m1) - 0.5 * (d01 + d23)
+    with np.errstate(invalid="ignore"):
+        undone = np.maximum(-np.sign(r) * d01, -np.sign(r) * d23)
+        ok = (r * np.sign(s) >= 0.5 * np.abs(s)) & (undone <= np.abs(r) / 3)
+    return ok & ~np.isnan(r) & ~np.isnan(s)
 
 
 def _level_shift_reference(a: np.ndarray, w: int, threshold: float) -> list[bool]:
     s = _blocks(a, w)
+    confirmed = _confirmed(a, w, s)
     ok = s[~np.isnan(s)]
     finite = a[np.isfinite(a)]
     big = 1e-9 * np.abs(finite).max() if finite.size else np.nan
@@ -138,6 +157,7 @@ def _level_shift_reference(a: np.ndarray, w: int, threshold: float) -> list[bool
                 and size[t] > threshold * scale
                 and size[t] == near.max()
                 and first
+                and confirmed[t]
             )
         )
     return flags
@@ -350,3 +370,70 @@ def test_level_shift_false_alarms_and_power_on_noise() -> None:
     off = found["row"].to_numpy() - at[found["sensor_id"].to_numpy()]
     assert (np.abs(off) <= 3).all()  # measured: 20/20 found, 15 at the step row, all within 3
     assert (off == 0).mean() >= 0.6
+
+
+def _synthetic_flags(kind: str, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Ten sensors with one fault kind each, flagged by level_shift at its defaults."""
+    data = sf.datasets.synthetic(10, 1_000, seed=seed, faults=(kind,), fault_fraction=1.0)
+    flags = data.frame.with_columns(flag=level_shift("value").over("sensor_id"))
+    return flags.filter("flag"), data.labels
+
+
+@pytest.mark.parametrize("kind", ["spike", "range"])
+def test_spikes_and_range_faults_are_not_level_shifts(kind: str) -> None:
+    # measured before the median confirmation: 29/30 spike and 30/30 range-fault sensors
+    # (seeds 0-2) had a level shift; now none
+    for seed in range(3):
+        flagged, _ = _synthetic_flags(kind, seed)
+        assert flagged.height == 0, (kind, seed)
+
+
+def test_synthetic_level_shifts_are_found_at_the_step() -> None:
+    found = 0
+    for seed in range(3):
+        flagged, labels = _synthetic_flags("level_shift", seed)
+        near = flagged.join(labels.select("sensor_id", "start"), on="sensor_id").filter(
+            (pl.col("timestamp") - pl.col("start")).abs() <= timedelta(minutes=3)
+        )
+        found += near["sensor_id"].n_unique()
+        assert flagged["sensor_id"].n_unique() == flagged.height  # one flag per step
+    assert found >= 27  # measured: 30/30, each at its labelled row
+
+
+def test_a_spike_or_a_short_burst_is_not_a_step() -> None:
+    rng = np.random.default_rng(3)
+    n = 2_000
+    t = np.arange(n)
+    x = 0.001 * t + rng.normal(0, 1.0, n)
+    x[500] += 60.0  # one wild reading
+    x[1_000:1_020] += 15.0  # a burst of 20 readings (window 24) that comes back
+    x[1_600:] += 4.0  # a real step
+    got = pl.DataFrame({"value": x}).select(level_shift("value"))["value"]
+    rows = [i for i, f in enumerate(got) if f]
+    assert len(rows) == 1
+    assert abs(rows[0] - 1_600) <= 2  # measured: 1,601
+
+
+def _pv(name: str) -> pl.DataFrame:
+    """A pvanalytics file's readings (15-minute AC power, or daily energy)."""
+    return pl.read_csv(PVANALYTICS / name).with_row_index("row")
+
+
+@pytest.mark.parametrize(
+    "name", ["ac_power_inv_2173_stale_data.csv", "ac_power_inv_2173_interpolated_data.csv"]
+)
+def test_a_pv_daily_cycle_makes_no_level_shift(name: str) -> None:
+    # 31 days of 15-minute PV power: sunrise and sunset are jumps that come back within
+    # a day. Measured before the median confirmation: 1 and 10 false shifts at window 24
+    frame = _pv(name)
+    for window in (24, 96):
+        got = frame.select(level_shift("value_normalized", window=window))
+        assert not got.to_series().any(), window
+
+
+def test_the_labelled_pvlib_data_shift_is_found() -> None:
+    # daily energy with one labelled shift (row 300, 2015-10-28: ~27,000 -> ~4,000 a day)
+    frame = _pv("pvlib_data_shift.csv")
+    for window, rows in ((20, [300]), (30, [296]), (60, [300])):
+        got = frame.filter(level_shift("value", window=window))["row"].to_list()
+        assert got == rows, window  # measured: one flag, within 4 days of the label
