@@ -19,6 +19,7 @@ from sensorframe.drift.statistics import (
     batches,
     benjamini_hochberg,
     ks_pvalue,
+    merge_stats,
     quantiles_sorted,
     searchsorted_rows,
 )
@@ -178,6 +179,33 @@ def test_samples_from_unsorted_sorts_each_segment() -> None:
     assert lo[0] == s.values[6]
     assert np.isnan(lo[1])
     assert hi[2] == s.values[4]
+
+
+def test_merge_stats_do_not_depend_on_the_batches() -> None:
+    # sizes from 1 to 3,000 (several merge batches, padding of different widths), ties
+    rng = np.random.default_rng(5)
+    lens_r, lens_c = rng.integers(1, 3000, size=(2, 40))
+    ref = Samples.from_unsorted(
+        rng.integers(0, 50, size=lens_r.sum()) / 4, lens_r, batch_cells=10**6
+    )
+    cur = Samples.concatenated(rng.normal(6, 4, size=lens_c.sum()).round(1), lens_c)
+    edges = np.tile([2.0, 5.0, 8.0], (40, 1))
+    rows = np.arange(40)
+    one, many = (
+        merge_stats(ref, cur, edges, rows, batch_cells=cells, distances=True)
+        for cells in (10**9, 2_000)
+    )
+    for name in one.__slots__:
+        a, b = getattr(one, name), getattr(many, name)
+        if a.dtype == np.float64:  # NumPy's pairwise sums may round by padding width
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, err_msg=name)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    want = [
+        ss.ks_2samp(ref.values[s : s + n], cur.values[t : t + m]).statistic
+        for s, n, t, m in zip(ref.starts, lens_r, cur.starts, lens_c, strict=True)
+    ]
+    np.testing.assert_allclose(one.ks_d, want, rtol=RTOL)
 
 
 def test_batches_cover_every_sensor_once() -> None:
