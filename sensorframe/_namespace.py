@@ -125,8 +125,8 @@ class SensorExprNameSpace:
         self,
         *,
         threshold: float | pl.Expr | None = None,
-        noise_factor: float | pl.Expr = 3.0,
-        window: int = 9,
+        noise_factor: float | pl.Expr = 4.0,
+        window: int = 25,
         min_scale: float | pl.Expr | None = None,
     ) -> pl.Expr:
         """See :func:`sensorframe.quality.spike`."""

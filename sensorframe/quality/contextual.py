@@ -80,9 +80,10 @@ def hampel_outlier(
     outlier when ``|x_t - m_t| > threshold * max(1.4826 * (q3_t - q1_t) / 2, floor)``.
     Half the interquartile range is the window's MAD for symmetric data, so this is
     Hampel's ``|x - median| / (1.4826 MAD) > threshold`` computed with rolling kernels.
-    The floor is `min_scale`, by default 1% of the series' range between its 1st and
-    99th percentiles (``0.01 * (q99 - q01)``): where the window sits still its IQR is
-    0, and a night-standby flicker of 0.01% of an inverter's range is no outlier.
+    The floor is `min_scale`, by default 2% of the series' interquartile range
+    (``0.02 * (q75 - q25)``, :func:`sensorframe.quality.limits.default_floor`): where
+    the window sits still its IQR is 0, and a night-standby flicker of 0.01% of an
+    inverter's range is no outlier.
 
     **Choice**: pvanalytics' ``hampel`` takes the rolling median of each row's
     deviation from its *own* window median; on a smooth ramp (a PV morning) those
@@ -112,8 +113,8 @@ def hampel_outlier(
     by
         The reading times (sorted), required for a duration window.
     min_scale
-        Smallest scale, in the sensor's unit (>= 0; 0 for none); None for 1% of the
-        series' 1-99% range.
+        Smallest scale, in the sensor's unit (>= 0; 0 for none); None for 2% of the
+        series' interquartile range.
 
     Returns
     -------

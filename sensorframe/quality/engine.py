@@ -51,6 +51,7 @@ from sensorframe.quality.limits import (
     _local_noise,
     _spike_jumps,
     _spike_scale,
+    default_floor,
     finite,
 )
 from sensorframe.quality.overflow import refuse_overflow, span
@@ -194,7 +195,8 @@ def _spike(cfg: QualityConfig, settings: Settings) -> pl.Expr:
     x = finite(pl.col(VALUE))
     limit = settings.expr("spike_threshold")
     if settings.column("spike_threshold").null_count():
-        noise = _local_noise(pl.col(SPIKE_U), cfg.spike_window).over(GID)
+        # the public spike's noise scale, floored at 1% of the sensor's range
+        noise = _local_noise(pl.col(SPIKE_U), cfg.spike_window, floor=default_floor(x)).over(GID)
         limit = pl.coalesce(limit, cfg.spike_noise_factor * noise)
     return _spike_jumps(x, _near(x, 1), _near(x, -1), limit)
 

@@ -22,10 +22,10 @@ def _hampel(
     a: np.ndarray, windows: list[np.ndarray], threshold: float, floor: float | None = None
 ) -> list[bool | None]:
     """Hampel flags, the scale half the IQR (numpy.quantile, linear) of each window, floored
-    at 1% of the 1-99% range unless `floor` is given."""
+    at 2% of the interquartile range unless `floor` is given."""
     ok = a[np.isfinite(a)]
     if floor is None and ok.size:
-        floor = 0.01 * float(np.diff(np.quantile(ok, [0.01, 0.99]))[0])
+        floor = 0.02 * float(np.diff(np.quantile(ok, [0.25, 0.75]))[0])
     out: list[bool | None] = []
     for v, idx in zip(a, windows, strict=True):
         part = a[idx]

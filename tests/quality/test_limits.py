@@ -130,9 +130,9 @@ def _spike_reference(a: np.ndarray, limit: np.ndarray) -> list[bool | None]:
 
 
 def _floor(a: np.ndarray) -> float:
-    """The default floor, ``0.01 * (q99 - q01)`` of the finite readings."""
+    """The default floor, ``0.02 * (q75 - q25)`` of the finite readings."""
     ok = a[np.isfinite(a)]
-    return 0.01 * float(np.diff(np.quantile(ok, [0.01, 0.99]))[0]) if ok.size else np.nan
+    return 0.02 * float(np.diff(np.quantile(ok, [0.25, 0.75]))[0]) if ok.size else np.nan
 
 
 def _noise_limit(
@@ -224,7 +224,7 @@ def test_a_spike_at_night_on_a_zero_line_is_a_spike_and_a_flicker_is_not() -> No
     got = df.select(spike("value")).to_series().fill_null(value=False)
     assert got.arg_true().to_list() == [12, 72]
     bare = df.select(spike("value", min_scale=0.0)).to_series().fill_null(value=False)
-    assert {5, 12, 65, 72} <= set(bare.arg_true().to_list())
+    assert {5, 12} <= set(bare.arg_true().to_list())  # without the floor the flicker is one
 
 
 @pytest.mark.parametrize(
@@ -284,8 +284,9 @@ def test_every_check_takes_empty_and_single_rows() -> None:
 
 
 def test_spike_false_alarms_and_recall_on_white_noise() -> None:
-    # calibration (measured: 0.04% false alarms, 12-sigma spikes found 90%: the spike's own
-    # jumps are 3 of the 9 values whose median is the noise scale; 8-sigma ones 56%)
+    # calibration at the defaults (noise_factor 4, window 25): false alarms below 0.1%,
+    # 12-sigma spikes found in at least 85% (with 3 and 9: 0.04% and 90%, but two spikes
+    # 3 readings apart hid each other in the 9-row window)
     rng = np.random.default_rng(4)
     sensors, n = 50, 2_000
     noise = rng.normal(size=(sensors, n))

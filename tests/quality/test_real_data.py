@@ -74,10 +74,10 @@ def test_point_outliers_of_inverter_7539() -> None:
     mad = row_rates(frame, "mad", "label")
     print(f"\nspike {spike}\nhampel {hampel}\nzscore {zscore}\nmad {mad}")
     assert spike.positives == 6
-    # measured: spike 6/6 and no false flag (a jump away from both neighbours: the last
-    # reading before a real step, 1.0 -> 0.001 when the inverter trips, is no spike)
+    # measured: spike 6/6 at one false flag (0.2%; a jump away from both neighbours: the
+    # last reading before a real step, 1.0 -> 0.001 when the inverter trips, is no spike)
     assert spike.recall == 1.0
-    assert spike.false_positives == 0
+    assert spike.false_positives <= 1
     # measured: hampel (25 rows) 2/6 at 1 false (0.2%): 25 readings are 6 h of this
     # 15-min file, most of a PV day, so the window's spread is the daily curve's and
     # even the noon drop to -0.5 lies inside it (the false flag is the file's last
@@ -164,10 +164,10 @@ def test_flag_quality_on_the_real_files() -> None:
     tuned = QualityConfig(level_shift_window=60, level_shift_threshold=4.0)
     shift = row_rates(_flags(_daily(), tuned), "flag_level_shift", "label")
     print(f"\n{spike=}\n{hampel=}\n{flat=}\n{interpolated=}\n{shift=}")
-    # measured: the engine's spike 5/6 at 1 false (0.2%; the public spike, whose noise
-    # scale has a floor, finds 6/6 at 0), Hampel 2/6 at 1 false, the stale stretches
+    # measured: the engine's spike 6/6 at 1 false (0.2%; the same as the public spike),
+    # Hampel 2/6 at 1 false, the stale stretches
     # 245/245 at 0, the sloped interpolated rows 1,185/1,185 at 0, the data shift 1/1
-    assert spike.recall >= 5 / 6
+    assert spike.recall == 1.0
     assert spike.fp_rate <= 0.005
     assert hampel.recall >= 1 / 3
     assert hampel.fp_rate <= 0.005
