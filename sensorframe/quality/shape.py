@@ -105,66 +105,82 @@ def interpolated(column: IntoExpr, *, min_length: int = 3, tolerance: float = 1e
     return _named(_interpolated_core(links, min_length), x)
 
 
+def _inside(window: int, partition_by: IntoExpr | None) -> pl.Expr:
+    """
+    Rows ``t`` whose four blocks ``[t - 2w, t + 2w)`` all lie in the series (its sensor's rows).
+
+    Whole column when `partition_by` (the sensor column, frame sorted by it and time) is
+    given, else one series.
+    """
+    row, rows = pl.int_range(pl.len()), pl.len()
+    if partition_by is not None:
+        row, rows = row.over(partition_by), rows.over(partition_by)
+    return (row >= 2 * window) & (row + 2 * window <= rows)
+
+
 def _blocks(x: pl.Expr, window: int, *, median: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """
     ``M0 .. M3``: the means (or medians) of the four blocks of `window` rows around ``t``.
 
     The blocks are ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``, ``[t + w, t +
-    2w)`` over the non-missing readings; null if a block lies outside the series or has
-    fewer than ``ceil(w / 2)`` readings. Per series: use ``.over`` on a whole column.
+    2w)`` over the non-missing readings; null if a block has fewer than ``ceil(w / 2)``
+    readings. Whole column: mask the rows whose blocks leave the series with
+    :func:`_inside`.
     """
     w = window
-    whole = pl.int_range(pl.len()) >= w - 1  # rows t - w + 1 .. t are all in the series
     roll = x.rolling_median if median else x.rolling_mean
-    block = pl.when(whole).then(roll(w, min_samples=(w + 1) // 2))
+    block = roll(w, min_samples=(w + 1) // 2)  # rows t - w + 1 .. t
     return block.shift(w + 1), block.shift(1), block.shift(-(w - 1)), block.shift(-(2 * w - 1))
 
 
-def _step_statistic(x: pl.Expr, window: int) -> pl.Expr:
+def _step_statistic(x: pl.Expr, window: int, inside: pl.Expr | None = None) -> pl.Expr:
     """
     ``S_t = 1.5 (M2 - M1) - 0.5 (M3 - M0)`` over the block means (:func:`_blocks`).
 
-    Per series: use ``.over`` on a whole column.
+    Null where a block leaves the series: `inside` is :func:`_inside` (one series if
+    not given, or per series with ``.over``).
     """
     m0, m1, m2, m3 = _blocks(x, window, median=False)
-    return 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
+    inside = _inside(window, None) if inside is None else inside
+    return pl.when(inside).then(1.5 * (m2 - m1) - 0.5 * (m3 - m0))
 
 
-def _step_confirmed(x: pl.Expr, s: pl.Expr, window: int) -> pl.Expr:
+def _step_scale(s: pl.Expr, x: pl.Expr, partition_by: IntoExpr | None = None) -> pl.Expr:
     """
-    Whether the block medians see the step ``S_t`` too, and the level holds.
-
-    With ``D01, D12, D23`` the differences of consecutive block medians and ``R = D12 -
-    0.5 (D01 + D23)`` (``S`` over medians): ``sign(S) R >= |S| / 2`` (a few wild readings
-    move means, not medians) and ``-sign(R) D01 <= |R| / 3`` and ``-sign(R) D23 <= |R| /
-    3`` (no jump against the step next to it: a burst that comes back within a block
-    has one of ``-2 R / 3``). False where a median is null. Per series: use ``.over``
-    on a whole column.
-    """
-    m0, m1, m2, m3 = _blocks(x, window, median=True)
-    d01, d23 = m1 - m0, m3 - m2
-    r = (m2 - m1) - 0.5 * (d01 + d23)
-    undone = pl.max_horizontal(-r.sign() * d01, -r.sign() * d23)  # jumps against R
-    agree = (r * s.sign() >= 0.5 * s.abs()) & (undone <= r.abs() / 3)
-    return agree.fill_null(value=False)
-
-
-def _step_scale(s: pl.Expr, x: pl.Expr) -> pl.Expr:
-    """
-    Aggregate: the typical size of ``S`` in the series, ``1.4826 * MAD(S)``.
+    Measure the typical size of ``S`` in each series: ``1.4826 * MAD(S)`` on its rows.
 
     Never below ``1e-9 * max|x|``, so float rounding on a perfect line is no step.
+    Per `partition_by` when given, else over the whole input.
     """
-    mad = MAD_SCALE * (s - s.median()).abs().median()
-    return pl.max_horizontal(mad, _RELATIVE_EPS * x.abs().max())
+
+    def per(e: pl.Expr) -> pl.Expr:
+        return e if partition_by is None else e.over(partition_by)
+
+    mad = MAD_SCALE * per((s - per(s.median())).abs().median())
+    return pl.max_horizontal(mad, _RELATIVE_EPS * per(x.abs().max()))
+
+
+def _step_holds(x: pl.Expr, s: pl.Expr, window: int) -> pl.Expr:
+    """
+    Whether the level holds on both sides of the step ``S_t``: no jump back beside it.
+
+    With ``D01 = M1 - M0`` and ``D23 = M3 - M2`` (:func:`_blocks`), neither goes
+    against ``S`` by more than ``|S| / 3``: ``S D >= -S^2 / 3`` for both. A burst (or a
+    spike) that comes back within a block has one of ``-2 S / 3``. False where ``S``
+    is null.
+    """
+    m0, m1, m2, m3 = _blocks(x, window, median=False)
+    against = pl.min_horizontal((m1 - m0) * s, (m3 - m2) * s)
+    return (against >= -(s * s) / 3).fill_null(value=False)
 
 
 def _level_shift_core(s: pl.Expr, scale: pl.Expr, threshold: pl.Expr, window: int) -> pl.Expr:
     """
     ``|S_t| > threshold * scale`` where ``|S_t|`` is the largest within ``2 * window`` rows.
 
-    `s` is :func:`_step_statistic`, `scale` :func:`_step_scale` (broadcast); per series
-    (the engine applies it with ``.over``). The first of tied maxima wins.
+    `s` is :func:`_step_statistic`, `scale` :func:`_step_scale` (broadcast). Works on a
+    whole column: ``S`` is null in the ``2 * window`` rows at each end of each series,
+    so the peak window never reaches another series. The first of tied maxima wins.
     """
     size = s.abs()
     peak = size.rolling_max(4 * window + 1, min_samples=1, center=True)
@@ -172,7 +188,13 @@ def _level_shift_core(s: pl.Expr, scale: pl.Expr, threshold: pl.Expr, window: in
     return ((size > threshold * scale) & (size == peak) & first).fill_null(value=False)
 
 
-def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Expr = 6.0) -> pl.Expr:
+def level_shift(
+    column: IntoExpr,
+    *,
+    window: int = 24,
+    threshold: float | pl.Expr = 6.0,
+    partition_by: IntoExpr | None = None,
+) -> pl.Expr:
     """
     Flag the readings where the level steps, telling a step from a smooth trend.
 
@@ -189,14 +211,12 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
     autocorrelated signals do not count their wanderings; at least ``1e-9 * max|x|``).
     A step closer than ``2 * window`` rows to either end of the series is not seen, and
     the series should be several times longer than ``4 * window`` rows (or the step's
-    own ``S`` sets the scale). The block medians must confirm the step (robust to
-    spikes and bursts): with ``D01, D12, D23`` the differences of consecutive block
-    medians and ``R = D12 - 0.5 (D01 + D23)``, a flagged row also has ``sign(S_t) R >=
-    |S_t| / 2`` (a spike or a few wild readings move the means, not the medians), and
-    neither ``D01`` nor ``D23`` goes against the step by more than ``|R| / 3`` (the new
-    level holds: a burst of up to ``window`` rows that comes back, such as a range
-    fault, has a jump of ``-2 R / 3`` beside it, and so has the rise and fall of a daily
-    cycle; a trend against the step of more than ``|R| / 3`` per block hides it too).
+    own ``S`` sets the scale). The new level must hold: with ``D01 = M1 - M0`` and
+    ``D23 = M3 - M2``, a flagged row also has ``S_t D >= -S_t^2 / 3`` for both (neither
+    jump beside the step goes back by more than ``|S_t| / 3``). A spike or a burst of
+    up to ``window`` rows that comes back, such as a range fault, has a jump of ``-2
+    S_t / 3`` beside its largest ``S_t``, and so has the rise and fall of a daily
+    cycle; a trend against the step of more than ``|S_t| / 3`` per block hides it too.
 
     Parameters
     ----------
@@ -206,6 +226,10 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
         Rows in each of the four blocks (>= 2).
     threshold
         Multiple of the series' typical ``|S|`` a step must exceed.
+    partition_by
+        The sensor column of a frame sorted by sensor and time: the check then runs on
+        the whole column in one pass, per sensor (as ``.over(partition_by)`` does, but
+        with each rolling block computed once: use it on many sensors).
 
     Returns
     -------
@@ -228,9 +252,9 @@ def level_shift(column: IntoExpr, *, window: int = 24, threshold: float | pl.Exp
     check_window("window", window, least=2)
     limit = threshold_expr("threshold", threshold)
     x = finite(parse_into_expr(column))
-    s = _step_statistic(x, window)
-    core = _level_shift_core(s, _step_scale(s, x), limit, window)
-    return _named(core & _step_confirmed(x, s, window), x)
+    s = _step_statistic(x, window, _inside(window, partition_by))
+    core = _level_shift_core(s, _step_scale(s, x, partition_by), limit, window)
+    return _named(core & _step_holds(x, s, window), x)
 
 
 TREND_DTYPE = pl.Struct({"slope_per_day": pl.Float64, "pvalue": pl.Float64})

