@@ -15,7 +15,13 @@ from scipy import stats
 
 import sensorframe as sf
 from sensorframe.errors import InvalidParameterError
-from sensorframe.quality.shape import _step_statistic, interpolated, level_shift, trend
+from sensorframe.quality.shape import (
+    _step_statistic,
+    _with_level_shift,
+    interpolated,
+    level_shift,
+    trend,
+)
 from tests.conftest import T0, finite_values, sensor_frames
 
 NAN = float("nan")
@@ -436,10 +442,21 @@ def test_the_labelled_pvlib_data_shift_is_found() -> None:
 
 
 @given(frame=sensor_frames(values=mostly_finite, max_rows=120), w=st.integers(2, 5))
-def test_level_shift_on_the_whole_column_equals_over(frame: pl.DataFrame, w: int) -> None:
+def test_level_shift_on_the_whole_column_and_staged_equals_over(
+    frame: pl.DataFrame, w: int
+) -> None:
     frame = _sorted(frame)
     got = frame.select(
         whole=level_shift("value", window=w, threshold=2.0, partition_by="sensor_id"),
         over=level_shift("value", window=w, threshold=2.0).over("sensor_id"),
     )
-    assert got["whole"].to_list() == got["over"].to_list()
+    staged = _with_level_shift(
+        frame.lazy(),
+        pl.col("value"),
+        window=w,
+        threshold=pl.lit(2.0),
+        partition_by="sensor_id",
+        name="staged",
+    ).collect()
+    assert got["whole"].to_list() == got["over"].to_list() == staged["staged"].to_list()
+    assert staged.columns == [*frame.columns, "staged"]
