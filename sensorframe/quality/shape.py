@@ -118,18 +118,21 @@ def _inside(window: int, partition_by: IntoExpr | None) -> pl.Expr:
     return (row >= 2 * window) & (row + 2 * window <= rows)
 
 
-def _blocks(x: pl.Expr, window: int, *, median: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """
-    ``M0 .. M3``: the means (or medians) of the four blocks of `window` rows around ``t``.
+def _block_mean(x: pl.Expr, window: int) -> pl.Expr:
+    """Average the non-missing readings of rows ``t - w + 1 .. t`` (``ceil(w / 2)`` needed)."""
+    return x.rolling_mean(window, min_samples=(window + 1) // 2)
 
-    The blocks are ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``, ``[t + w, t +
-    2w)`` over the non-missing readings; null if a block has fewer than ``ceil(w / 2)``
-    readings. Whole column: mask the rows whose blocks leave the series with
-    :func:`_inside`.
+
+def _blocks(block: pl.Expr, window: int) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """
+    ``M0 .. M3``: the means of the four blocks of `window` rows around ``t``.
+
+    `block` is :func:`_block_mean` (an expression or a column of it). The blocks are
+    ``[t - 2w, t - w)``, ``[t - w, t)``, ``[t, t + w)``, ``[t + w, t + 2w)`` over the
+    non-missing readings; null if a block has fewer than ``ceil(w / 2)`` readings.
+    Whole column: mask the rows whose blocks leave the series with :func:`_inside`.
     """
     w = window
-    roll = x.rolling_median if median else x.rolling_mean
-    block = roll(w, min_samples=(w + 1) // 2)  # rows t - w + 1 .. t
     return block.shift(w + 1), block.shift(1), block.shift(-(w - 1)), block.shift(-(2 * w - 1))
 
 
@@ -149,7 +152,7 @@ def _step_statistic(x: pl.Expr, window: int, inside: pl.Expr | None = None) -> p
     `inside` is :func:`_inside` (one series if not given, or per series with ``.over``).
     """
     inside = _inside(window, None) if inside is None else inside
-    return _step_core(_blocks(x, window, median=False), inside)
+    return _step_core(_blocks(_block_mean(x, window), window), inside)
 
 
 def _step_scale(s: pl.Expr, x: pl.Expr, partition_by: IntoExpr | None = None) -> pl.Expr:
@@ -259,7 +262,7 @@ def level_shift(
     check_window("window", window, least=2)
     limit = threshold_expr("threshold", threshold)
     x = finite(parse_into_expr(column))
-    blocks = _blocks(x, window, median=False)
+    blocks = _blocks(_block_mean(x, window), window)
     s = _step_core(blocks, _inside(window, partition_by))
     core = _level_shift_core(s, _step_scale(s, x, partition_by), limit, window)
     return _named(core & _step_holds(blocks, s), x)
@@ -277,21 +280,20 @@ def _with_level_shift(
     """
     Add :func:`level_shift` of `x` as column `name`, staged: each block mean and ``S`` once.
 
-    The same cores as :func:`level_shift` with ``partition_by``, but every shared term
-    is a column of its own stage (Polars does not share rolling terms within one
-    expression): 0.6 s against 2.9 s on 2 M rows x 200 sensors. `rows` is sorted by
-    `partition_by` and time; the helper columns are dropped again.
+    The same cores as :func:`level_shift` with ``partition_by``, but the block mean,
+    ``S`` and its scale are columns of their own stages (Polars does not share rolling
+    terms within one expression): 3.2 s on 10 M rows x 1,000 sensors, against 18 s for
+    ``level_shift(...).over``. `rows` is sorted by `partition_by` and time; the helper
+    columns are dropped again.
     """
-    tmp = [f"{name}__{k}" for k in ("x", "in", "m0", "m1", "m2", "m3", "s", "scale")]
-    xc, inside, *m, s, scale = (pl.col(c) for c in tmp)
-    blocks = (m[0], m[1], m[2], m[3])
+    tmp = [f"{name}__{k}" for k in ("x", "in", "mean", "s", "scale")]
+    xc, inside, mean, s, scale = (pl.col(c) for c in tmp)
+    blocks = _blocks(mean, window)
     return (
         rows.with_columns(finite(x).alias(tmp[0]), _inside(window, partition_by).alias(tmp[1]))
-        .with_columns(
-            b.alias(c) for b, c in zip(_blocks(xc, window, median=False), tmp[2:6], strict=True)
-        )
-        .with_columns(_step_core(blocks, inside).alias(tmp[6]))
-        .with_columns(_step_scale(s, xc, partition_by).alias(tmp[7]))
+        .with_columns(_block_mean(xc, window).alias(tmp[2]))
+        .with_columns(_step_core(blocks, inside).alias(tmp[3]))
+        .with_columns(_step_scale(s, xc, partition_by).alias(tmp[4]))
         .with_columns(
             (_level_shift_core(s, scale, threshold, window) & _step_holds(blocks, s)).alias(name)
         )
