@@ -177,7 +177,7 @@ class QualityConfig:
     interpolation_min_length: int = 3
     interpolation_tolerance: float = 1e-6
     level_shift_window: int = 24
-    level_shift_threshold: float = 8.0
+    level_shift_threshold: float = 6.0
     checks: tuple[str, ...] = RUNNABLE
     drift_threshold: float = 2.0
     status: StatusThresholds = field(default_factory=StatusThresholds)

@@ -60,7 +60,7 @@ from sensorframe.quality.shape import (
     TREND_DTYPE,
     _interpolated_core,
     _line_links,
-    level_shift,
+    _with_level_shift,
     trend,
 )
 
@@ -81,6 +81,7 @@ FLAT_DUR = "__sf_flat_us"
 FLAT_NEW = "__sf_flat_new"
 RANGE = "__sf_range"
 SPIKE_U = "__sf_spike_u"
+LEVEL = "__sf_level_shift"
 LINE = "__sf_line"
 TREND = "__sf_trend"
 CENTER = "__sf_center"
@@ -201,13 +202,6 @@ def _spike(cfg: QualityConfig, settings: Settings) -> pl.Expr:
     return _spike_jumps(x, _near(x, 1), _near(x, -1), limit)
 
 
-def _level_shift(cfg: QualityConfig) -> pl.Expr:
-    """Flag level shifts: the public check over each sensor's rows."""
-    return level_shift(
-        VALUE, window=cfg.level_shift_window, threshold=cfg.level_shift_threshold
-    ).over(GID)
-
-
 def _flags(
     rows: pl.LazyFrame, cfg: QualityConfig, settings: Settings, *, qartod: bool
 ) -> pl.LazyFrame:
@@ -244,8 +238,17 @@ def _flags(
         "out_of_order": lambda: pl.col(OOO),
         "spike": lambda: _spike(cfg, settings),
         "interpolated": lambda: _interpolated_core(pl.col(LINE), cfg.interpolation_min_length),
-        "level_shift": lambda: _level_shift(cfg),
+        "level_shift": lambda: pl.col(LEVEL),
     }
+    if "level_shift" in run:  # staged: each block mean once (the public check's cores)
+        rows = _with_level_shift(
+            rows,
+            x,
+            window=cfg.level_shift_window,
+            threshold=pl.lit(cfg.level_shift_threshold),
+            partition_by=GID,
+            name=LEVEL,
+        )
     no = pl.lit(value=False)
     flat_len = pl.when(_ok_for_flat(cfg, settings)).then(pl.col(CHAIN)).otherwise(0)
     not_run = pl.lit(NOT_EVALUATED, dtype=pl.Int8)  # no bound: no range flag
@@ -272,7 +275,7 @@ def _flags(
             pl.any_horizontal(FLAGS).alias("flag_any"),
             *([code_of_row.alias("qartod")] if qartod else []),
         )
-        .drop(FINITE, LINKED, CHAIN, CENTER, SCALE, SPIKE_U, LINE, strict=False)
+        .drop(FINITE, LINKED, CHAIN, CENTER, SCALE, SPIKE_U, LINE, LEVEL, strict=False)
     )
 
 
