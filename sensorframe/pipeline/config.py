@@ -252,6 +252,10 @@ def _plain(obj: Any) -> Any:
         return {k: _plain(v) for k, v in asdict(obj).items()}
     if isinstance(obj, tuple | list):
         return [_plain(v) for v in obj]
+    if isinstance(obj, pl.DataFrame):  # QualityConfig.per_sensor: one object per sensor
+        return [_plain(row) for row in obj.to_dicts()]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
     if isinstance(obj, timedelta):
         return obj.total_seconds()
     return obj

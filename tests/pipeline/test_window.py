@@ -99,3 +99,15 @@ def test_the_recorded_hours_back_is_in_seconds_whatever_its_form() -> None:
     as_delta = json.loads(sf.PipelineConfig(hours_back=timedelta(hours=2)).to_json())
     assert as_hours["hours_back"] == as_delta["hours_back"] == 7200.0
     assert as_hours["window"] is None
+
+
+def test_the_recorded_per_sensor_quality_settings_are_one_object_per_sensor() -> None:
+    per_sensor = pl.DataFrame(
+        {"sensor_id": ["a", "b"], "valid_min": [0.0, None], "max_stuck": [timedelta(hours=3), None]}
+    )
+    cfg = sf.PipelineConfig(quality=sf.QualityConfig(per_sensor=per_sensor))
+    recorded = json.loads(cfg.to_json())["quality"]["per_sensor"]
+    assert recorded == [
+        {"sensor_id": "a", "valid_min": 0.0, "max_stuck": 10800.0},
+        {"sensor_id": "b", "valid_min": None, "max_stuck": None},
+    ]
