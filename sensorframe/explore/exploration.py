@@ -27,7 +27,7 @@ from sensorframe.explore.relevance import (
     time_blocks,
     within_sensor_scores,
 )
-from sensorframe.features.config import FeatureConfig, feature_names
+from sensorframe.features.config import FLAG_FAMILIES, FeatureConfig, feature_names
 from sensorframe.features.engine import engineer_features
 from sensorframe.features.matrix import (
     ALIGNED_TARGET,
@@ -59,15 +59,6 @@ REDUNDANT = 0.95
 """|rank correlation| with a cheaper selected feature at or above which a feature is redundant."""
 COST_TIER = 10**0.5
 """How much cheaper a redundant feature's family must be to replace a stronger feature."""
-_FLAG_FAMILIES = (
-    "pct_change",
-    "rate_of_change",
-    "acceleration",
-    "expanding",
-    "spectral",
-    "calendar",
-    "cyclical",
-)
 
 
 def family(name: str) -> str:
@@ -98,7 +89,7 @@ def family(name: str) -> str:
             return kind
     if cfg.ewm_span is not None:
         return "ewm"
-    return next(flag for flag in _FLAG_FAMILIES if getattr(cfg, flag))
+    return next(flag for flag in FLAG_FAMILIES if getattr(cfg, flag))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
+    "FLAG_FAMILIES",
     "MAX_DURATION",
     "MAX_ROWS",
     "MAX_SPECTRAL_WINDOW",
@@ -282,7 +283,7 @@ class FeatureConfig:
         if len(set(self.rolling_stats)) != len(self.rolling_stats):
             msg = f"`rolling_stats` has duplicate entries: {list(self.rolling_stats)}"
             raise ConfigError(msg)
-        for name in _FLAGS:
+        for name in FLAG_FAMILIES:
             if not isinstance(getattr(self, name), bool):
                 msg = f"`{name}` must be True or False, got {getattr(self, name)!r}"
                 raise ConfigError(msg)
@@ -442,11 +443,11 @@ class FeatureConfig:
             volatility_windows=tuple(groups["volatility_windows"]),
             ewm_span=(base.ewm_span or 12) if "ewm" in flags else None,
             spectral_top_k=top_k or base.spectral_top_k,
-            **{flag: flag in flags for flag in _FLAGS},  # type: ignore[arg-type]
+            **{flag: flag in flags for flag in FLAG_FAMILIES},  # type: ignore[arg-type]
         )
 
 
-_FLAGS = (
+FLAG_FAMILIES = (
     "pct_change",
     "rate_of_change",
     "acceleration",
@@ -455,6 +456,7 @@ _FLAGS = (
     "calendar",
     "cyclical",
 )
+"""The feature families a boolean :class:`FeatureConfig` field switches on."""
 _ROLLING_NAME = re.compile(r"^rolling_(?P<window>.+)_(?P<stat>mean|std|min|max|median|range)$")
 _COUNTED_NAME = re.compile(r"^(?P<kind>lag|diff|volatility)_(?P<k>[1-9]\d*)$")
 _COUNTED_FIELDS = {"lag": "lags", "diff": "diffs", "volatility": "volatility_windows"}
