@@ -93,31 +93,15 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
 
 
-_FROM_EVENTS = {
-    # per-sensor numbers of the quality contract read off the events (small) when the
-    # engine's table does not carry them
-    "spike_count": pl.col("rows").filter(pl.col("check") == "spike").sum(),
-    "interpolated_points": pl.col("rows").filter(pl.col("check") == "interpolated").sum(),
-    "level_shifts": (pl.col("check") == "level_shift").sum(),
-}
-
-
 def _event_numbers(table: pl.LazyFrame, events: pl.DataFrame) -> pl.LazyFrame:
-    """
-    Join the numbers read off the events to the sensor table.
-
-    Each sensor's largest level shift (the signed ``value`` with the largest size, and
-    its start), and the counts of :data:`_FROM_EVENTS` the engine's table lacks.
-    """
-    todo = [n for n in _FROM_EVENTS if n not in table.collect_schema().names()]
+    """Join each sensor's largest level shift (the signed ``value``, and its start)."""
     shifts = pl.col("check") == "level_shift"
     by_size = pl.col("value").filter(shifts).abs().arg_max()
     numbers = events.group_by(SENSOR).agg(
-        *(_FROM_EVENTS[n].cast(pl.Int64).alias(n) for n in todo),
         largest_shift=pl.col("value").filter(shifts).get(by_size),
         largest_shift_at=pl.col("start").filter(shifts).get(by_size),
     )
-    return table.join(numbers.lazy(), on=SENSOR, how="left").with_columns(pl.col(todo).fill_null(0))
+    return table.join(numbers.lazy(), on=SENSOR, how="left")
 
 
 def _table(
