@@ -6,8 +6,12 @@ new observation sees "significant" differences between two stretches of ordinary
 weather. The tests here keep their statistics and refer them to the null distribution
 of ``n_eff`` independent readings instead of ``n``.
 
-Estimator (AR(2) fit, as an AR(1)-equivalent autocorrelation)
---------------------------------------------------------------
+Estimators (lag 1, and an AR(2) fit as an AR(1)-equivalent autocorrelation)
+----------------------------------------------------------------------------
+The detector uses :func:`lag1_autocorrelation` (``r_1``). :func:`equivalent_autocorrelation`
+also reads lag 2 and corrects slower decay (the AR(2) figures below); it is not the
+detector's estimator yet.
+
 Per sensor, from the finite readings **in time order** (missing readings dropped, so
 the readings either side of a gap count as neighbours):
 
