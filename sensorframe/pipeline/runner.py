@@ -358,6 +358,7 @@ class Pipeline:
         *,
         ratios: tuple[float, float, float] | None = None,
         version: int | None = None,
+        as_known_at: datetime | None = None,
         dataset: str | None = None,
         assess_quality: bool = True,
     ) -> TrainingData:
@@ -369,11 +370,34 @@ class Pipeline:
         its parent, so every model's training data can be traced to the raw readings.
         Eager, as :func:`sensorframe.prepare_training_data`.
 
+        Parameters
+        ----------
+        sensors
+            Sensor ids (or one id) to prepare; by default every sensor of the version.
+        ratios
+            Train / validation / test ratios; ``config.ratios`` by default.
+        version, as_known_at
+            The version to read: a version number, or the one that was current at a
+            time (the last committed at or before it, by recorded commit time), so a
+            model can be retrained on exactly what was known then, also before a later
+            correction; give one at most. By default the latest.
+        dataset
+            The dataset to read; ``config.raw_dataset`` by default.
+        assess_quality
+            Assess the quality of the prepared data too.
+
         Returns
         -------
         TrainingData
             The prepared data, as :func:`sensorframe.prepare_training_data` returns
             it, with ``version`` the committed ``"training"`` version.
+
+        Raises
+        ------
+        ConfigError
+            If both ``version`` and ``as_known_at`` are given.
+        DatasetNotFoundError, VersionNotFoundError
+            If the dataset has no such version (also for a time before its first).
 
         Notes
         -----
@@ -393,6 +417,11 @@ class Pipeline:
         (28, 'training', (('raw', 0),))
         """
         name = dataset or self.config.raw_dataset
+        if version is not None and as_known_at is not None:
+            msg = "give `version` or `as_known_at`, not both"
+            raise ConfigError(msg)
+        if as_known_at is not None:
+            version = self.store.resolve(name, as_of=as_known_at)
         used = self.store.latest(name) if version is None else self.store.version(name, version)
         lf = self.store.read(name, version=used.version)
         if sensors is not None:
