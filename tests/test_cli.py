@@ -145,9 +145,9 @@ def test_demo_never_deletes_a_lake_without_force(
 
 
 def _demo_into(root: Path) -> None:
-    from sensorframe.cli import _demo, _parser
+    from sensorframe.cli import _commands, _parser
 
-    _demo(_parser().parse_args(["demo", "--root", str(root)]))
+    _commands.demo(_parser().parse_args(["demo", "--root", str(root)]))
 
 
 @pytest.mark.parametrize(
@@ -262,7 +262,7 @@ def test_an_internal_error_is_one_line_too(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(cli, "assess_quality", broken)
+    monkeypatch.setattr(cli._commands, "assess_quality", broken)
     assert main(["quality", str(readings)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1

@@ -1,0 +1,7 @@
+"""``python -m sensorframe.cli``: the ``sensorframe`` command."""
+
+import sys
+
+from sensorframe.cli import main
+
+sys.exit(main())
