@@ -3,35 +3,67 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from sensorframe._order import in_order, keyed, sensor_numbers, sensor_runs, sort_frame
+from sensorframe.errors import InvalidParameterError
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
 
-__all__ = ["as_type", "canonical_hash", "canonical_type", "content_hash", "hash_and_sort"]
+__all__ = [
+    "DIGEST_SCHEMA",
+    "HASH_SCHEME",
+    "as_type",
+    "canonical_hash",
+    "canonical_type",
+    "canonical_types",
+    "combine_digests",
+    "content_hash",
+    "hash_and_sort",
+    "sensor_digests",
+]
 
 
-def content_hash(frame: Any) -> str:
+HASH_SCHEME = 2
+"""
+Definition of :func:`content_hash` (recorded with each stored version). 1: one SHA-256
+over the whole frame's columns (sensorframe before session 6). 2: SHA-256 over
+per-sensor digests (:func:`sensor_digests`, :func:`combine_digests`), so a source
+larger than memory is hashed batch by batch with the same result.
+"""
+DIGEST_SCHEMA = pl.Schema({SENSOR: pl.String(), "rows": pl.Int64(), "digest": pl.Binary()})
+"""Columns of a frame of per-sensor digests (:func:`sensor_digests`)."""
+
+
+def content_hash(
+    frame: Any, *, batch_rows: int | None = None, memory_limit: str | int | None = None
+) -> str:
     """
-    SHA-256 of a frame's content, independent of row order and of chunking.
+    SHA-256 of a frame's content, independent of row order, chunking and batching.
 
-    The frame is made canonical (as :func:`sensorframe.scan` does), put in a
-    canonical row order (below), and each column's Arrow-style buffers are hashed: a
-    validity bitmap and the raw values for numbers and times, run lengths and bytes for
-    text. Extra columns are included, in name order, each in the canonical type of its
-    content (below). Any change of a value, timestamp, sensor id or column name, and
-    any change of type beyond those, changes the hash.
+    The frame is made canonical (as :func:`sensorframe.scan` does). Each sensor's rows,
+    in a canonical order (below), get a digest (:func:`sensor_digests`): SHA-256 of the
+    column names and types, the sensor's row count and each column's bytes (a
+    validity byte per row, then the raw values for numbers and times, the sizes and
+    bytes for text). The hash combines those digests in sensor-id order with the
+    schema and the row count (:func:`combine_digests`). Extra columns are included, in
+    name order, each in the canonical type of its content (below). Any change of a
+    value, timestamp, sensor id or column name, and any change of type beyond those,
+    changes the hash.
 
     Parameters
     ----------
     frame
         Any input :func:`sensorframe.scan` accepts.
+    batch_rows, memory_limit
+        Hash a source larger than memory in batches of whole sensors of about this
+        many rows, or within this memory budget (``"4GB"``, bytes); see
+        :class:`sensorframe._batches.Batches`. A lazy or on-disk source larger than
+        the default budget is batched without asking. The hash is the same either way.
 
     Returns
     -------
@@ -52,7 +84,10 @@ def content_hash(frame: Any) -> str:
     (so ``content_hash(frame) == store.commit(..., frame).data_hash``):
     Categorical and Enum as String; UInt8/16/32 as Int16/32/64, UInt64 as Int64 when
     every value fits; time-zone aware datetimes as UTC; millisecond datetimes, and
-    nanosecond ones whose values are whole microseconds, as microseconds.
+    nanosecond ones whose values are whole microseconds, as microseconds (decided
+    over the whole source, see :func:`canonical_types`).
+
+    This is scheme :data:`HASH_SCHEME` 2; hashes of scheme 1 differ.
 
     Examples
     --------
@@ -63,8 +98,19 @@ def content_hash(frame: Any) -> str:
     True
     >>> sf.content_hash(df) == sf.content_hash(df.with_columns(value=pl.lit(1.0)))
     False
+    >>> sf.content_hash(df) == sf.content_hash(df.lazy(), batch_rows=1)
+    True
     """
-    return canonical_hash(scan(frame).collect())
+    try:
+        from sensorframe._batches import Batches, wants_batches
+    except ImportError:  # TEMPORARY until sensorframe._batches lands
+        return canonical_hash(scan(frame).collect())
+    if not wants_batches(frame, batch_rows=batch_rows, memory_limit=memory_limit):
+        return canonical_hash(scan(frame).collect())
+    types = canonical_types(scan(frame))
+    with Batches(frame, batch_rows=batch_rows, memory_limit=memory_limit) as batches:
+        parts = [sensor_digests(batch, types=types) for batch in batches]
+    return combine_digests(types, pl.concat(parts) if parts else DIGEST_SCHEMA.to_frame())
 
 
 def canonical_hash(df: pl.DataFrame) -> str:
@@ -86,33 +132,95 @@ def hash_and_sort(df: pl.DataFrame, *, keep_frame: bool = True) -> tuple[str, pl
     the bits of the other columns. Columns keep their order. Without ``keep_frame``
     the frame returned is an internal one (sensor codes, not ids), not for use.
     """
-    extras = sorted(c for c in df.columns if c not in KEYS)
-    order = [*KEYS, *extras]
-    ordered, ids, ties = _canonical_sort(df.select(order), tie_columns=order[2:])
-    types = {c: canonical_type(df.get_column(c)) for c in order}
-    digest = hashlib.sha256()
-    digest.update(repr([(c, str(types[c])) for c in order]).encode())
-    digest.update(df.height.to_bytes(8, "little"))
-    # The sensor column from its sorted integer codes: its runs and their ids.
-    digest.update(SENSOR.encode())
-    codes = ordered.get_column(_CODE)
-    runs = codes.rle()
-    digest.update(bytes((df.height + 7) // 8))  # the validity: scan rejects null ids
-    for chunk in _text_bytes(runs.struct.field("len"), ids.gather(runs.struct.field("value"))):
-        digest.update(chunk)
-    for name in order[1:]:
-        digest.update(name.encode())
-        column = ordered.get_column(name)
-        if ties is not None and name != TIME:  # one column at a time, not the frame
-            column = column.gather(ties)
-        for chunk in _column_bytes(as_type(column, types[name])):
-            digest.update(chunk)
-    if not keep_frame:
-        return digest.hexdigest(), ordered
-    if ties is not None:
-        ordered = ordered[ties]
-    sensors = ids.gather(codes).alias(SENSOR)
-    return digest.hexdigest(), ordered.with_columns(sensors).select(df.columns)
+    types = canonical_types(df)
+    digests, ordered = _digests(df, types, keep_frame=keep_frame)
+    return combine_digests(types, digests), ordered
+
+
+def sensor_digests(
+    df: pl.DataFrame, *, types: Mapping[str, pl.DataType] | None = None
+) -> pl.DataFrame:
+    """
+    Return each sensor's digest: the part of :func:`content_hash` its rows make.
+
+    Parameters
+    ----------
+    df
+        A canonical frame (as ``scan(...).collect()`` gives) holding whole sensors.
+    types
+        The canonical type of every column (:func:`canonical_types` of the whole
+        source, when `df` is one batch of it); by default those of `df`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`DIGEST_SCHEMA`: ``sensor_id``, ``rows`` and the 32-byte ``digest``,
+        one row per sensor, sorted by id. Frames of disjoint sensors concatenated
+        and given to :func:`combine_digests` give the hash of all their rows.
+
+    Examples
+    --------
+    >>> from sensorframe.prepare._hash import canonical_types, combine_digests, sensor_digests
+    >>> raw = {"sensor_id": ["a", "b"], "timestamp": ["2026-01-01"] * 2, "value": [1, 2]}
+    >>> df = sf.scan(pl.DataFrame(raw)).collect()
+    >>> types = canonical_types(df)
+    >>> parts = [sensor_digests(df.filter(sensor_id=s), types=types) for s in ("b", "a")]
+    >>> combine_digests(types, pl.concat(parts)) == sf.content_hash(df)
+    True
+    """
+    return _digests(df, canonical_types(df) if types is None else types, keep_frame=False)[0]
+
+
+def combine_digests(schema: Mapping[str, pl.DataType], digests: pl.DataFrame) -> str:
+    """
+    Combine per-sensor digests (:func:`sensor_digests`) into the :func:`content_hash`.
+
+    SHA-256 of the scheme, the column names and canonical types (`schema`, as
+    :func:`canonical_types` gives it), the total row count, then for each sensor in
+    id order its id (length and UTF-8 bytes) and digest. The order of `digests`
+    does not matter.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a sensor has more than one digest (its rows were split between batches).
+    """
+    duplicated = digests.get_column(SENSOR).is_duplicated()
+    if duplicated.any():
+        twice = digests.get_column(SENSOR).filter(duplicated).unique().sort().to_list()
+        msg = f"sensors {twice[:5]} have more than one digest: batches must hold whole sensors"
+        raise InvalidParameterError(msg)
+    ordered = digests.sort(SENSOR)
+    ids = ordered.get_column(SENSOR).cast(pl.Binary).to_list()
+    total = hashlib.sha256(f"sensorframe.content_hash:{HASH_SCHEME}".encode())
+    total.update(_header(schema))
+    total.update(int(ordered.get_column("rows").sum()).to_bytes(8, "little"))
+    for sensor, digest in zip(ids, ordered.get_column("digest").to_list(), strict=True):
+        total.update(len(sensor).to_bytes(8, "little") + sensor + digest)
+    return total.hexdigest()
+
+
+def canonical_types(frame: pl.DataFrame | pl.LazyFrame) -> dict[str, pl.DataType]:
+    """
+    Return the type each column is hashed (and stored) in, in hash order.
+
+    Key columns first, then the others by name. Where the type depends on the values
+    (UInt64, nanosecond datetimes) one query over the frame decides, so a lazy
+    source is read once for those columns only, and every batch of it is hashed
+    in the same types.
+
+    Examples
+    --------
+    >>> from sensorframe.prepare._hash import canonical_types
+    >>> canonical_types(pl.LazyFrame({"sensor_id": ["a"], "n": pl.Series([1], dtype=pl.UInt64)}))
+    {'sensor_id': String, 'n': Int64}
+    """
+    schema = frame.collect_schema()
+    names = _hash_order(schema)
+    checks = [_fits_narrower(name, schema[name]) for name in names]
+    wanted = [check for check in checks if check is not None]
+    found = frame.lazy().select(wanted).collect().row(0, named=True) if wanted else {}
+    return {name: _canonical(schema[name], narrower=found.get(name, False)) for name in names}
 
 
 _WIDER: dict[Any, pl.DataType] = {
@@ -130,18 +238,30 @@ def canonical_type(series: pl.Series) -> pl.DataType:
     Every cast to it is exact: a value that would change (a UInt64 above the Int64
     range, a nanosecond time that is not a whole microsecond) keeps the column's type.
     """
-    dtype = series.dtype
+    return canonical_types(series.to_frame())[series.name]
+
+
+def _fits_narrower(name: str, dtype: pl.DataType) -> pl.Expr | None:
+    """Whether every value fits the narrower type, for types where that depends on them."""
+    col = pl.col(name)
+    if dtype == pl.UInt64:
+        return (col.max().fill_null(0) <= _INT64_MAX).alias(name)
+    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
+        return (col.to_physical() % 1000 == 0).all().alias(name)
+    return None
+
+
+def _canonical(dtype: pl.DataType, *, narrower: bool) -> pl.DataType:
+    """Return the canonical type of a column of this type (`narrower`: its values all fit)."""
     if isinstance(dtype, pl.Categorical | pl.Enum):
         return pl.String()
     if dtype.base_type() in _WIDER:
         return _WIDER[dtype.base_type()]
-    if dtype == pl.UInt64 and (series.len() == 0 or (series.max() or 0) <= _INT64_MAX):  # type: ignore[operator]
+    if dtype == pl.UInt64 and narrower:
         return pl.Int64()
     if isinstance(dtype, pl.Datetime):
         zone = None if dtype.time_zone is None else "UTC"
-        unit = dtype.time_unit
-        if unit == "ms" or (unit == "ns" and (series.to_physical() % 1000 == 0).all()):
-            unit = "us"
+        unit = "us" if dtype.time_unit == "ms" or narrower else dtype.time_unit
         return pl.Datetime(unit, zone)
     return dtype
 
@@ -235,46 +355,102 @@ def _tie_key(name: str, dtype: pl.DataType) -> pl.Expr:
     return col
 
 
-def _column_bytes(series: pl.Series) -> Iterator[bytes | memoryview]:
+def _digests(
+    df: pl.DataFrame, types: Mapping[str, pl.DataType], *, keep_frame: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """
-    Yield the bytes that identify a column's content: validity, then values.
+    Per-sensor digests of a canonical frame, and the frame in canonical row order.
 
-    Numbers go to the hash chunk by chunk, as views of their buffers: no copy of the
-    column (a copy of 80 MB costs about twice what hashing it does: SHA-256 runs at
-    ~1.8 GB/s here), and the bytes are those of the column in one chunk.
+    One hashlib object per sensor, fed slices of each column's buffers (built once,
+    vectorized, for the whole frame): a loop over sensors, never over rows. Without
+    ``keep_frame`` the frame returned is an internal one (sensor codes, not ids).
     """
-    nulls = series.null_count()
-    validity = (
-        np.packbits(series.is_null().to_numpy())
-        if nulls
-        else np.zeros((series.len() + 7) // 8, dtype=np.uint8)
-    )
-    yield validity.data
+    order = _hash_order(types)
+    missing = sorted(set(df.columns) ^ set(order))
+    if missing:
+        msg = f"`types` and the frame disagree on the columns {missing}"
+        raise InvalidParameterError(msg)
+    ordered, ids, ties = _canonical_sort(df.select(order), tie_columns=order[2:])
+    codes = ordered.get_column(_CODE)
+    lengths = np.bincount(codes.to_numpy(), minlength=len(ids)).astype(np.int64)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    parts: list[tuple[memoryview, list[int]]] = []
+    for name in order[1:]:
+        column = ordered.get_column(name)
+        if ties is not None and name != TIME:  # one column at a time, not the frame
+            column = column.gather(ties)
+        parts += _column_parts(as_type(column, types[name]).rechunk(), bounds)
+    start = hashlib.sha256(_header(types))
+    digests: list[bytes] = []
+    for i, rows in enumerate(lengths.tolist()):
+        digest = start.copy()
+        digest.update(rows.to_bytes(8, "little"))
+        for buffer, edges in parts:
+            digest.update(buffer[edges[i] : edges[i + 1]])
+        digests.append(digest.digest())
+    frame = pl.DataFrame({SENSOR: ids, "rows": lengths, "digest": digests}, schema=DIGEST_SCHEMA)
+    if not keep_frame:
+        return frame, ordered
+    if ties is not None:
+        ordered = ordered[ties]
+    sensors = ids.gather(codes).alias(SENSOR)
+    return frame, ordered.with_columns(sensors).select(df.columns)
+
+
+def _header(types: Mapping[str, pl.DataType]) -> bytes:
+    """Return the column names and canonical types as bytes, in hash order."""
+    return repr([(c, str(types[c])) for c in _hash_order(types)]).encode()
+
+
+def _hash_order(names: Iterable[str]) -> list[str]:
+    """Return column names in hash order: the key columns, then the others by name."""
+    names = list(names)
+    return [c for c in KEYS if c in names] + sorted(c for c in names if c not in KEYS)
+
+
+def _column_parts(series: pl.Series, bounds: np.ndarray) -> list[tuple[memoryview, list[int]]]:
+    """
+    Return the bytes identifying a column's content: buffers and each sensor's byte range.
+
+    `bounds` are the sensors' first rows (and the end). Every column gives a validity
+    byte per row (1 for null); numbers, times and booleans then their raw values
+    (nulls as 0); text its sizes (int64) and bytes; lists and arrays their lengths
+    (int64) and their values' parts; structs their fields' parts; 128-bit numbers
+    their decimal text. All of it vectorized: none depends on the memory layout.
+    Numbers are views of the column's buffer: no copy (a copy costs about twice
+    what hashing does: SHA-256 runs at ~1.8 GB/s here).
+    """
+    nulls = series.is_null().to_numpy().view(np.uint8)
+    parts = [(nulls.data, bounds.tolist())]
     dtype = series.dtype
     if (dtype.is_numeric() and _bits(dtype) <= 64) or dtype.is_temporal() or dtype == pl.Boolean:
-        for chunk in series.get_chunks():
-            physical = chunk.to_physical()
-            physical = physical.fill_null(0) if chunk.null_count() else physical
-            values = physical.cast(pl.UInt8) if dtype == pl.Boolean else physical
-            yield np.ascontiguousarray(values.to_numpy()).data
-    elif dtype in (pl.String, pl.Binary, pl.Categorical):
-        text = series.cast(pl.String) if dtype == pl.Categorical else series
-        runs = text.rle()
-        yield from _text_bytes(runs.struct.field("len"), runs.struct.field("value"))
-    else:  # nested and 128-bit types: the IPC bytes of the column in one chunk
-        buffer = io.BytesIO()
-        series.rechunk().to_frame().write_ipc(buffer, compression="uncompressed")
-        yield buffer.getbuffer()
+        physical = series.to_physical()
+        physical = physical.fill_null(0) if series.null_count() else physical
+        physical = physical.cast(pl.UInt8) if dtype == pl.Boolean else physical
+        values = np.ascontiguousarray(physical.to_numpy())
+        parts.append((values.data.cast("B"), (bounds * values.itemsize).tolist()))
+    elif dtype in (pl.String, pl.Binary):
+        text = series.cast(pl.Binary).fill_null(b"").to_arrow(compat_level=pl.CompatLevel.oldest())
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
+        sizes = np.diff(offsets[: len(text) + 1])
+        data = text.buffers()[2]
+        parts.append((sizes.data.cast("B"), (bounds * 8).tolist()))
+        parts.append((memoryview(b"" if data is None else data), offsets[bounds].tolist()))
+    elif isinstance(dtype, pl.List | pl.Array):  # lengths, then the values in them
+        lists = series.cast(pl.List(dtype.inner)) if isinstance(dtype, pl.Array) else series
+        lengths = lists.list.len().fill_null(0).cast(pl.Int64).to_numpy()
+        parts.append((lengths.data.cast("B"), (bounds * 8).tolist()))
+        inner = np.concatenate([[0], np.cumsum(lengths)])[bounds]
+        items = lists.explode(empty_as_null=False, keep_nulls=False)
+        parts += _column_parts(items.rechunk(), inner)
+    elif isinstance(dtype, pl.Struct):  # each field in turn
+        for name in dtype.to_schema():
+            parts += _column_parts(series.struct.field(name).rechunk(), bounds)
+    else:  # 128-bit numbers and others: their exact text
+        parts += _column_parts(series.cast(pl.String), bounds)[1:]
+    return parts
 
 
 def _bits(dtype: pl.DataType) -> int:
     """Width of a numeric type's values (128 for Int128 and Decimal, NumPy has none)."""
     return 128 if isinstance(dtype, pl.Decimal) or dtype.base_type() is pl.Int128 else 64
-
-
-def _text_bytes(lengths: pl.Series, values: pl.Series) -> list[bytes | memoryview]:
-    """Bytes of a run-length encoded text column: run lengths, sizes, data."""
-    binary = values.cast(pl.Binary)
-    sizes = binary.bin.size().fill_null(0).to_numpy()
-    data = b"".join(binary.fill_null(b"").to_list())
-    return [np.ascontiguousarray(lengths.to_numpy()).data, sizes.data, data]

@@ -15,9 +15,11 @@ from sensorframe.errors import (
     DatasetNotFoundError,
     IntegrityError,
     InvalidTypeError,
+    VersioningError,
     VersionNotFoundError,
 )
 from sensorframe.prepare import content_hash
+from sensorframe.prepare._hash import HASH_SCHEME
 from sensorframe.store._catalog import CATALOG_RETRIES
 from sensorframe.store._core import StoreCore
 from sensorframe.store._model import (
@@ -26,6 +28,7 @@ from sensorframe.store._model import (
     chained_hash,
     commit_properties,
     hash_format,
+    hash_scheme,
     new_commit_id,
 )
 from sensorframe.store._parquet import commit_files
@@ -80,6 +83,7 @@ def _prove(core: StoreCore, dataset: str, v: DatasetVersion) -> str:
     appended: list[str] = []  # hashes of the rows each append added, newest first
     while True:
         entry = core.log_entry(dataset, v.version)
+        _check_scheme(dataset, v.version, entry.info)
         if hash_format(entry.info) >= 2 and v.operation == "append":
             previous = core.previous(dataset, v.version - 1)
             if previous is not None:
@@ -105,6 +109,20 @@ def _prove(core: StoreCore, dataset: str, v: DatasetVersion) -> str:
     for batch in reversed(appended):
         proof = chained_hash(proof, batch)
     return proof
+
+
+def _check_scheme(dataset: str, version: int, info: dict[str, object]) -> None:
+    """Raise if a commit's hashes were made with a content-hash scheme this one cannot redo."""
+    scheme = hash_scheme(info)
+    if scheme != HASH_SCHEME:
+        msg = (
+            f"version {version} of {dataset!r} was hashed with content-hash scheme {scheme} "
+            f"(this sensorframe computes scheme {HASH_SCHEME}, from per-sensor digests), so "
+            "it cannot be re-proven; its data is not known to be damaged. Commit it again "
+            f"(store.commit({dataset!r}, store.read({dataset!r}, version={version}))) for "
+            "a version that verifies"
+        )
+        raise VersioningError(msg)
 
 
 def _files_hash(core: StoreCore, dataset: str, n: int, paths: tuple[str, ...]) -> str:

@@ -23,6 +23,7 @@ from sensorframe.errors import (
     SensorSchemaError,
 )
 from sensorframe.prepare import as_type, canonical_type
+from sensorframe.prepare._hash import HASH_SCHEME
 from sensorframe.store._timing import now
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]
@@ -46,7 +47,8 @@ The definition of ``DatasetVersion.data_hash`` that new commits record (key
 ``sensorframe.format``). 1: the content hash of the whole table. 2: for an overwrite
 (and the first version) the content hash of its rows; for an append
 :func:`chained_hash` of the previous version's hash and the appended rows' hash;
-for a restore the restored version's hash.
+for a restore the restored version's hash. Orthogonal to it, the definition of the
+content hash itself (key ``sensorframe.hash_scheme``, see :data:`HASH_SCHEME`).
 """
 CATALOG = "_sensorframe"
 """Folder (under the store root) holding the append-only event tables."""
@@ -86,7 +88,7 @@ class DatasetVersion:
     sensors
         Sorted sensor ids present at this version.
     created_at
-        Commit time (UTC) recorded by the writer; ``read(as_of=...)`` resolves on it.
+        Commit time (UTC) recorded by the writer; ``read(as_known_at=...)`` resolves on it.
     tags
         Tags given at commit time (tags set later live in the tags catalog).
     description
@@ -378,6 +380,7 @@ def encode_metadata(v: DatasetVersion) -> dict[str, str]:
     """Return the commit custom metadata (all values strings) for a version."""
     fields: dict[str, Any] = {
         "format": HASH_FORMAT,
+        "hash_scheme": HASH_SCHEME,
         "hash": v.data_hash,
         "rows": v.rows,
         "bytes": v.bytes,
@@ -439,6 +442,12 @@ def decode_metadata(dataset: str, version: int, info: dict[str, Any]) -> Dataset
 def hash_format(info: dict[str, Any]) -> int:
     """Return the hash definition a commit's ``data_hash`` follows (:data:`HASH_FORMAT`)."""
     value = info.get(PREFIX + "format", "1")
+    return int(value) if isinstance(value, str) and value.isdigit() else 1
+
+
+def hash_scheme(info: dict[str, Any]) -> int:
+    """Return the content-hash scheme a commit's hashes were made with (1 if unrecorded)."""
+    value = info.get(PREFIX + "hash_scheme", "1")
     return int(value) if isinstance(value, str) and value.isdigit() else 1
 
 

@@ -68,22 +68,22 @@ def resolve(
     dataset: str,
     *,
     version: int | None = None,
-    as_of: datetime | None = None,
+    as_known_at: datetime | None = None,
     tag: str | None = None,
 ) -> int:
     """Turn a version, time or tag (or nothing: the latest) into a readable version number."""
-    given = sum(x is not None for x in (version, as_of, tag))
+    given = sum(x is not None for x in (version, as_known_at, tag))
     if given > 1:
-        msg = "give at most one of `version`, `as_of` and `tag`"
+        msg = "give at most one of `version`, `as_known_at` and `tag`"
         raise InvalidParameterError(msg)
-    if as_of is not None:
-        if not isinstance(as_of, datetime):
+    if as_known_at is not None:
+        if not isinstance(as_known_at, datetime):
             msg = (
-                f"`as_of` must be a datetime, got {as_of!r}; for a string use "
+                f"`as_known_at` must be a datetime, got {as_known_at!r}; for a string use "
                 "datetime.fromisoformat(...)"
             )
             raise InvalidTypeError(msg)
-        when = to_utc(as_of)
+        when = to_utc(as_known_at)
         history = core.history(dataset)
         before = [v.version for v in history if v.created_at <= when]
         if not before:
@@ -267,11 +267,11 @@ def read(
     dataset: str,
     *,
     version: int | None,
-    as_of: datetime | None,
+    as_known_at: datetime | None,
     tag: str | None,
 ) -> pl.LazyFrame:
     """Scan a resolved version, as an IO source whose damage is an ``IntegrityError``."""
-    n = resolve(core, dataset, version=version, as_of=as_of, tag=tag)
+    n = resolve(core, dataset, version=version, as_known_at=as_known_at, tag=tag)
     try:
         scan = core.scan(dataset, n)
         schema = scan.collect_schema()

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from sensorframe._deprecation import deprecate_positional
+from sensorframe._deprecation import deprecate_positional, renamed_keywords
 from sensorframe.store import _commit, _integrity, _maintenance, _refs
 from sensorframe.store._commit import ParentRef
 from sensorframe.store._core import StoreCore
@@ -207,12 +207,13 @@ class DatasetStore:
         """Return the names of the datasets in the store, sorted."""
         return self._core.datasets()
 
+    @renamed_keywords(as_of="as_known_at")
     def read(
         self,
         dataset: str,
         *,
         version: int | None = None,
-        as_of: datetime | None = None,
+        as_known_at: datetime | None = None,
         tag: str | None = None,
     ) -> pl.LazyFrame:
         """
@@ -224,9 +225,10 @@ class DatasetStore:
             Dataset name.
         version
             Version number.
-        as_of
-            The version current at that time: the last whose recorded ``created_at``
-            is at or before it (naive datetimes are UTC).
+        as_known_at
+            The data as known then: the last version whose recorded commit time
+            (``created_at``) is at or before it (naive datetimes are UTC). Formerly
+            ``as_of``, which still works with a ``DeprecationWarning``.
         tag
             A tag name (see :meth:`tag`).
 
@@ -241,41 +243,36 @@ class DatasetStore:
         Raises
         ------
         InvalidParameterError
-            If more than one of ``version``, ``as_of``, ``tag`` is given.
+            If more than one of ``version``, ``as_known_at``, ``tag`` is given.
         DatasetNotFoundError, VersionNotFoundError, TagNotFoundError
-            Listing what exists (also for ``as_of`` before the first version, and a
-            version whose files were vacuumed).
+            Listing what exists (also for ``as_known_at`` before the first version,
+            and a version whose files were vacuumed).
 
         Examples
         --------
         >>> import tempfile
-        >>> from datetime import UTC, datetime
         >>> store = sf.store.DatasetStore(tempfile.mkdtemp())
         >>> df = pl.DataFrame({"sensor_id": ["a"], "timestamp": ["2026-01-01"], "value": [1.0]})
         >>> v0 = store.commit("raw", df)
-        >>> _ = store.commit("raw", df, mode="append")
-        >>> store.read("raw").collect().height, store.read("raw", version=0).collect().height
-        (2, 1)
-        >>> store.read("raw", as_of=v0.created_at).collect().height
-        1
+        >>> _ = store.commit("raw", df.with_columns(value=pl.lit(1.5)))  # a correction
+        >>> store.read("raw").collect()["value"].to_list()
+        [1.5]
+        >>> store.read("raw", as_known_at=v0.created_at).collect()["value"].to_list()
+        [1.0]
         """
-        return _refs.read(self._core, dataset, version=version, as_of=as_of, tag=tag)
+        return _refs.read(self._core, dataset, version=version, as_known_at=as_known_at, tag=tag)
 
+    @renamed_keywords(as_of="as_known_at")
     def resolve(
         self,
         dataset: str,
         *,
         version: int | None = None,
-        as_of: datetime | None = None,
+        as_known_at: datetime | None = None,
         tag: str | None = None,
     ) -> int:
-        """
-        Turn a version, time or tag (or nothing: the latest) into a version number.
-
-        Takes the same ``version``, ``as_of`` and ``tag`` as :meth:`read`, and raises
-        the same errors (a version removed by vacuum is a ``VersionNotFoundError``).
-        """
-        return _refs.resolve(self._core, dataset, version=version, as_of=as_of, tag=tag)
+        """Turn a version, time or tag (or nothing: the latest) into a number, as :meth:`read`."""
+        return _refs.resolve(self._core, dataset, version=version, as_known_at=as_known_at, tag=tag)
 
     def verify(self, dataset: str, version: int | None = None) -> Verification:
         """

@@ -92,16 +92,16 @@ def test_time_travel_by_version_datetime_and_tag(store: DatasetStore) -> None:
     for v in (v0, v1, v2):
         expected = content_hash(contents[v.version])
         assert content_hash(store.read("raw", version=v.version)) == expected
-        assert content_hash(store.read("raw", as_of=v.created_at)) == expected
+        assert content_hash(store.read("raw", as_known_at=v.created_at)) == expected
         assert store.verify("raw", v.version)
         later = v.created_at + timedelta(microseconds=1)
-        assert store.resolve("raw", as_of=later) == v.version
+        assert store.resolve("raw", as_known_at=later) == v.version
     naive = v1.created_at.replace(tzinfo=None)
-    assert store.resolve("raw", as_of=naive) == 1
+    assert store.resolve("raw", as_known_at=naive) == 1
     assert content_hash(store.read("raw", tag="stable")) == v0.data_hash
     assert content_hash(store.read("raw")) == content_hash(contents[2])
     with pytest.raises(VersionNotFoundError, match="no version at or before"):
-        store.read("raw", as_of=v0.created_at - timedelta(seconds=1))
+        store.read("raw", as_known_at=v0.created_at - timedelta(seconds=1))
     # Moving a tag: the newest assignment wins.
     store.tag("raw", 2, "stable")
     assert content_hash(store.read("raw", tag="stable")) == content_hash(contents[2])
@@ -113,7 +113,7 @@ def test_exactly_one_selector(store: DatasetStore) -> None:
     with pytest.raises(InvalidParameterError, match="at most one"):
         store.read("raw", version=0, tag="t")
     with pytest.raises(InvalidParameterError, match="at most one"):
-        store.read("raw", version=0, as_of=v.created_at)
+        store.read("raw", version=0, as_known_at=v.created_at)
 
 
 def test_missing_things_raise_typed_errors_listing_what_exists(store: DatasetStore) -> None:

@@ -48,10 +48,10 @@ CASES: dict[str, tuple[Callable[[DatasetStore], object], type[Exception], str]] 
     "parents=5": (lambda s: s.commit("ds", DF, parents=5), InvalidTypeError, "parents"),  # type: ignore[arg-type]
     "read(version='0')": (lambda s: s.read("ds", version="0"), InvalidTypeError, "version"),  # type: ignore[arg-type]
     "read(version=True)": (lambda s: s.read("ds", version=True), InvalidTypeError, "version"),
-    "read(as_of='2026-01-01')": (
-        lambda s: s.read("ds", as_of="2026-01-01"),  # type: ignore[arg-type]
+    "read(as_known_at='2026-01-01')": (
+        lambda s: s.read("ds", as_known_at="2026-01-01"),  # type: ignore[arg-type]
         InvalidTypeError,
-        "as_of",
+        "as_known_at",
     ),
     "read(tag=5)": (lambda s: s.read("ds", tag=5), InvalidTypeError, "tag"),  # type: ignore[arg-type]
     "version('ds', '0')": (lambda s: s.version("ds", "0"), InvalidTypeError, "version"),  # type: ignore[arg-type]

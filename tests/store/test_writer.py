@@ -113,7 +113,7 @@ def test_commits_to_an_existing_table_write_polars_files(store: DatasetStore) ->
     )
     assert_frame_equal(store.read("raw", tag="first").collect(), frame())
     assert store.resolve("raw", tag="third") == 2
-    assert store.read("raw", as_of=v1.created_at).collect().height == 6
+    assert store.read("raw", as_known_at=v1.created_at).collect().height == 6
     for v in (v0, v1, v2):
         assert store.verify("raw", v.version)
     for v in (v0, v1):  # overwrites: the content hash (an append chains, see test_versions_hash)
