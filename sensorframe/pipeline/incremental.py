@@ -358,9 +358,9 @@ class _Plan:
         if state is not None and needs_stored:
             self.stored = self._read_raw(state)
         self.known = set() if self.state is None else set(self.state.summary[SENSOR])
-        ids = set(changes.added[SENSOR])
+        ids = set(changes.added[SENSOR].unique())
         if refit and self.stored is not None:
-            ids |= set(self.stored[SENSOR])
+            ids |= set(self.stored[SENSOR].unique())
         self.ids = sorted(ids)
 
     def _read_raw(self, state: RunState) -> pl.DataFrame:
@@ -397,12 +397,14 @@ class _Plan:
                     self.failures,
                     lambda f: engineer_features(f, cfg.features).collect(),
                 )
-        processed = (
-            without(processed, self.failures)
-            .join(self._keep_from(), on=SENSOR, how="left")
-            .filter(pl.col(_FROM).is_null() | (pl.col(TIME) >= pl.col(_FROM)))
-            .drop(_FROM)
-        )
+        processed = without(processed, self.failures)
+        keep = self._keep_from()
+        if keep.height:  # a first run or a refit keeps every row: no copy
+            processed = (
+                processed.join(keep, on=SENSOR, how="left")
+                .filter(pl.col(_FROM).is_null() | (pl.col(TIME) >= pl.col(_FROM)))
+                .drop(_FROM)
+            )
         good = without(added, self.failures)
         if "drift" in cfg.steps and good.height:
             with self.report.step("drift"):
@@ -416,12 +418,13 @@ class _Plan:
         added = self.changes.added
         whole = (set(self.ids) - self.known) | set(self.changes.affected[SENSOR])
         if self.context is None:
-            whole |= set(added[SENSOR])
-        parts = [added.filter(pl.col(SENSOR).is_in(list(whole)))]
-        if self.stored is not None:
-            stored = self.stored.filter(pl.col(SENSOR).is_in(list(whole)))
-            parts.insert(0, stored.join(self.changes.replaced, on=_KEYS, how="anti"))
-        return pl.concat(parts).sort(SENSOR, TIME, maintain_order=True)
+            whole |= set(added[SENSOR].unique())
+        rows = added.filter(pl.col(SENSOR).is_in(list(whole)))
+        if self.stored is None:
+            return rows  # the added rows are in (sensor, time) order
+        stored = self.stored.filter(pl.col(SENSOR).is_in(list(whole)))
+        stored = stored.join(self.changes.replaced, on=_KEYS, how="anti")
+        return pl.concat([stored, rows]).sort(SENSOR, TIME, maintain_order=True)
 
     def _normalizer(self, fresh: pl.DataFrame) -> Normalizer | None:
         """Return the saved normalizer, with the new sensors fitted on their training split."""
@@ -445,8 +448,8 @@ class _Plan:
     def _inputs(self, history: pl.DataFrame, normalizer: Normalizer | None) -> pl.DataFrame:
         """Return the normalized rows to compute the features on (history, context + new)."""
         added = self.changes.added
-        whole = set(history[SENSOR])
-        going = sorted(set(added[SENSOR]) - whole - set(self.failures))
+        whole = set(history[SENSOR].unique())
+        going = sorted(set(added[SENSOR].unique()) - whole - set(self.failures))
         rows = without(
             pl.concat([history, added.filter(pl.col(SENSOR).is_in(going))]), self.failures
         )
@@ -506,10 +509,13 @@ class _Plan:
             parents = (self.state.processed,)
         rewrite = self.state is None or changes.affected.height > 0
         if rewrite and self.state is not None:
+            redone = without(changes.affected, self.failures)  # a failed one keeps its rows
+            stored = self.pipeline.store.read(
+                self.cfg.processed_dataset, version=self.state.processed.version
+            )
             kept = (
-                self.pipeline.store.read(self.cfg.processed_dataset)
-                .collect()
-                .join(changes.affected, on=SENSOR, how="left")
+                stored.collect()
+                .join(redone, on=SENSOR, how="left")
                 .filter(pl.col(_FROM).is_null() | (pl.col(TIME) < pl.col(_FROM)))
                 .drop(_FROM)
             )

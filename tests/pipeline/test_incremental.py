@@ -243,3 +243,18 @@ def test_a_window_is_refused(tmp_path: Path) -> None:
 def test_no_readings_is_an_error(tmp_path: Path, data: pl.DataFrame) -> None:
     with pytest.raises(PipelineError, match="no readings"):
         run_incremental(_pipe(tmp_path, _config()), data, sensors=["nope"], progress=False)
+
+
+def test_a_new_sensor_with_too_few_readings_fails_alone(tmp_path: Path, data: pl.DataFrame) -> None:
+    pipe = _pipe(tmp_path, _config())
+    run_incremental(pipe, _before(data, 30), progress=False)
+    times = data["timestamp"].unique().sort()[-12:]
+    x = pl.DataFrame({"sensor_id": "X", "timestamp": times, "value": [float(i) for i in range(12)]})
+    run = run_incremental(pipe, pl.concat([data, x.tail(3)]), progress=False)
+    assert run.failed_sensors == ["X"]
+    error = run.sensors.filter(pl.col("sensor_id") == "X")["error"][0]
+    assert "only 3 finite reading(s)" in error
+    assert pipe.store.latest("processed").sensors == ("S000", "S001", "S002")
+    again = run_incremental(pipe, x, progress=False)  # X is still new: from scratch
+    assert again.failed_sensors == []
+    assert again.versions["processed"].batch_rows == 12
