@@ -508,10 +508,10 @@ class _Plan:
             assert self.state.processed is not None
             parents = (self.state.processed,)
         rewrite = self.state is None or changes.affected.height > 0
-        if rewrite and self.state is not None:
+        if rewrite and parents:
             redone = without(changes.affected, self.failures)  # a failed one keeps its rows
             stored = self.pipeline.store.read(
-                self.cfg.processed_dataset, version=self.state.processed.version
+                self.cfg.processed_dataset, version=parents[0].version
             )
             kept = (
                 stored.collect()
