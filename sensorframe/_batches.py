@@ -104,8 +104,10 @@ def wants_batches(
     """
     Whether ``source`` should be processed in batches.
 
-    True when a budget is given, or when a source that is not an eager DataFrame holds
+    True when a budget is given, or when a file or folder (Parquet, CSV, Delta) holds
     more rows than the default budget (counted from Parquet metadata where it can be).
+    DataFrames and LazyFrames are batched only when asked: counting a LazyFrame's rows
+    would compute its query twice.
 
     Examples
     --------
@@ -117,7 +119,7 @@ def wants_batches(
     if batch_rows is not None or memory_limit is not None:
         rows_per_batch(batch_rows=batch_rows, memory_limit=memory_limit)  # validate
         return True
-    if isinstance(source, pl.DataFrame):
+    if not isinstance(source, str | os.PathLike):
         return False
     rows = scan(source, validate=False).select(pl.len()).collect().item()
     return bool(rows > rows_per_batch())

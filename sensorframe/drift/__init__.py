@@ -7,6 +7,7 @@ reference profile once and compare many current windows against it.
 
 from __future__ import annotations
 
+from sensorframe.drift.combine import combine_reports
 from sensorframe.drift.config import DriftConfig, DriftSeverity
 from sensorframe.drift.detector import DriftDetector, detect_drift
 from sensorframe.drift.report import DriftReport, SensorDrift
@@ -18,6 +19,7 @@ __all__ = [
     "DriftReport",
     "DriftSeverity",
     "SensorDrift",
+    "combine_reports",
     "detect_drift",
     "drift_timeline",
 ]

@@ -12,9 +12,11 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from sensorframe._batches import wants_batches
 from sensorframe._times import duration_text
 from sensorframe._utils import checked_config
 from sensorframe.drift import words
+from sensorframe.drift.combine import detect_in_batches, fit_in_batches
 from sensorframe.drift.compare import ASSESSED, COMPARED, compare, level, status
 from sensorframe.drift.config import DriftConfig, DriftSeverity, season_us
 from sensorframe.drift.profile import (
@@ -108,7 +110,14 @@ class DriftDetector:
             msg = "this DriftDetector is not fitted yet; call `fit` first"
             raise NotFittedError(msg)
 
-    def fit(self, reference: Any, *, target: str | None = None) -> Self:
+    def fit(
+        self,
+        reference: Any,
+        *,
+        target: str | None = None,
+        batch_rows: int | None = None,
+        memory_limit: str | int | None = None,
+    ) -> Self:
         """
         Profile the reference window of every sensor.
 
@@ -119,6 +128,10 @@ class DriftDetector:
         target
             Optional numeric column; then ``detect`` also reports prior shift (target
             distribution) and concept drift (value-target correlation).
+        batch_rows, memory_limit
+            Fit a batch of whole sensors at a time (see :mod:`sensorframe._batches`);
+            by default a source larger than the default budget is batched. The
+            profile is the same.
 
         Returns
         -------
@@ -126,6 +139,12 @@ class DriftDetector:
             ``self``, fitted.
         """
         config = checked_config(self.config, DriftConfig)
+        if wants_batches(reference, batch_rows=batch_rows, memory_limit=memory_limit):
+            budget = {"batch_rows": batch_rows, "memory_limit": memory_limit}
+            profile = fit_in_batches(self, reference, target=target, batches=budget)
+            fitted = type(self).from_profile(profile, config)
+            self.__dict__.update(fitted.__dict__)
+            return self
         lf = read_window(reference, target=target)
         season = season_us(config.season)
         self._season: pl.DataFrame | None = None
@@ -277,7 +296,13 @@ class DriftDetector:
             msg = f"{os.fspath(path)} is not a readable saved DriftDetector: {_one_line(exc)}"
             raise SourceError(msg) from exc
 
-    def detect(self, current: Any) -> DriftReport:
+    def detect(
+        self,
+        current: Any,
+        *,
+        batch_rows: int | None = None,
+        memory_limit: str | int | None = None,
+    ) -> DriftReport:
         """
         Compare a current window with the fitted reference, all sensors at once.
 
@@ -286,6 +311,11 @@ class DriftDetector:
         current
             Anything :func:`sensorframe.scan` accepts (with the target column if the
             detector was fitted with one).
+        batch_rows, memory_limit
+            Compare a batch of whole sensors at a time, with the Benjamini-Hochberg
+            adjustment over all sensors at the end (:func:`combine_reports`); by
+            default a source larger than the default budget is batched. The report
+            is the same.
 
         Returns
         -------
@@ -294,6 +324,9 @@ class DriftDetector:
         """
         self._check()
         config = self.config_
+        if wants_batches(current, batch_rows=batch_rows, memory_limit=memory_limit):
+            budget = {"batch_rows": batch_rows, "memory_limit": memory_limit}
+            return detect_in_batches(self, current, batches=budget)
         lf = read_window(current, target=self.target_)
         season = season_us(config.season)
         if self._season is not None and season is not None:
@@ -454,7 +487,13 @@ def _table(
 
 
 def detect_drift(
-    reference: Any, current: Any, config: DriftConfig | None = None, *, target: str | None = None
+    reference: Any,
+    current: Any,
+    config: DriftConfig | None = None,
+    *,
+    target: str | None = None,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
 ) -> DriftReport:
     """
     Detect drift between a reference and a current window, all sensors at once.
@@ -477,6 +516,9 @@ def detect_drift(
     target
         Optional numeric column present in both windows: adds prior shift and concept
         drift (Fisher's z on the value-target correlation).
+    batch_rows, memory_limit
+        Work a batch of whole sensors at a time (see ``DriftDetector.fit`` and
+        ``detect``); the report is the same.
 
     Returns
     -------
@@ -500,4 +542,5 @@ def detect_drift(
     │ P-1       ┆ ok     ┆ none     ┆ false          │
     └───────────┴────────┴──────────┴────────────────┘
     """
-    return DriftDetector(config).fit(reference, target=target).detect(current)
+    budget: dict[str, Any] = {"batch_rows": batch_rows, "memory_limit": memory_limit}
+    return DriftDetector(config).fit(reference, target=target, **budget).detect(current, **budget)

@@ -1,0 +1,176 @@
+"""
+Drift over batches of whole sensors: per-batch reports combined into one.
+
+Everything in a drift report is per sensor except the Benjamini-Hochberg adjustment,
+which ranks the p-values of all sensors together. :func:`combine_reports` therefore
+concatenates reports computed on disjoint sets of sensors and redoes the adjustment,
+and with it what depends on it (``drift_pvalue_adjusted``, the covariate shift in
+``drift_types``, ``drift_detected`` and the recommendations), over all of them: the
+result equals the report of one run over every sensor. The batched ``fit`` and
+``detect`` of :class:`~sensorframe.drift.DriftDetector` and Spark's driver use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from sensorframe._batches import Batches
+from sensorframe.drift import words
+from sensorframe.drift.compare import ASSESSED
+from sensorframe.drift.config import DriftSeverity
+from sensorframe.drift.report import DriftReport
+from sensorframe.drift.statistics import benjamini_hochberg
+from sensorframe.errors import ConfigError, InvalidParameterError, InvalidTypeError
+from sensorframe.frame import CANONICAL_SCHEMA, SENSOR
+
+if TYPE_CHECKING:
+    from sensorframe.drift.detector import DriftDetector
+
+__all__ = ["combine_reports", "detect_in_batches", "fit_in_batches"]
+
+_COVARIATE = "covariate_shift"
+
+
+def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
+    """
+    Combine drift reports of disjoint sets of sensors into the report of them all.
+
+    Parameters
+    ----------
+    reports
+        Reports made with the same config, each on its own sensors (batches of a
+        fleet, Spark partitions); also reports rebuilt from their tables,
+        ``DriftReport(table=..., config=...)``.
+
+    Returns
+    -------
+    DriftReport
+        The rows of every report (compared sensors first, then those without a
+        reference), with the Benjamini-Hochberg adjustment redone across all sensors.
+
+    Raises
+    ------
+    InvalidParameterError
+        For no report, or a sensor in more than one report.
+    ConfigError
+        For reports made with different configs, or with a target (prior shift and
+        concept drift are not combined yet: detect them in one run).
+
+    Examples
+    --------
+    >>> data = sf.datasets.synthetic(n_sensors=4, n_points=800, faults=()).frame
+    >>> ref, cur = data.filter(pl.col("timestamp") < pl.col("timestamp").median()), data
+    >>> halves = [data.filter(pl.col("sensor_id").is_in(ids)) for ids in (["S000", "S001"],
+    ...                                                                ["S002", "S003"])]
+    >>> parts = [sf.drift.detect_drift(ref.filter(pl.col("sensor_id").is_in(h["sensor_id"])), h)
+    ...          for h in halves]
+    >>> whole = sf.drift.detect_drift(ref, cur)
+    >>> sf.drift.combine_reports(parts).table.equals(whole.table)
+    True
+    """
+    if isinstance(reports, DriftReport) or not isinstance(reports, Sequence):
+        msg = f"`reports` must be a sequence of DriftReport, got {type(reports).__name__}"
+        raise InvalidTypeError(msg)
+    if not reports:
+        msg = "`reports` is empty: nothing to combine"
+        raise InvalidParameterError(msg)
+    for report in reports:
+        if not isinstance(report, DriftReport):
+            msg = f"`reports` must hold DriftReport objects, got {type(report).__name__}"
+            raise InvalidTypeError(msg)
+    config = reports[0].config
+    if any(_settings(r.config) != _settings(config) for r in reports[1:]):
+        msg = "the reports were made with different configs: combine reports of one config"
+        raise ConfigError(msg)
+    if any(r.target is not None for r in reports):
+        msg = "reports with a target (prior shift, concept drift) cannot be combined yet"
+        raise ConfigError(msg)
+    table = pl.concat([r.table for r in reports], how="diagonal_relaxed")
+    repeated = table.filter(pl.col(SENSOR).is_duplicated())[SENSOR].unique().sort()
+    if repeated.len():
+        msg = f"sensor(s) {repeated.to_list()[:5]} appear in more than one report"
+        raise InvalidParameterError(msg)
+    table = table.sort(pl.col("status") == "no_reference", maintain_order=True)
+    return DriftReport(table=_readjusted(table, config), config=config)
+
+
+def fit_in_batches(
+    detector: DriftDetector, reference: Any, *, target: str | None, batches: dict[str, Any]
+) -> pl.DataFrame:
+    """Return the reference profile of ``reference``, fitted a batch of sensors at a time."""
+    cls = type(detector)
+    profiles = [
+        cls(detector.config).fit(batch, target=target).profile_
+        for batch in Batches(reference, label="drift reference", **batches)
+    ]
+    return pl.concat(profiles, how="vertical_relaxed") if profiles else _empty_profile(detector)
+
+
+def detect_in_batches(
+    detector: DriftDetector, current: Any, *, batches: dict[str, Any]
+) -> DriftReport:
+    """Return ``detector.detect(current)``, computed a batch of sensors at a time."""
+    profile = detector.profile_
+    cls = type(detector)
+    config = detector.config_
+    known = profile[SENSOR]
+    reports: list[DriftReport] = []
+    seen: list[str] = []
+    for batch in Batches(current, label="drift", **batches):
+        ids = batch[SENSOR].unique()
+        seen.extend(ids.to_list())
+        sub = cls.from_profile(profile.filter(pl.col(SENSOR).is_in(ids.implode())), config)
+        reports.append(sub.detect(batch))
+    absent = known.filter(~known.is_in(pl.Series(seen, dtype=pl.String).implode()))
+    if absent.len():  # reference sensors without a current reading: rows of their own
+        sub = cls.from_profile(profile.filter(pl.col(SENSOR).is_in(absent.implode())), config)
+        reports.append(sub.detect(pl.DataFrame(schema=CANONICAL_SCHEMA)))
+    if not reports:
+        return detector.detect(pl.DataFrame(schema=CANONICAL_SCHEMA))
+    combined = combine_reports(reports)
+    position = pl.DataFrame({SENSOR: known, "__sf_at": np.arange(known.len())})
+    ordered = (
+        combined.table.join(position, on=SENSOR, how="left", maintain_order="left")
+        .sort("__sf_at", nulls_last=True, maintain_order=True)
+        .drop("__sf_at")
+    )
+    return DriftReport(table=ordered, config=config)
+
+
+def _readjusted(table: pl.DataFrame, config: Any) -> pl.DataFrame:
+    assessed = table["status"].is_in(list(ASSESSED)).to_numpy()
+    p = table["drift_pvalue"].fill_null(np.nan).to_numpy()
+    p = np.where(assessed, p, np.nan)
+    adjusted = benjamini_hochberg(p) if config.correction == "bh" else p
+    moved = (table["severity"].to_physical() >= DriftSeverity.LOW.rank).fill_null(value=False)
+    covariate = assessed & (np.nan_to_num(adjusted, nan=1.0) < config.alpha) & moved.to_numpy()
+    others = pl.col("drift_types").list.set_difference(pl.lit([_COVARIATE]))
+    types = (
+        pl.when(pl.lit(pl.Series(covariate)))
+        .then(pl.concat_list(pl.lit([_COVARIATE]), others))
+        .otherwise(others)
+    )
+    return (
+        table.with_columns(
+            drift_pvalue_adjusted=pl.Series(adjusted).fill_nan(None),
+            drift_types=types,
+        )
+        .with_columns(
+            drift_detected=pl.when(pl.lit(pl.Series(assessed))).then(
+                pl.col("drift_types").list.len() > 0
+            )
+        )
+        .with_columns(words.recommendations(config))
+    )
+
+
+def _settings(config: Any) -> str:
+    return repr(config)
+
+
+def _empty_profile(detector: DriftDetector) -> pl.DataFrame:
+    return type(detector)(detector.config).fit(pl.DataFrame(schema=CANONICAL_SCHEMA)).profile_
