@@ -69,7 +69,8 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
     >>> parts = [sf.drift.detect_drift(ref.filter(pl.col("sensor_id").is_in(h["sensor_id"])), h)
     ...          for h in halves]
     >>> whole = sf.drift.detect_drift(ref, cur)
-    >>> sf.drift.combine_reports(parts).table.equals(whole.table)
+    >>> from sensorframe.drift.combine import combine_reports
+    >>> combine_reports(parts).table.equals(whole.table)
     True
     """
     if isinstance(reports, DriftReport) or not isinstance(reports, Sequence):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import sensorframe as sf
-from sensorframe.drift import DriftConfig, DriftDetector, DriftReport, combine_reports
+from sensorframe.drift import DriftConfig, DriftDetector, DriftReport
+from sensorframe.drift.combine import combine_reports
 from sensorframe.errors import ConfigError, InvalidParameterError
 
 
