@@ -1,0 +1,36 @@
+"""
+sensorframe on Spark: quality, features, drift and pipeline runs on Spark DataFrames.
+
+Install with ``pip install 'sensorframe[spark]'``. Each function buckets the rows by a
+stable hash of ``sensor_id`` and runs the local library on every bucket of whole
+sensors on a worker (``groupBy(bucket).applyInArrow`` on Spark >= 4,
+``applyInPandas`` on Spark 3.5, or as ``engine=`` says), so results equal the local
+library's; cross-sensor steps (Benjamini-Hochberg for drift) run on the driver.
+Delta tables are read and committed through deltalake and the
+:class:`~sensorframe.DatasetStore` (:func:`read_delta`, :func:`run_pipeline`), so a
+Spark job and a local job see the same versions and lineage.
+
+* :func:`flag_quality`, :func:`features`: Spark DataFrames of rows, as the local
+  :func:`sensorframe.flag_quality` and :func:`sensorframe.engineer_features`.
+* :func:`quality`, :func:`drift`: a :class:`~sensorframe.QualityReport` and a
+  :class:`~sensorframe.DriftReport` on the driver.
+* :func:`local_session`: a SparkSession whose workers run this Python.
+
+Examples
+--------
+>>> import sensorframe.spark as sfs
+>>> spark = sfs.local_session()  # doctest: +SKIP
+>>> df = spark.read.parquet("readings.parquet")  # doctest: +SKIP
+>>> sfs.quality(df)  # doctest: +SKIP
+QualityReport(1000 sensors: 990 excellent, 10 poor)
+"""
+
+from __future__ import annotations
+
+from sensorframe.spark._buckets import Engine
+from sensorframe.spark.drift import drift
+from sensorframe.spark.features import features
+from sensorframe.spark.quality import flag_quality, quality
+from sensorframe.spark.session import local_session
+
+__all__ = ["Engine", "drift", "features", "flag_quality", "local_session", "quality"]

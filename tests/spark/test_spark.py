@@ -1,0 +1,126 @@
+"""sensorframe.spark equals the local library: flags, quality, features and drift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import sensorframe as sf
+import sensorframe.spark as sfs
+from sensorframe.spark._arrow import polars_frame, spark_table
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning"
+)
+ENGINES = ["arrow", "pandas"]
+KEYS = ["sensor_id", "timestamp"]
+
+
+def to_spark(spark: Any, frame: pl.DataFrame) -> Any:
+    return spark.createDataFrame(spark_table(frame))
+
+
+def to_local(df: Any, schema: pl.Schema) -> pl.DataFrame:
+    return polars_frame(df.toArrow(), schema).sort(*KEYS, "value", maintain_order=True)
+
+
+@pytest.fixture(scope="module")
+def readings() -> pl.DataFrame:
+    """
+    Seven sensors with injected faults (duplicate times too), one sensor all missing.
+
+    In (sensor, time, value) order: Spark keeps no row order, so the Spark functions
+    take each sensor's rows in that order, and the local reference gets them so too.
+    """
+    data = sf.datasets.synthetic(n_sensors=7, n_points=400, seed=3).frame
+    dead = pl.when(pl.col("sensor_id") == "S006").then(None).otherwise(pl.col("value"))
+    data = data.with_columns(value=dead)
+    assert data.select(pl.struct(KEYS).is_duplicated().any()).item()
+    return data.sort(*KEYS, "value", maintain_order=True)
+
+
+@pytest.fixture(scope="module")
+def spark_readings(spark: Any, readings: pl.DataFrame) -> Any:
+    # shuffled, so the Spark functions must restore the order themselves
+    return to_spark(spark, readings.sample(fraction=1.0, shuffle=True, seed=1)).cache()
+
+
+def test_flag_quality_equals_local(spark_readings: Any, readings: pl.DataFrame) -> None:
+    expected = sf.flag_quality(readings).collect()
+    got = to_local(sfs.flag_quality(spark_readings, buckets=3), expected.schema)
+    assert got["flag_duplicate"].sum() > 0
+    assert_frame_equal(got, expected)
+
+
+def test_quality_report_equals_local(spark_readings: Any, readings: pl.DataFrame) -> None:
+    cfg = sf.QualityConfig(outlier_z=2.5)
+    expected = sf.assess_quality(readings, cfg)
+    got = sfs.quality(spark_readings, cfg, buckets=3)
+    assert got.table.height == 7
+    assert got.events.height > 0
+    assert_frame_equal(got.table, expected.table)
+    assert_frame_equal(got.events, expected.events)
+    assert got.config == cfg
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_features_equal_local(spark_readings: Any, readings: pl.DataFrame, engine: str) -> None:
+    cfg = sf.FeatureConfig.default()
+    expected = sf.engineer_features(readings, cfg).collect()
+    got = sfs.features(spark_readings, cfg, buckets=3, engine=engine)
+    assert got.columns == expected.columns
+    assert_frame_equal(to_local(got, expected.schema), expected)
+
+
+def test_features_by_name_and_one_bucket(spark_readings: Any, readings: pl.DataFrame) -> None:
+    names = ["rolling_6_std", "lag_2", "fft_amp_1"]
+    expected = sf.engineer_features(readings, features=names).collect()
+    got = sfs.features(spark_readings, names=names, buckets=1)
+    assert_frame_equal(to_local(got, expected.schema), expected)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_drift_equals_local(spark: Any, readings: pl.DataFrame, engine: str) -> None:
+    # S000 only in the reference, S001 only in the current window, two sensors shifted
+    ref = readings.filter(pl.col("sensor_id") != "S001")
+    shift = pl.when(pl.col("sensor_id").is_in(["S002", "S004"])).then(pl.col("value") + 3.0)
+    cur = readings.filter(pl.col("sensor_id") != "S000").with_columns(
+        value=shift.otherwise(pl.col("value")),
+        timestamp=pl.col("timestamp") + timedelta(days=30),
+    )
+    expected = sf.detect_drift(ref, cur)
+    got = sfs.drift(to_spark(spark, ref), to_spark(spark, cur), buckets=3, engine=engine)
+    assert set(expected.drifted) >= {"S002", "S004"}
+    assert_frame_equal(got.table, expected.table)
+    assert got.drifted == expected.drifted
+
+
+def test_empty_input_gives_empty_results(spark: Any, readings: pl.DataFrame) -> None:
+    empty = to_spark(spark, readings.head(0))
+    assert sfs.quality(empty).table.height == 0
+    assert sfs.features(empty, sf.FeatureConfig(lags=[1])).count() == 0
+
+
+def test_typed_errors(spark: Any, spark_readings: Any) -> None:
+    no_sensor = spark_readings.drop("sensor_id")
+    with pytest.raises(sf.SensorSchemaError, match="sensor_id"):
+        sfs.flag_quality(no_sensor)
+    with pytest.raises(sf.SensorSchemaError, match="sensor_id"):
+        sfs.drift(spark_readings, no_sensor)
+    with pytest.raises(sf.InvalidTypeError, match="Spark DataFrame"):
+        sfs.quality(pl.DataFrame({"sensor_id": ["a"]}))  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match="engine"):
+        sfs.features(spark_readings, sf.FeatureConfig(lags=[1]), engine="rust")  # type: ignore[arg-type]
+    with pytest.raises(sf.InvalidParameterError, match="buckets"):
+        sfs.features(spark_readings, sf.FeatureConfig(lags=[1]), buckets=0)
+    with pytest.raises(sf.ConfigError):
+        sfs.features(spark_readings, sf.FeatureConfig())
+    text_values = spark_readings.withColumn("value", spark_readings["sensor_id"])
+    with pytest.raises(sf.SensorSchemaError, match="value"):
+        sfs.quality(text_values.limit(0).withColumn("value", text_values["timestamp"]))
+    assert np.isfinite(1.0)
