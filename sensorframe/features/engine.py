@@ -25,6 +25,11 @@ themselves run on the in-memory engine, whatever engine collects the query):
 * Only the requested features are built (``features=``), from only the requested
   sensors' rows (``sensors=``): the filter runs before the collect, so it reaches a
   Parquet or Delta scan.
+* A source larger than memory (or any source, given ``batch_rows=`` or
+  ``memory_limit=``) is computed one batch of whole sensors at a time
+  (:class:`sensorframe._batches.Batches`) and streamed: each batch is computed as the
+  whole frame would be, and the batches come in sensor order, so the rows are the
+  same, bit for bit, and ``sink_parquet`` holds one batch at a time.
 
 So every feature of a sensor at time t depends, bit for bit, on that sensor's readings
 at or before t only.
@@ -32,7 +37,7 @@ at or before t only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING
@@ -40,6 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from sensorframe._batches import Batches, stream, wants_batches
 from sensorframe._order import sensor_ranges, with_positions
 from sensorframe._utils import checked_config, preview
 from sensorframe.errors import (
@@ -167,6 +173,8 @@ def engineer_features(
     *,
     features: Sequence[str] | None = None,
     sensors: str | Sequence[str] | None = None,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
 ) -> pl.LazyFrame:
     """
     Compute the features of `config` (or the named `features`) for the sensors.
@@ -191,6 +199,12 @@ def engineer_features(
         :meth:`FeatureConfig.from_names`.
     sensors
         Compute these sensors only (a sensor id or a sequence of them); all when None.
+    batch_rows, memory_limit
+        Compute in batches of whole sensors of at most `batch_rows` rows, or sized to
+        `memory_limit` (bytes, or ``"4GB"``); a sensor is never split. Without either,
+        a file or folder with more rows than the machine's default budget is batched
+        too (:func:`sensorframe._batches.wants_batches`). The result is the same, bit
+        for bit; collecting or sinking it holds one batch's rows at a time.
 
     Returns
     -------
@@ -207,7 +221,8 @@ def engineer_features(
         If `config` is not a :class:`FeatureConfig` (a dict of options is not one), or
         `features` / `sensors` are not names.
     ConfigError
-        If `config` selects no feature (groups are opt-in since 0.2.0, so
+        If `batch_rows` or `memory_limit` is not a valid budget, or `config` selects no
+        feature (groups are opt-in since 0.2.0, so
         ``FeatureConfig()`` selects none: :meth:`FeatureConfig.default` is the former
         default set).
     UnknownFeatureError
@@ -293,8 +308,52 @@ def engineer_features(
     empty = pl.DataFrame(schema=lf.collect_schema())
     indexed = _indexed(empty, np.array([], dtype=np.int64)).lazy()
     schema = _features(indexed, cfg, names).collect_schema()
+    if wants_batches(frame, batch_rows=batch_rows, memory_limit=memory_limit):
+        batched = _Batched(frame, cfg, names, wanted, budget=(batch_rows, memory_limit))
+        return stream(batched, schema)
     run = partial(_compute, lf, cfg=cfg, names=names, sensors=wanted)
     return pl.defer(run, schema=dict(schema))
+
+
+class _Batched:
+    """
+    The features of a source, one batch of whole sensors at a time, in sensor order.
+
+    The batches are planned when iterated (when the stream is collected), so each
+    collect reads the source afresh, as the in-memory path does.
+    """
+
+    def __init__(
+        self,
+        frame: FrameInput,
+        cfg: FeatureConfig,
+        names: list[str],
+        sensors: list[str] | None,
+        *,
+        budget: tuple[int | None, str | int | None],
+    ) -> None:
+        self._frame = frame
+        self._cfg = cfg
+        self._names = names
+        self._sensors = sensors
+        self._budget = budget
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        batch_rows, memory_limit = self._budget
+        with Batches(
+            self._frame,
+            batch_rows=batch_rows,
+            memory_limit=memory_limit,
+            sensors=self._sensors,
+            label="features",
+        ) as batches:
+            if self._sensors is not None:
+                absent = sorted(set(self._sensors) - set(batches.sensors))
+                if absent:
+                    msg = f"no readings of sensor(s) {preview(absent)} in the frame"
+                    raise UnknownSensorError(msg)
+            for batch in batches:
+                yield _compute(batch.lazy(), cfg=self._cfg, names=self._names, sensors=None)
 
 
 def _names(name: str, value: str | Sequence[str]) -> list[str]:
