@@ -33,9 +33,10 @@ where k counts the non-null readings and ``w_k`` is the kernel's sum of squared 
 (its sum of weights is 1 with adjust=False), so ``1 - w_k = (1 - o**(2 (k - 1))) 2 o /
 (1 + o)``: null while k < 2. ``c`` is an EWM mean of ``y = (o / a) (m_{t-1} - m_t)**2 +
 (x - m_t)**2`` with the same span, which is how it is computed (seeded like the mean).
-Rounding differs from Polars' kernel in the last bits: relative differences stay below
-about 1e-15 for spans up to 100 and grow like 1e-17 * span beyond (the kernel's own
-``1 - w_k`` cancels there; this closed form does not).
+Rounding differs from Polars' kernel in the last bits: relative differences measured
+below 5e-16 at span 12 (and below pandas' own 4e-15 from Polars), growing in proportion
+to the span beyond 100 (2e-14 at 1,000, 7e-12 at 10**6), where the kernel's own
+``1 - w_k`` cancels and this closed form does not.
 """
 
 from __future__ import annotations
