@@ -14,6 +14,9 @@ Spark job and a local job see the same versions and lineage.
   :func:`sensorframe.flag_quality` and :func:`sensorframe.engineer_features`.
 * :func:`quality`, :func:`drift`: a :class:`~sensorframe.QualityReport` and a
   :class:`~sensorframe.DriftReport` on the driver.
+* :func:`run_pipeline`: the pipeline's quality, normalize and features steps on the
+  workers, one commit per dataset from the driver; :func:`read_delta` and
+  :func:`read_dataset` read a version's files as deltalake lists them.
 * :func:`local_session`: a SparkSession whose workers run this Python.
 
 Examples
@@ -28,9 +31,22 @@ QualityReport(1000 sensors: 990 excellent, 10 poor)
 from __future__ import annotations
 
 from sensorframe.spark._buckets import Engine
+from sensorframe.spark.delta import read_dataset, read_delta
 from sensorframe.spark.drift import drift
 from sensorframe.spark.features import features
+from sensorframe.spark.pipeline import SparkRun, run_pipeline
 from sensorframe.spark.quality import flag_quality, quality
 from sensorframe.spark.session import local_session
 
-__all__ = ["Engine", "drift", "features", "flag_quality", "local_session", "quality"]
+__all__ = [
+    "Engine",
+    "SparkRun",
+    "drift",
+    "features",
+    "flag_quality",
+    "local_session",
+    "quality",
+    "read_dataset",
+    "read_delta",
+    "run_pipeline",
+]

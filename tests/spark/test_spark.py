@@ -124,3 +124,32 @@ def test_typed_errors(spark: Any, spark_readings: Any) -> None:
     with pytest.raises(sf.SensorSchemaError, match="value"):
         sfs.quality(text_values.limit(0).withColumn("value", text_values["timestamp"]))
     assert np.isfinite(1.0)
+
+
+def test_pipeline_commits_once_and_equals_local(
+    spark: Any, spark_readings: Any, readings: pl.DataFrame, tmp_path: Any
+) -> None:
+    features = sf.FeatureConfig(rolling_windows=[6], rolling_stats=["mean", "std"], lags=[1])
+    cfg = sf.PipelineConfig(
+        steps=("quality", "normalize", "features", "version"), features=features
+    )
+    local_store = sf.DatasetStore(str(tmp_path / "local"))
+    spark_store = sf.DatasetStore(str(tmp_path / "spark"))
+    local = sf.Pipeline(local_store, cfg).run(readings)
+    run = sfs.run_pipeline(spark_readings, spark_store, cfg, staging=str(tmp_path / "stage"))
+    assert list(run.failures["sensor_id"]) == ["S006"]  # all missing: too few readings
+    assert local.quality is not None
+    assert run.quality is not None
+    assert_frame_equal(run.quality.table, local.quality.table)
+    for name in ("raw", "processed"):
+        assert spark_store.versions(name).height == 1  # one commit each
+        expected = local_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
+        got = spark_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
+        assert_frame_equal(got, expected)
+        assert run.versions[name].data_hash == local.versions[name].data_hash
+    assert spark_store.lineage("processed", 0)["dataset"].to_list() == ["raw"]
+    assert list((tmp_path / "stage").iterdir()) == []
+    # the Spark read of a version sees the rows the local read of it sees
+    back = sfs.read_dataset(spark, spark_store, "processed", version=0)
+    expected = spark_store.read("processed", version=0).collect()
+    assert_frame_equal(to_local(back, expected.schema), expected.sort(*KEYS, "value"))
