@@ -22,6 +22,7 @@ import polars as pl
 from sensorframe._typing import NormalizeMethod
 from sensorframe.errors import IntegrityError
 from sensorframe.features import FeatureConfig
+from sensorframe.features.state import feature_context
 from sensorframe.frame import SENSOR, TIME, VALUE
 from sensorframe.pipeline._commit import RUN_PROPERTY, _landed
 from sensorframe.pipeline.config import PipelineConfig
@@ -71,39 +72,28 @@ def context_rows(config: FeatureConfig) -> int | None:
     """
     Return the trailing rows each sensor's next features need, or None for all of them.
 
-    A feature that depends on a bounded window of the rows before it is exact when
-    computed on that many rows of history plus the new ones: row-count rolling windows
-    (w - 1), lags and differences (k), percent change and rate of change (1),
-    acceleration (2), volatility (w: its percent changes reach one row further back)
-    and spectral windows (W - 1, plus step - 1 rows for the spectrum carried between
-    steps, plus step - 1 rows so the rows continued from can start at a step; see
-    :func:`aligned`).
-    EWM and expanding statistics, duration windows and a ``min_samples`` (the rolling
-    kernel's running sums) depend on the whole history: None.
+    The windowed families depend on a bounded number of rows before a new one
+    (:func:`~sensorframe.features.state.feature_context`), and are exact, bit for bit,
+    when computed on that many rows of history plus the new ones; step - 1 rows more
+    let the rows continued from start at a spectral step (:func:`aligned`). EWM and
+    expanding statistics, duration windows and a ``min_samples`` (computed by the
+    rolling kernel's running sums, whose last bits depend on earlier rows) depend on
+    the whole history: None.
 
     Examples
     --------
     >>> from sensorframe.pipeline._state_store import context_rows
     >>> context_rows(sf.FeatureConfig(rolling_windows=[24], lags=[1, 6]))
     23
+    >>> context_rows(sf.FeatureConfig(spectral=True, spectral_window=8, spectral_step=3))
+    11
     >>> context_rows(sf.FeatureConfig.default()) is None
     True
     """
-    windows = config.rolling_windows
-    if (
-        config.ewm_span is not None
-        or config.expanding
-        or config.min_samples is not None
-        or any(not isinstance(w, int) for w in windows)
-    ):
+    context = feature_context(config)
+    if context.running or context.duration is not None or config.min_samples is not None:
         return None
-    needs = [0, *(int(w) - 1 for w in windows), *config.lags, *config.diffs]
-    needs += [*config.volatility_windows, int(config.pct_change or config.rate_of_change)]
-    needs += [2 * int(config.acceleration)]
-    if not config.spectral:
-        return max(needs)
-    needs.append(config.spectral_window - 1 + config.spectral_step - 1)
-    return max(needs) + config.spectral_step - 1
+    return context.rows + (config.spectral_step - 1 if config.spectral else 0)
 
 
 def aligned(state: RunState, sensors: Sequence[str], *, rows: int, step: int) -> pl.DataFrame:
