@@ -190,3 +190,12 @@ def test_empty_frames_hash_by_their_schema() -> None:
     digests = sensor_digests(empty)
     assert digests.height == 0
     assert combine_digests(canonical_types(empty), digests) == sf.content_hash(empty)
+
+
+@given(frame=frames_with_extras(), batch_rows=st.integers(1, 40))
+def test_a_source_hashed_in_batches_has_the_in_memory_hash(
+    frame: pl.DataFrame, batch_rows: int
+) -> None:
+    expected = sf.content_hash(frame)
+    assert sf.content_hash(frame.lazy(), batch_rows=batch_rows) == expected
+    assert sf.content_hash(frame, batch_rows=batch_rows) == expected

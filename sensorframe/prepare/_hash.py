@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sensorframe._batches import Batches, wants_batches
 from sensorframe._order import in_order, keyed, sensor_numbers, sensor_runs, sort_frame
 from sensorframe.errors import InvalidParameterError
 from sensorframe.frame import KEYS, SENSOR, TIME, scan
@@ -101,10 +102,6 @@ def content_hash(
     >>> sf.content_hash(df) == sf.content_hash(df.lazy(), batch_rows=1)
     True
     """
-    try:
-        from sensorframe._batches import Batches, wants_batches
-    except ImportError:  # TEMPORARY until sensorframe._batches lands
-        return canonical_hash(scan(frame).collect())
     if not wants_batches(frame, batch_rows=batch_rows, memory_limit=memory_limit):
         return canonical_hash(scan(frame).collect())
     types = canonical_types(scan(frame))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import polars as pl
 from deltalake import DeltaTable, write_deltalake
-from deltalake.transaction import AddAction
+from deltalake.transaction import AddAction, create_table_with_add_actions
 
 from sensorframe.errors import (
     CommitConflictError,
@@ -37,7 +37,14 @@ from sensorframe.store._model import (
     new_commit_id,
     storable,
 )
-from sensorframe.store._parquet import commit_files, delta_schema, fits, write_files
+from sensorframe.store._parquet import (
+    commit_files,
+    delta_schema,
+    fits,
+    polars_can_write,
+    write_files,
+)
+from sensorframe.store._stream import Staged, batches_of, stage
 from sensorframe.store._timing import attempts, now
 from sensorframe.store._translate import is_delta_error, lost_race, write_failure
 
@@ -56,6 +63,8 @@ def commit(
     parents: Iterable[ParentRef],
     mode: Literal["overwrite", "append"],
     properties: Mapping[str, str] | None,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
 ) -> DatasetVersion:
     """Write a new version of a dataset as one Delta commit (retried on lost races)."""
     uri = core.uri(dataset)
@@ -65,63 +74,93 @@ def commit(
     if not isinstance(description, str):
         msg = f"`description` must be a string, got {type(description).__name__}"
         raise InvalidTypeError(msg)
-    tag_list = _check_tags(tags)
-    user_properties = check_properties(properties)
-    refs = _check_parents(core, parents)
-    batch = storable(scan(frame).collect())
-    batch_sensors = set(batch.get_column(SENSOR).unique().to_list())
+    meta = DatasetVersion(
+        dataset=dataset,
+        version=-1,
+        data_hash="",
+        rows=0,
+        tags=_check_tags(tags),
+        description=description,
+        parents=_check_parents(core, parents),
+        operation=mode,
+        properties=check_properties(properties),
+    )
+    batches = batches_of(frame, batch_rows=batch_rows, memory_limit=memory_limit)
+    staged = None if batches is None else stage(uri, core.storage_options, batches)
+    if isinstance(staged, Staged):
+        written: Future[list[AddAction]] = Future()
+        written.set_result(staged.actions)
+        return _land(core, meta, staged, staged.empty, written)
+    batch = storable(scan(frame).collect()) if staged is None else staged
     # The data files are written in a thread while the main one hashes (see write);
     # the table is read again after hashing, to keep the window for races short.
     with ThreadPoolExecutor(max_workers=1) as pool:
         dt = core.latest_table(dataset)
-        files = (
-            pool.submit(write_files, batch, uri, core.storage_options)
-            if dt is not None and fits(dt, batch)
-            else None
+        polars_files = polars_can_write(uri, batch) if dt is None else fits(dt, batch)
+        files = pool.submit(write_files, batch, uri, core.storage_options) if polars_files else None
+        content = Staged(
+            actions=[],
+            empty=batch.head(0),
+            data_hash=canonical_hash(batch),
+            rows=batch.height,
+            bytes=int(batch.estimated_size()),
+            sensors=frozenset(batch.get_column(SENSOR).unique().to_list()),
         )
-        batch_hash = canonical_hash(batch)
-        last_error: Exception | None = None
-        for attempt in attempts(core.max_commit_retries + 1, backoff=0.02):
-            dt = core.latest_table(dataset)
-            if dt is None and attempt == 0:
-                core.append_event("datasets", pl.DataFrame({"dataset": [dataset], "at": [now()]}))
-            read_version = -1 if dt is None else int(dt.version())
-            previous = None
-            if mode == "append" and dt is not None:
-                _check_append_schema(dataset, dt, batch)
-                previous = core.previous(dataset, read_version)
-            version = DatasetVersion(
-                dataset=dataset,
-                version=read_version + 1,
-                data_hash=batch_hash
-                if previous is None
-                else chained_hash(previous.data_hash, batch_hash),
-                rows=batch.height + (0 if previous is None else previous.rows),
-                bytes=int(batch.estimated_size()) + (0 if previous is None else previous.bytes),
-                sensors=tuple(
-                    sorted(batch_sensors.union(() if previous is None else previous.sensors))
-                ),
-                created_at=now(),
-                tags=tag_list,
-                description=description,
-                parents=refs,
-                operation=mode,
-                batch_hash=batch_hash,
-                batch_rows=batch.height,
-                properties=user_properties,
-            )
-            try:
-                done = write(core, uri, dt, batch, version, mode, files)
-            except SensorFrameError:
-                raise
-            except Exception as exc:
-                if (dt is not None and lost_race(exc)) or (
-                    dt is None and is_delta_error(exc) and table_appeared(uri, core.storage_options)
-                ):
-                    last_error = exc  # another writer won this version, or created the table
-                    continue
-                raise write_failure(exc, f"could not commit to dataset {dataset!r}") from exc
-            return replace(version, version=done)
+        return _land(core, meta, content, batch, files)
+
+
+def _land(
+    core: StoreCore,
+    meta: DatasetVersion,
+    content: Staged,
+    batch: pl.DataFrame,
+    files: Future[list[AddAction]] | None,
+) -> DatasetVersion:
+    """
+    Commit the content as the next version, re-reading and retrying after lost races.
+
+    ``batch`` holds the rows for the in-memory path (``files`` written from it, or
+    none); for staged content it has none and ``files`` are the staged ones.
+    """
+    dataset, mode = meta.dataset, meta.operation
+    uri = core.uri(dataset)
+    last_error: Exception | None = None
+    for attempt in attempts(core.max_commit_retries + 1, backoff=0.02):
+        dt = core.latest_table(dataset)
+        if dt is None and attempt == 0:
+            core.append_event("datasets", pl.DataFrame({"dataset": [dataset], "at": [now()]}))
+        read_version = -1 if dt is None else int(dt.version())
+        previous = None
+        if mode == "append" and dt is not None:
+            _check_append_schema(dataset, dt, batch)
+            previous = core.previous(dataset, read_version)
+        version = replace(
+            meta,
+            version=read_version + 1,
+            data_hash=content.data_hash
+            if previous is None
+            else chained_hash(previous.data_hash, content.data_hash),
+            rows=content.rows + (0 if previous is None else previous.rows),
+            bytes=content.bytes + (0 if previous is None else previous.bytes),
+            sensors=tuple(
+                sorted(content.sensors.union(() if previous is None else previous.sensors))
+            ),
+            created_at=now(),
+            batch_hash=content.data_hash,
+            batch_rows=content.rows,
+        )
+        try:
+            done = write(core, uri, dt, batch, version, mode, files)
+        except SensorFrameError:
+            raise
+        except Exception as exc:
+            if (dt is not None and lost_race(exc)) or (
+                dt is None and is_delta_error(exc) and table_appeared(uri, core.storage_options)
+            ):
+                last_error = exc  # another writer won this version, or created the table
+                continue
+            raise write_failure(exc, f"could not commit to dataset {dataset!r}") from exc
+        return replace(version, version=done)
     msg = (
         f"could not commit to dataset {dataset!r}: concurrent writers won "
         f"{core.max_commit_retries + 1} times in a row"
@@ -139,13 +178,16 @@ def write(
     files: Future[list[AddAction]] | None = None,
 ) -> int:
     """
-    Commit ``batch`` as ``version``; return the Delta version it landed at.
+    Commit ``batch`` (or the data ``files`` written from it) as ``version``.
 
-    ``files`` (written by Polars) are committed if the table's schema is the
-    batch's; new tables and schema changes (which may need a protocol upgrade, e.g.
-    for ``timestamp_ntz``) go through ``write_deltalake``. The landed version is
-    the one whose commit file carries this call's commit id. deltalake's errors
-    reach the caller, :func:`commit`, which retries lost races and translates the rest.
+    Returns the Delta version it landed at: the one whose commit file carries this
+    call's commit id. ``files`` (written by Polars) create a new table
+    (``create_table_with_add_actions``) or are committed to the existing one in the
+    batch's schema (``batch`` may then have no rows: staged batches); without them,
+    ``write_deltalake`` writes the rows (types Polars does not write, and schema
+    changes of in-memory commits, which may need a protocol upgrade, e.g. for
+    ``timestamp_ntz``). deltalake's errors reach the caller, which retries lost
+    races and translates the rest.
     """
     commit_id = new_commit_id()
     after = -1 if dt is None else int(dt.version())  # write_deltalake moves the handle
@@ -153,7 +195,26 @@ def write(
     props = commit_properties(
         version, retries=CATALOG_RETRIES if dt is not None else 0, commit_id=commit_id
     )
-    if dt is None:
+    schema = delta_schema(batch)
+    if files is not None and (dt is None or mode == "overwrite" or dt.schema() == schema):
+        try:
+            actions = files.result()
+        except OSError as exc:
+            msg = f"could not write the data files of {version.dataset!r}: {exc}"
+            raise VersioningError(msg) from exc
+        if dt is None:
+            create_table_with_add_actions(
+                uri,
+                schema,
+                actions,
+                mode="error",
+                configuration=TABLE_CONFIG,
+                storage_options=core.storage_options,
+                commit_properties=props,
+            )
+        else:
+            commit_files(dt, actions, mode=mode, props=props, schema=schema)
+    elif dt is None:
         write_deltalake(
             uri,
             batch,
@@ -162,13 +223,6 @@ def write(
             storage_options=core.storage_options,
             commit_properties=props,
         )
-    elif files is not None and fits(dt, batch):
-        try:
-            actions = files.result()
-        except OSError as exc:
-            msg = f"could not write the data files of {version.dataset!r}: {exc}"
-            raise VersioningError(msg) from exc
-        commit_files(dt, actions, mode=mode, props=props)
     else:
         write_deltalake(
             dt,

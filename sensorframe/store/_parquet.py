@@ -17,6 +17,7 @@ booleans.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -122,6 +123,8 @@ def write_files(
     run = uuid.uuid4()
     names = [f"part-{i:05d}-{run}-c000.{COMPRESSION}.parquet" for i in range(len(slices))]
     root = table_uri.removeprefix("file://").rstrip("/")
+    if "://" not in root:  # a new table's folder (object stores have no folders)
+        os.makedirs(root, exist_ok=True)
     for part, name in zip(slices, names, strict=True):
         part.write_parquet(
             f"{root}/{name}", compression=COMPRESSION, storage_options=storage_options
@@ -141,16 +144,22 @@ def write_files(
 
 
 def commit_files(
-    dt: DeltaTable, actions: list[AddAction], *, mode: str, props: CommitProperties
+    dt: DeltaTable,
+    actions: list[AddAction],
+    *,
+    mode: str,
+    props: CommitProperties,
+    schema: DeltaSchema | None = None,
 ) -> None:
     """
-    Commit data files to ``dt`` (in its schema) as one transaction.
+    Commit data files to ``dt`` (in its schema, or `schema` for an overwrite) at once.
 
     ``create_write_transaction`` does not move the handle to the new version or tell
     it: the caller finds it by the commit id in ``props`` (``StoreCore.landed``).
     """
     changes: list[AddAction | RemoveAction] = list(actions)
-    dt.create_write_transaction(changes, mode=mode, schema=dt.schema(), commit_properties=props)
+    schema = dt.schema() if schema is None else schema
+    dt.create_write_transaction(changes, mode=mode, schema=schema, commit_properties=props)
 
 
 def file_stats(parts: list[pl.DataFrame]) -> list[str]:

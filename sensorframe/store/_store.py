@@ -108,6 +108,8 @@ class DatasetStore:
         parents: Iterable[ParentRef] = (),
         mode: Literal["overwrite", "append"] = "overwrite",
         properties: Mapping[str, str] | None = None,
+        batch_rows: int | None = None,
+        memory_limit: str | int | None = None,
     ) -> DatasetVersion:
         """
         Write a new version of a dataset as one Delta commit.
@@ -117,20 +119,23 @@ class DatasetStore:
         dataset
             Dataset name: letters, digits, ``.``, ``_``, ``-``; not starting with ``_``.
         frame
-            Anything :func:`sensorframe.scan` accepts; extra columns are kept.
+            Anything :func:`sensorframe.scan` accepts (extra columns are kept), or an
+            iterable of frames each holding whole sensors (a pipeline's batches).
         description
             Free text stored with the version.
         tags
             Tags to put on this version (moved here if they were on another one).
         parents
-            The versions this one was derived from: :class:`DatasetVersion` objects or
-            ``(dataset, version)`` pairs. They must exist.
+            The versions it derives from (:class:`DatasetVersion`, ``(dataset, version)``).
         mode
             ``"overwrite"`` replaces the content (the schema may change);
             ``"append"`` adds rows (the schema must match).
         properties
             User key/value strings (a run id ...) stored in the same Delta commit;
             returned as ``DatasetVersion.properties`` and listed by :meth:`versions`.
+        batch_rows, memory_limit
+            Write a large source (large lazy ones unasked) in batches of whole sensors:
+            files per batch, one commit at the end; the version as from memory.
 
         Returns
         -------
@@ -172,6 +177,8 @@ class DatasetStore:
             parents=parents,
             mode=mode,
             properties=properties,
+            batch_rows=batch_rows,
+            memory_limit=memory_limit,
         )
 
     def versions(self, dataset: str) -> pl.DataFrame:
@@ -470,25 +477,21 @@ class DatasetStore:
         Delete data files no longer needed, keeping tagged and model-linked versions.
 
         Delta's vacuum breaks time travel to every version whose files it deletes.
-        This one keeps the latest, every tagged and model-linked version (and
-        ``keep``), even those tagged while it runs (concurrent vacuums are safe), and
-        reports the versions it made unreadable (reading them raises
-        ``VersionNotFoundError``).
+        This one keeps the latest, tagged and model-linked versions (and ``keep``),
+        even those tagged while it runs, and reports the versions it made unreadable.
 
         Parameters
         ----------
         dataset
             One dataset, or None for all of them.
         retention_hours
-            Only files removed from the table at least this long ago are deleted.
-            delta-rs counts in whole hours, so a fraction is rounded up (0.9 keeps
-            files removed in the last hour): never more is deleted than asked.
+            Only files removed from the table at least this long ago are deleted
+            (a fraction is rounded up: delta-rs counts whole hours).
         keep
             More version numbers to keep (only with a single ``dataset``).
         orphans
-            Also delete files no version references (of a writer that died before its
-            commit) once ``retention_hours`` and at least one hour old by modification
-            time: a younger one may belong to a commit in progress.
+            Also delete files no version references (a writer died before its commit)
+            once ``retention_hours`` and at least one hour old (by modification time).
         dry_run
             Report what would be deleted without deleting it.
 

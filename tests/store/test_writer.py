@@ -90,9 +90,9 @@ def uses_polars_files(store: DatasetStore, dataset: str, version: int) -> bool:
 # ---------------------------------------------------------------------- through the store
 
 
-def test_commits_to_an_existing_table_write_polars_files(store: DatasetStore) -> None:
+def test_commits_write_polars_files(store: DatasetStore) -> None:
     v0 = store.commit("raw", frame(), tags=["first"])
-    assert not uses_polars_files(store, "raw", 0)  # creation: write_deltalake
+    assert uses_polars_files(store, "raw", 0)  # creation too: create_table_with_add_actions
     v1 = store.commit("raw", frame(offset=0.5), description="second")
     v2 = store.commit("raw", frame(2, offset=9.0), mode="append", tags=["third"])
     assert (v0.version, v1.version, v2.version) == (0, 1, 2)
