@@ -34,9 +34,10 @@ import numpy as np
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from sensorframe._order import in_order, sort_frame
 from sensorframe._progress import Progress
 from sensorframe.errors import ConfigError, InvalidTypeError
-from sensorframe.frame import SENSOR, TIME, scan
+from sensorframe.frame import SENSOR, scan
 
 __all__ = ["BYTES_PER_ROW", "DEFAULT_LIMIT", "Batches", "rows_per_batch", "stream", "wants_batches"]
 
@@ -53,6 +54,7 @@ DEFAULT_LIMIT = 4 * 1024**3
 """Largest default budget (4 GiB); the default is a quarter of the memory below that."""
 
 _BATCH = "__sf_batch"
+_ROW = "__sf_input_row"
 _UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$", re.IGNORECASE)
 
@@ -229,7 +231,7 @@ class Batches:
             rows = self._lf.filter(pl.col(SENSOR).is_in(ids)).collect()
         else:
             rows = pl.read_parquet(self._partitions() / f"{_BATCH}={number}")
-        return rows.sort(SENSOR, TIME, maintain_order=True)
+        return rows if in_order(rows) is not None else sort_frame(rows)
 
     def _partitions(self) -> Path:
         """Write the source once, one Parquet partition per batch (the first time only)."""
@@ -238,7 +240,8 @@ class Batches:
             self._folder = folder
             mapping = {s: n for n, ids in enumerate(self.plan) for s in ids}
             batch = pl.col(SENSOR).replace_strict(mapping, return_dtype=pl.UInt32)
-            self._lf.with_columns(batch.alias(_BATCH)).sink_parquet(
+            numbered = self._lf.with_row_index(_ROW)
+            numbered.with_columns(batch.alias(_BATCH)).sink_parquet(
                 pl.PartitionBy(folder, key=_BATCH, include_key=False), mkdir=True
             )
         return self._folder
