@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,9 +10,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sensorframe._batches import Batches, stream, wants_batches
 from sensorframe._report import SensorReport, counts
 from sensorframe._utils import checked_config
-from sensorframe.frame import SENSOR, TIME, VALUE, scan
+from sensorframe.errors import InvalidParameterError
+from sensorframe.frame import CANONICAL_SCHEMA, SENSOR, TIME, VALUE, scan
 from sensorframe.quality.config import QualityConfig
 from sensorframe.quality.engine import CHECKS, FLAGS, FLAT_NEW, GID, STEP, flag_rows, sensor_table
 from sensorframe.quality.status import QualityStatus, grade_exprs, rate_exprs, status_expr
@@ -34,7 +37,13 @@ POS = "__sf_pos"
 SIZE = "__sf_shift_size"
 
 
-def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFrame:
+def flag_quality(
+    frame: Any,
+    config: QualityConfig | None = None,
+    *,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
+) -> pl.LazyFrame:
     """
     Flag every row: the input sorted by sensor and time, plus one flag per check.
 
@@ -49,12 +58,17 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
         Anything :func:`sensorframe.scan` accepts.
     config
         Thresholds; the defaults of :class:`QualityConfig` if omitted.
+    batch_rows, memory_limit
+        Flag a batch of whole sensors at a time (see :mod:`sensorframe._batches`), so
+        ``.sink_parquet(...)`` holds one batch in memory; by default a file larger
+        than the default budget is batched. The rows and flags are the same.
 
     Returns
     -------
     LazyFrame
         The canonical columns, any extra input columns, then the flags. Nothing runs
-        until it is collected; then the whole input is read and flagged at once.
+        until it is collected; then the whole input is read and flagged at once (or
+        a batch at a time).
 
     Examples
     --------
@@ -89,8 +103,42 @@ def flag_quality(frame: Any, config: QualityConfig | None = None) -> pl.LazyFram
     def flag(rows: pl.DataFrame) -> pl.DataFrame:
         return flag_rows(rows.lazy(), cfg, table=False)[0].select(columns)
 
+    out_schema = flag(pl.DataFrame(schema=schema)).schema
+    if wants_batches(frame, batch_rows=batch_rows, memory_limit=memory_limit):
+        budget = {"batch_rows": batch_rows, "memory_limit": memory_limit}
+        return stream(_Flagged(lf, flag, budget), out_schema)
     # deferred until collect; the eager engine skips the sort when the rows are sorted
-    return lf.map_batches(flag, schema=flag(pl.DataFrame(schema=schema)).schema)
+    return lf.map_batches(flag, schema=out_schema)
+
+
+_EMPTY = pl.DataFrame(schema=CANONICAL_SCHEMA)
+_INPUT_ROW = "_sensorframe_input_row"  # not the reserved __sf_ prefix: scan refuses it
+
+
+def _in_input_order(lf: pl.LazyFrame, budget: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """
+    Yield batches of whole sensors, each in the input's row order.
+
+    :class:`~sensorframe._batches.Batches` sorts each batch by (sensor, time), which
+    would hide the steps back in time that ``out_of_order`` counts; numbering the
+    rows first restores the input order (the engine then sorts as it does in memory).
+    """
+    for batch in Batches(lf.with_row_index(_INPUT_ROW), label="quality", **budget):
+        if not batch.get_column(_INPUT_ROW).is_sorted():
+            batch = batch.sort(_INPUT_ROW)
+        yield batch.drop(_INPUT_ROW)
+
+
+@dataclass(frozen=True, slots=True)
+class _Flagged:
+    """The flagged batches of a source, read anew on each iteration (each ``collect``)."""
+
+    lf: pl.LazyFrame
+    flag: Callable[[pl.DataFrame], pl.DataFrame]
+    budget: dict[str, Any]
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        return (self.flag(batch) for batch in _in_input_order(self.lf, self.budget))
 
 
 def _event_numbers(table: pl.LazyFrame, events: pl.DataFrame) -> pl.LazyFrame:
@@ -215,7 +263,7 @@ def _events(flagged: pl.DataFrame) -> pl.LazyFrame:
     return (
         pl.concat(parts)
         .with_columns(duration=pl.col("end") - pl.col("start"))
-        .sort(SENSOR, "start", "check")
+        .sort(SENSOR, "start", "check", "end", "rows", "value")  # ties: a total order
         .select(_EVENT_SCHEMA.names())
         .cast(_EVENT_SCHEMA)
     )
@@ -335,6 +383,40 @@ class QualityReport(SensorReport[SensorQuality]):
         self.events = events
         self.config = config
 
+    @classmethod
+    def concat(cls, reports: Sequence[QualityReport]) -> QualityReport:
+        """
+        Combine the reports of disjoint sets of sensors (batches, Spark partitions).
+
+        Quality is graded sensor by sensor, so the result is the report of one run
+        over all of them. Reports rebuilt from their tables,
+        ``QualityReport(table, events, config)``, combine too.
+
+        Raises
+        ------
+        InvalidParameterError
+            For no report, or a sensor in more than one report.
+
+        Examples
+        --------
+        >>> frame = sf.datasets.synthetic(n_sensors=3, n_points=500, seed=5).frame
+        >>> parts = [sf.assess_quality(p) for p in frame.partition_by("sensor_id")]
+        >>> sf.quality.QualityReport.concat(parts).table.equals(sf.assess_quality(frame).table)
+        True
+        """
+        if not reports:
+            msg = "`reports` is empty: nothing to combine"
+            raise InvalidParameterError(msg)
+        table = pl.concat([r.table for r in reports], how="vertical_relaxed").sort(
+            SENSOR, maintain_order=True
+        )
+        repeated = table.filter(pl.col(SENSOR).is_duplicated())[SENSOR].unique().sort()
+        if repeated.len():
+            msg = f"sensor(s) {repeated.to_list()[:5]} appear in more than one report"
+            raise InvalidParameterError(msg)
+        events = pl.concat([r.events for r in reports], how="vertical_relaxed")
+        return cls(table, events.sort(SENSOR, maintain_order=True), reports[0].config)
+
     @property
     def statuses(self) -> dict[str, QualityStatus]:
         """Each sensor's status."""
@@ -352,7 +434,13 @@ class QualityReport(SensorReport[SensorQuality]):
         return counts(self.table["status"])
 
 
-def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityReport:
+def assess_quality(
+    frame: Any,
+    config: QualityConfig | None = None,
+    *,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
+) -> QualityReport:
     """
     Assess the quality of every sensor in one lazy query.
 
@@ -366,6 +454,10 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
         Anything :func:`sensorframe.scan` accepts. Need not be sorted.
     config
         Thresholds; the defaults of :class:`QualityConfig` if omitted.
+    batch_rows, memory_limit
+        Assess a batch of whole sensors at a time (see :mod:`sensorframe._batches`);
+        by default a file larger than the default budget is batched. The report is
+        the same (:meth:`QualityReport.concat`).
 
     Returns
     -------
@@ -395,6 +487,10 @@ def assess_quality(frame: Any, config: QualityConfig | None = None) -> QualityRe
     'missing: 1 of 5 readings (20.0%); grade thresholds 5.0/10.0/20.0/50.0%'
     """
     cfg = checked_config(config, QualityConfig)
+    if wants_batches(frame, batch_rows=batch_rows, memory_limit=memory_limit):
+        budget = {"batch_rows": batch_rows, "memory_limit": memory_limit}
+        parts = [assess_quality(b, cfg) for b in _in_input_order(scan(frame), budget)]
+        return QualityReport.concat(parts) if parts else assess_quality(_EMPTY, cfg)
     # The flagged rows are materialized once: the table and the events both read them.
     flagged, stats = flag_rows(scan(frame), cfg, table=True)
     # The in-memory engine uses the rows' sort by sensor (GID) in these group-bys: half
