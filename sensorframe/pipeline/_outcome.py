@@ -2,29 +2,33 @@
 A run's per-sensor outcome: isolating the sensors a step fails for, and the sensor table.
 
 One bad sensor must not sink the batch: a step that fails for the whole frame is retried
-sensor by sensor (:func:`isolated`, the failure path only) to find the culprits.
+sensor by sensor (:func:`isolated`, the failure path only) to find the culprits. A run in
+batches of sensors gathers each batch's outcome (:class:`Gathered`) and puts the reports
+together at the end.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
 import polars as pl
 
-from sensorframe.drift import DriftReport
+from sensorframe.drift import DriftReport, combine_reports
 from sensorframe.errors import PipelineError
 from sensorframe.frame import SENSOR, VALUE
 from sensorframe.quality import QualityReport
 
 __all__ = [
+    "Gathered",
     "Outcome",
     "isolated",
     "sensor_table",
     "too_few_readings",
+    "window_counts",
     "window_text",
     "without",
 ]
@@ -37,6 +41,47 @@ _T = TypeVar("_T")
 class Outcome:
     quality: QualityReport | None = None
     drift: DriftReport | None = None
+
+
+@dataclass
+class Gathered:
+    """
+    The outcomes of a run's batches, put together: reports, failures, counts.
+
+    ``raw`` and ``processed`` hold the rows to commit of a run in memory (one batch).
+    """
+
+    failures: dict[str, str] = field(default_factory=dict)
+    qualities: list[QualityReport] = field(default_factory=list)
+    drifts: list[DriftReport] = field(default_factory=list)
+    counted: list[pl.DataFrame] = field(default_factory=list)
+    batches: int = 0
+    succeeded: bool = False
+    raw: pl.DataFrame = field(default_factory=pl.DataFrame)
+    processed: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def add(self, out: Outcome, failures: dict[str, str], *, succeeded: bool) -> None:
+        """Add one batch's reports and failures (``succeeded``: some sensor completed)."""
+        self.failures.update(failures)
+        self.succeeded |= succeeded
+        if out.quality is not None:
+            self.qualities.append(out.quality)
+        if out.drift is not None:
+            self.drifts.append(out.drift)
+
+    def outcome(self) -> Outcome:
+        """Return the run's reports: the batches', put together (drift adjusted over all)."""
+        quality = drift = None
+        if self.qualities:
+            many = len(self.qualities) > 1
+            quality = QualityReport.concat(self.qualities) if many else self.qualities[0]
+        if self.drifts:
+            drift = combine_reports(self.drifts) if len(self.drifts) > 1 else self.drifts[0]
+        return Outcome(quality, drift)
+
+    def counts(self) -> pl.DataFrame:
+        """Return the rows in and out of the window per sensor, of every batch."""
+        return pl.concat(self.counted) if len(self.counted) > 1 else self.counted[0]
 
 
 def isolated(
@@ -75,6 +120,23 @@ def isolated(
 
 def without(frame: pl.DataFrame, failures: dict[str, str]) -> pl.DataFrame:
     return frame.filter(~pl.col(SENSOR).is_in(list(failures))) if failures else frame
+
+
+def window_counts(totals: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """
+    Rows of each sensor in the window and left out of it.
+
+    ``totals``: every selected sensor's rows (``sensor_id``, ``total``); ``kept``: the
+    rows in the window. Gives ``sensor_id``, ``rows``, ``rows_left_out`` for each
+    sensor of ``totals``, also one with no reading in the window.
+    """
+    return totals.join(
+        kept.group_by(SENSOR).agg(pl.len().alias("rows")), on=SENSOR, how="left"
+    ).select(
+        SENSOR,
+        pl.col("rows").fill_null(0).cast(pl.Int64),
+        (pl.col("total") - pl.col("rows").fill_null(0)).cast(pl.Int64).alias("rows_left_out"),
+    )
 
 
 def window_text(window: timedelta | None, hours_back: float | timedelta | None) -> str:

@@ -14,7 +14,11 @@ logger = logging.getLogger("sensorframe.pipeline")
 
 
 class Progress:
-    """A one-line progress bar on a terminal, log lines otherwise; keeps step timings."""
+    """
+    A one-line progress bar on a terminal, log lines otherwise; keeps step timings.
+
+    A step run once per batch adds up its time.
+    """
 
     def __init__(self, *, total: int, enabled: bool | None) -> None:
         self.total = total
@@ -30,7 +34,7 @@ class Progress:
         try:
             yield
         finally:
-            self.timings[name] = time.perf_counter() - start
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
         self.done += 1
         self._show(f"{name} {self.timings[name]:.2f}s")
 

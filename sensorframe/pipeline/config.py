@@ -10,6 +10,8 @@ from typing import Any, Literal, TypeAlias, get_args
 
 import polars as pl
 
+from sensorframe._batches import rows_per_batch
+from sensorframe._columns import CANONICAL_SCHEMA
 from sensorframe._typing import NormalizeMethod
 from sensorframe.drift import DriftConfig
 from sensorframe.errors import ConfigError, InvalidTypeError
@@ -98,13 +100,19 @@ def check_hours_back(hours_back: object) -> timedelta | None:
 
 
 def cutoff(
-    window: timedelta | None, hours_back: float | timedelta | None, *, now: datetime
+    window: timedelta | None,
+    hours_back: float | timedelta | None,
+    *,
+    now: datetime,
+    newest: datetime | None = None,
 ) -> pl.Expr | None:
     """
     Return the filter that keeps the readings of the window, or ``None`` for all data.
 
-    ``window`` counts back from the newest reading of the selection, ``hours_back``
-    from ``now``; a reading exactly at the start of the window is left out.
+    ``window`` counts back from the newest reading of the selection (the frame the
+    filter is applied to, or ``newest`` when given: a batch of sensors does not hold
+    the newest reading of them all), ``hours_back`` from ``now``; a reading exactly at
+    the start of the window is left out.
 
     Examples
     --------
@@ -113,6 +121,9 @@ def cutoff(
     >>> times = pl.datetime_range(now - timedelta(days=3), now, "1d", eager=True)
     >>> df = pl.DataFrame({"timestamp": times})
     >>> df.filter(cutoff(None, 36, now=now))["timestamp"].dt.day().to_list()
+    [1, 2]
+    >>> last_30h = cutoff(timedelta(hours=30), None, now=now, newest=now)
+    >>> df.filter(last_30h)["timestamp"].dt.day().to_list()
     [1, 2]
     >>> cutoff(None, None, now=now) is None
     True
@@ -126,7 +137,10 @@ def cutoff(
         )
         raise ConfigError(msg)
     if window is not None:
-        return pl.col(TIME) > pl.col(TIME).max() - window
+        start = (
+            pl.col(TIME).max() if newest is None else pl.lit(newest, dtype=CANONICAL_SCHEMA[TIME])
+        )
+        return pl.col(TIME) > start - window
     if span is not None:
         return pl.col(TIME) > now - span
     return None
@@ -160,6 +174,13 @@ class PipelineConfig:
         Configs of the quality, feature and drift steps.
     raw_dataset, processed_dataset
         Names of the datasets a run commits to the store.
+    batch_rows, memory_limit
+        Bounded memory: a run processes the source in batches of whole sensors of at
+        most ``batch_rows`` rows, or of as many as fit in ``memory_limit`` (``"4GB"``,
+        ``"512MB"`` or bytes); see :meth:`Pipeline.run`. By default a source read lazily
+        (a file, a folder, a Delta table, a LazyFrame) is batched when it has more
+        rows than the default budget (derived from the machine's memory); a
+        ``pl.DataFrame`` only when one of these is given.
     abandon_after
         A run started on another host (whose process cannot be checked from here) and
         not finished is taken as abandoned once its last record is this old; set it
@@ -183,6 +204,8 @@ class PipelineConfig:
     drift: DriftConfig = field(default_factory=DriftConfig)
     raw_dataset: str = "raw"
     processed_dataset: str = "processed"
+    batch_rows: int | None = None
+    memory_limit: str | int | None = None
     abandon_after: timedelta = timedelta(hours=6)
 
     def __post_init__(self) -> None:
@@ -204,6 +227,8 @@ class PipelineConfig:
         if self.raw_dataset == self.processed_dataset:
             msg = "`raw_dataset` and `processed_dataset` must differ"
             raise ConfigError(msg)
+        if self.batch_rows is not None or self.memory_limit is not None:
+            rows_per_batch(batch_rows=self.batch_rows, memory_limit=self.memory_limit)
 
     def to_json(self) -> str:
         """

@@ -40,6 +40,8 @@ class PipelineRun:
     rows_left_out
         Readings of the selected sensors outside the run's ``window`` / ``hours_back``
         (0 without one), also those of sensors with no reading in the window.
+    batches
+        Batches of whole sensors the run was computed in (1: in memory).
 
     Examples
     --------
@@ -65,6 +67,7 @@ class PipelineRun:
     timings: dict[str, float]
     output: str | None
     rows_left_out: int = 0
+    batches: int = 1
 
     def __repr__(self) -> str:
         ok, failed = _counts(self.sensors)
@@ -95,8 +98,9 @@ class PipelineRun:
             if self.rows_left_out
             else ""
         )
+        batches = f" in {self.batches} batches" if self.batches > 1 else ""
         return (
-            f"run {self.run_id}: {ok} sensor(s) ok, {failed} failed; "
+            f"run {self.run_id}: {ok} sensor(s) ok, {failed} failed{batches}; "
             f"versions {versions}{left}; {steps}"
         )
 

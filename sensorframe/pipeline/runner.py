@@ -2,7 +2,9 @@
 Pipelines: load, assess, normalize, engineer, detect drift, version and record a run.
 
 A run works on all selected sensors at once: every step is one vectorized call of the
-library over the whole frame. One bad sensor must not sink the batch, so a step that
+library over the whole frame, or, for a source larger than memory, over one batch of
+whole sensors at a time (the outputs staged per batch, the reports put together at the
+end). One bad sensor must not sink the batch, so a step that
 fails is retried sensor by sensor (a slow path taken only on failure) to find the
 culprits, which are recorded as failed while the others complete. Dataset versions are
 committed only after every computation of the run has succeeded, so a run that fails
@@ -15,24 +17,35 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import polars as pl
 
+from sensorframe._batches import Batches, wants_batches
 from sensorframe._utils import preview
-from sensorframe.drift import DriftDetector, DriftReport
+from sensorframe.drift import DriftConfig, DriftDetector, DriftReport
 from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError, SensorFrameError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
-from sensorframe.pipeline._commit import Intent, commit_run, finish_run, recover, resolve
+from sensorframe.pipeline._commit import (
+    Intent,
+    Staging,
+    commit_run,
+    commit_staged,
+    finish_run,
+    recover,
+    resolve,
+)
 from sensorframe.pipeline._outcome import (
+    Gathered,
     Outcome,
     isolated,
     sensor_table,
     too_few_readings,
+    window_counts,
     window_text,
     without,
 )
@@ -97,12 +110,16 @@ class Pipeline:
         hours_back: float | timedelta | None = None,
         description: str = "",
         progress: bool | None = None,
+        batch_rows: int | None = None,
+        memory_limit: str | int | None = None,
     ) -> PipelineRun:
         """
         Run every configured step for the selected sensors in one pass.
 
-        Eager: the source is read (collected) once, every step computed and the
-        versions committed before this returns.
+        Eager: every step is computed and the versions committed before this returns.
+        A source that fits in memory is read (collected) once and each step is one
+        vectorized call over all sensors; a larger one is processed in batches of
+        whole sensors (see Notes).
 
         Parameters
         ----------
@@ -120,7 +137,15 @@ class Pipeline:
             Stored with the dataset versions of the run.
         progress
             Show progress (a bar on a terminal, log lines otherwise); default: on when
-            standard error is a terminal.
+            standard error is a terminal. A run in batches shows the rows and sensors
+            done, the rate and the time left.
+        batch_rows, memory_limit
+            Process the source in batches of whole sensors of at most ``batch_rows``
+            rows, or of as many as fit in ``memory_limit`` (``"4GB"``, ``"512MB"`` or
+            bytes). Either one replaces ``config.batch_rows`` and
+            ``config.memory_limit`` for this run (and is recorded with it); by default
+            the config's apply, and a lazy or on-disk source larger than the default
+            budget is batched too.
 
         Returns
         -------
@@ -130,6 +155,8 @@ class Pipeline:
         ------
         PipelineError
             If no sensor is selected, or every sensor failed.
+        ConfigError
+            For a bad ``batch_rows`` or ``memory_limit``.
 
         Notes
         -----
@@ -138,6 +165,29 @@ class Pipeline:
         processed version is committed from the staged output (at once, or by the
         next :meth:`recover`); a run that committed nothing is recorded as failed or,
         once its process is gone, abandoned.
+
+        In batches, each step runs on one batch of sensors at a time (a sensor's rows
+        are never split; every step is per sensor: the normalizer is fitted on each
+        sensor's own training split) and each batch's raw and processed rows are
+        staged as Parquet files; the raw and processed versions are then committed
+        once each from the staged files. The quality and drift reports are put
+        together at the end (the drift p-values adjusted over every sensor), so the
+        results, the versions and their content hashes equal those of a run in
+        memory. A step that fails is retried sensor by sensor within its batch; a
+        batch in which every sensor fails does not stop the others.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> data = sf.datasets.synthetic(n_sensors=3, n_points=400, seed=2)
+        >>> store = sf.DatasetStore(tempfile.mkdtemp())
+        >>> run = sf.Pipeline(store).run(data.frame, batch_rows=800, progress=False)
+        >>> run.batches, run.sensors["status"].to_list()
+        (2, ['success', 'success', 'success'])
+        >>> store.latest("processed").rows == sf.Pipeline(store).run(data.frame).versions[
+        ...     "processed"
+        ... ].rows
+        True
         """
         return self._run(
             source,
@@ -147,6 +197,7 @@ class Pipeline:
             description=description,
             progress=progress,
             mode="overwrite",
+            batching=(batch_rows, memory_limit),
         )
 
     def _run(
@@ -159,26 +210,50 @@ class Pipeline:
         description: str,
         progress: bool | None,
         mode: Literal["overwrite", "append"],
+        batching: tuple[int | None, str | int | None] = (None, None),
     ) -> PipelineRun:
         cfg = self.config
+        if batching != (None, None):
+            cfg = replace(cfg, batch_rows=batching[0], memory_limit=batching[1])
         if window is None and hours_back is None:
             window, hours_back = cfg.window, cfg.hours_back
         started = datetime.now(UTC)
         keep = cutoff(window, hours_back, now=started)
         self.recover()
         run_id = uuid.uuid4().hex[:12]
-        report = Progress(total=2 + len(cfg.steps), enabled=progress)
+        batched = wants_batches(source, batch_rows=cfg.batch_rows, memory_limit=cfg.memory_limit)
+        # In batches, the batches show the progress (rows, sensors, rate, time left).
+        report = Progress(total=2 + len(cfg.steps), enabled=False if batched else progress)
         with report.step("load"):
-            frame, counts = self._load(source, sensors, keep)
-        ids = frame[SENSOR].unique().sort().to_list()
-        if not ids:
-            asked = "" if sensors is None else f" of the sensor(s) {preview(list(sensors))}"
-            msg = (
-                f"no readings selected: the source has no readings{asked} in the window"
-                f"{window_text(window, hours_back)}"
+            work: _Loaded | _Batched = (
+                _Batched(source, sensors, cfg, window, hours_back, now=started, progress=progress)
+                if batched
+                else _Loaded(*self._load(source, sensors, keep))
             )
-            raise PipelineError(msg)
+        with work:
+            if not work.ids:
+                asked = "" if sensors is None else f" of the sensor(s) {preview(list(sensors))}"
+                msg = (
+                    f"no readings selected: the source has no readings{asked} in the window"
+                    f"{window_text(window, hours_back)}"
+                )
+                raise PipelineError(msg)
+            return self._execute(run_id, work, cfg, report, started, description, mode)
+
+    def _execute(
+        self,
+        run_id: str,
+        work: _Loaded | _Batched,
+        cfg: PipelineConfig,
+        report: Progress,
+        started: datetime,
+        description: str,
+        mode: Literal["overwrite", "append"],
+    ) -> PipelineRun:
+        """Record, compute, commit and record again: the body of a run."""
+        ids = work.ids
         params = cfg.to_json()
+        staging = Staging(self.store, run_id) if work.batched and "version" in cfg.steps else None
         ACTIVE.add(run_id)
         try:
             self._log.append(
@@ -190,9 +265,8 @@ class Pipeline:
                 params=params,
                 owner=current_owner(),
             )
-            failures = too_few_readings(frame, cfg.min_readings)
             try:
-                outcome, good, processed = self._steps(frame, failures, report)
+                gathered = self._compute(work, report, staging)
             except Exception as exc:
                 self._log.append(
                     run_id,
@@ -202,14 +276,19 @@ class Pipeline:
                     error=str(exc),
                     params=params,
                 )
+                if staging is not None:
+                    staging.remove()
                 raise
-            sensors_table = sensor_table(ids, failures, counts, outcome.quality, outcome.drift)
+            outcome, counts = gathered.outcome(), gathered.counts()
+            sensors_table = sensor_table(
+                ids, gathered.failures, counts, outcome.quality, outcome.drift
+            )
             versions: dict[str, DatasetVersion] = {}
             if "version" in cfg.steps:
                 with report.step("version"):
                     try:
-                        versions = self._version(
-                            run_id, good, processed, sensors_table, description, mode, params
+                        versions = self._commit_versions(
+                            run_id, gathered, staging, sensors_table, description, mode, params
                         )
                     except Exception as exc:  # roll forward if raw landed, else failed
                         ACTIVE.discard(run_id)
@@ -239,9 +318,77 @@ class Pipeline:
             timings=report.timings,
             output=f"{self.store.root}/{cfg.processed_dataset}" if versions else None,
             rows_left_out=int(counts["rows_left_out"].sum()),
+            batches=gathered.batches,
         )
         logger.info(run.summary())
         return run
+
+    def _compute(
+        self, work: _Loaded | _Batched, report: Progress, staging: Staging | None
+    ) -> Gathered:
+        """
+        Run the computing steps batch by batch; stage (or keep) what is to be committed.
+
+        In memory (one batch), a batch in which every sensor fails fails the run; in
+        batches, only if that happens in every batch.
+        """
+        reference = None
+        if "drift" in self.config.steps:
+            reference = _Reference(self.store, self.config.drift, run_sensors=work.sensors)
+        gathered = Gathered()
+        for frame, counts in work:
+            failures = too_few_readings(frame, self.config.min_readings)
+            gathered.batches += 1
+            if frame.height:
+                try:
+                    out, good, processed = self._steps(frame, failures, report, reference)
+                except PipelineError as exc:
+                    if not work.batched:
+                        raise
+                    logger.warning("every sensor of a batch failed: %s", exc)
+                    out, good, processed = Outcome(), frame.clear(), frame.clear()
+                if staging is not None and good.height:
+                    staging.add(good.select(SENSOR, TIME, VALUE), processed)
+                elif staging is None:
+                    gathered.raw, gathered.processed = good, processed
+                gathered.add(out, failures, succeeded=good.height > 0)
+            gathered.counted.append(counts)
+        if not gathered.succeeded:
+            msg = f"every sensor failed: {preview(gathered.failures.values(), limit=3)}"
+            raise PipelineError(msg)
+        if reference is not None:
+            reference.save()
+        return gathered
+
+    def _commit_versions(
+        self,
+        run_id: str,
+        gathered: Gathered,
+        staging: Staging | None,
+        sensors_table: pl.DataFrame,
+        description: str,
+        mode: Literal["overwrite", "append"],
+        params: str,
+    ) -> dict[str, DatasetVersion]:
+        if staging is None:
+            return self._version(
+                run_id,
+                gathered.raw,
+                gathered.processed,
+                sensors_table,
+                description,
+                mode,
+                params,
+            )
+        ok = sensors_table.filter(pl.col("status") == "success").height
+        return commit_staged(
+            self.store,
+            self._log,
+            staging,
+            sensors=sensors_table,
+            intent=self._intent(ok, description, mode),
+            params=params,
+        )
 
     def run_batch(
         self,
@@ -421,7 +568,7 @@ class Pipeline:
             msg = "give `version` or `as_known_at`, not both"
             raise ConfigError(msg)
         if as_known_at is not None:
-            version = self.store.resolve(name, as_of=as_known_at)
+            version = self.store.resolve(name, as_known_at=as_known_at)
         used = self.store.latest(name) if version is None else self.store.version(name, version)
         lf = self.store.read(name, version=used.version)
         if sensors is not None:
@@ -457,12 +604,10 @@ class Pipeline:
         The counts (``sensor_id``, ``rows``, ``rows_left_out``) cover every selected
         sensor of the source, also one with no reading in the window.
         """
-        if isinstance(sensors, str):
-            msg = f"`sensors` must be a sequence of sensor ids, got the string {sensors!r}"
-            raise InvalidTypeError(msg)
+        wanted = _selected(sensors)
         lf = scan(source)
-        if sensors is not None:
-            lf = lf.filter(pl.col(SENSOR).is_in(list(sensors)))
+        if wanted is not None:
+            lf = lf.filter(pl.col(SENSOR).is_in(wanted))
         kept = lf if keep is None else lf.filter(keep)
         frame, totals = pl.collect_all(
             [
@@ -470,22 +615,21 @@ class Pipeline:
                 lf.group_by(SENSOR).agg(pl.len().alias("total")),
             ]
         )
-        counts = totals.join(
-            frame.group_by(SENSOR).agg(pl.len().alias("rows")), on=SENSOR, how="left"
-        ).select(
-            SENSOR,
-            pl.col("rows").fill_null(0).cast(pl.Int64),
-            (pl.col("total") - pl.col("rows").fill_null(0)).cast(pl.Int64).alias("rows_left_out"),
-        )
-        return frame, counts
+        return frame, window_counts(totals, frame)
 
     def _steps(
         self,
         frame: pl.DataFrame,
         failures: dict[str, str],
         report: Progress,
+        reference: _Reference | None = None,
     ) -> tuple[Outcome, pl.DataFrame, pl.DataFrame]:
-        """Run the computing steps; return their reports and the raw and processed rows kept."""
+        """
+        Run the computing steps; return their reports and the raw and processed rows kept.
+
+        ``reference``: the run's drift reference (new sensors' profiles are stored when
+        the run saves it); by default it is read, and the new profiles stored, here.
+        """
         cfg = self.config
         if len(failures) == frame[SENSOR].n_unique():
             msg = f"every sensor failed: {preview(failures.values(), limit=3)}"
@@ -512,7 +656,7 @@ class Pipeline:
         good = without(good, failures)
         if "drift" in cfg.steps:
             with report.step("drift"):
-                out.drift = self._drift(good, failures)
+                out.drift = self._drift(good, failures, reference, batch=frame)
         return out, without(good, failures), without(processed, failures)
 
     def _normalize(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -520,34 +664,32 @@ class Pipeline:
         normalizer = Normalizer(self.config.normalize).fit(train)
         return normalizer.transform(frame)
 
-    def _drift(self, frame: pl.DataFrame, failures: dict[str, str]) -> DriftReport | None:
-        reference = self._reference()
-        known = [] if reference is None else reference[SENSOR].to_list()
-        new = frame.filter(~pl.col(SENSOR).is_in(known))
-        if new.height:
-            fitted = DriftDetector(self.config.drift).fit(new)
-            self.store.append_pipeline_records(
-                REFERENCE_TABLE,
-                fitted.profile_.with_columns(created_at=pl.lit(datetime.now(UTC))),
-            )
-        if reference is None:
-            return None
-        current = frame.filter(pl.col(SENSOR).is_in(known))
-        if current.height == 0:
-            return None
-        detector = DriftDetector.from_profile(reference, self.config.drift)
-        report, _ = isolated("drift", current, failures, detector.detect)
-        return report
+    def _drift(
+        self,
+        frame: pl.DataFrame,
+        failures: dict[str, str],
+        reference: _Reference | None = None,
+        *,
+        batch: pl.DataFrame | None = None,
+    ) -> DriftReport | None:
+        """
+        Detect drift of ``frame``'s known sensors; profile the new ones.
 
-    def _reference(self) -> pl.DataFrame | None:
-        try:
-            records = self.store.records(REFERENCE_TABLE).collect()
-        except SensorFrameError:
-            return None
-        if records.height == 0:
-            return None
-        latest = records.sort("created_at").group_by(SENSOR, maintain_order=True).last()
-        return latest.drop("created_at")
+        Without ``reference`` the stored one is read and the new profiles stored at
+        once. ``batch``: the batch ``frame`` is from (with the failed sensors).
+        """
+        ref = reference or _Reference(self.store, self.config.drift)
+        new = frame.filter(~pl.col(SENSOR).is_in(ref.known))
+        if new.height:
+            ref.add(DriftDetector(self.config.drift).fit(new).profile_)
+        current = frame.filter(pl.col(SENSOR).is_in(ref.known))
+        report = None
+        if current.height:
+            detector = ref.detector(frame if batch is None else batch)
+            report, _ = isolated("drift", current, failures, detector.detect)
+        if reference is None:
+            ref.save()
+        return report
 
     def _settle(self, run_id: str, ids: list[str], params: str, error: Exception) -> None:
         """Finish a run whose commit phase raised; if that fails too, recover() will."""
@@ -564,6 +706,17 @@ class Pipeline:
         except Exception:  # the original error is the one to raise
             logger.exception("run %s: could not settle the failed commit; recover() will", run_id)
 
+    def _intent(self, n: int, description: str, mode: Literal["overwrite", "append"]) -> Intent:
+        cfg = self.config
+        return Intent(
+            mode=mode,
+            raw_dataset=cfg.raw_dataset,
+            processed_dataset=cfg.processed_dataset,
+            raw_description=description or f"pipeline input, {n} sensor(s)",
+            processed_description=description
+            or f"{cfg.normalize} normalized features, {n} sensor(s)",
+        )
+
     def _version(
         self,
         run_id: str,
@@ -574,16 +727,6 @@ class Pipeline:
         mode: Literal["overwrite", "append"],
         params: str,
     ) -> dict[str, DatasetVersion]:
-        cfg = self.config
-        n = raw[SENSOR].n_unique()
-        intent = Intent(
-            mode=mode,
-            raw_dataset=cfg.raw_dataset,
-            processed_dataset=cfg.processed_dataset,
-            raw_description=description or f"pipeline input, {n} sensor(s)",
-            processed_description=description
-            or f"{cfg.normalize} normalized features, {n} sensor(s)",
-        )
         return commit_run(
             self.store,
             self._log,
@@ -591,6 +734,152 @@ class Pipeline:
             raw=raw.select(SENSOR, TIME, VALUE),
             processed=processed,
             sensors=sensors_table,
-            intent=intent,
+            intent=self._intent(raw[SENSOR].n_unique(), description, mode),
             params=params,
         )
+
+
+def _selected(sensors: Sequence[str] | None) -> list[str] | None:
+    """Return the ``sensors`` argument of a run as a list (``None``: every sensor)."""
+    if isinstance(sensors, str):
+        msg = f"`sensors` must be a sequence of sensor ids, got the string {sensors!r}"
+        raise InvalidTypeError(msg)
+    return None if sensors is None else list(sensors)
+
+
+class _Loaded:
+    """The input of a run in memory: the selected readings, one batch."""
+
+    batched = False
+
+    def __init__(self, frame: pl.DataFrame, counts: pl.DataFrame) -> None:
+        self.ids: list[str] = frame[SENSOR].unique().sort().to_list()
+        self.sensors: list[str] | None = None  # the batch holds every sensor of the run
+        self._batch = (frame, counts)
+
+    def __iter__(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        yield self._batch
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self._batch
+
+
+class _Batched:
+    """
+    The input of a run in batches of whole sensors.
+
+    Each batch's readings in the window, sorted, with their counts per sensor (as
+    :meth:`Pipeline._load` gives them).
+
+    With a window, one query first finds each selected sensor's newest reading: the
+    run's sensors (those with readings in the window) and the window's start.
+    """
+
+    batched = True
+
+    def __init__(
+        self,
+        source: Any,
+        sensors: Sequence[str] | None,
+        cfg: PipelineConfig,
+        window: timedelta | None,
+        hours_back: float | timedelta | None,
+        *,
+        now: datetime,
+        progress: bool | None,
+    ) -> None:
+        self.batches = Batches(
+            source,
+            batch_rows=cfg.batch_rows,
+            memory_limit=cfg.memory_limit,
+            sensors=_selected(sensors),
+            progress=progress,
+            label="pipeline",
+        )
+        self.sensors: list[str] | None = self.batches.sensors
+        self.ids: list[str] = self.batches.sensors
+        self.keep = cutoff(window, hours_back, now=now)
+        if self.keep is not None and self.ids:
+            lf = scan(source).filter(pl.col(SENSOR).is_in(self.ids))
+            newest = lf.group_by(SENSOR).agg(pl.col(TIME).max()).collect(engine="streaming")
+            self.ids = newest.filter(self.keep)[SENSOR].sort().to_list()
+            start = newest[TIME].max()
+            self.keep = cutoff(window, hours_back, now=now, newest=start)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        for batch in self.batches:
+            totals = batch.group_by(SENSOR).agg(pl.len().alias("total"))
+            frame = batch if self.keep is None else batch.filter(self.keep)
+            yield frame, window_counts(totals, frame)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.batches.close()
+
+
+class _Reference:
+    """
+    The stored drift reference as a run uses it.
+
+    Read once; the new sensors' profiles of every batch are stored together when the
+    run saves it.
+
+    The drift report of a run covers every sensor of the reference (those not in the
+    run too, with no current readings), as one detection over them all would.
+    """
+
+    def __init__(
+        self, store: DatasetStore, config: DriftConfig, *, run_sensors: list[str] | None = None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.profile = _stored_reference(store)
+        self.known: list[str] = [] if self.profile is None else self.profile[SENSOR].to_list()
+        # reference sensors no batch holds: detected (with no readings) with the first one
+        self._others: list[str] | None = (
+            None if run_sensors is None else sorted(set(self.known) - set(run_sensors))
+        )
+        self._new: list[pl.DataFrame] = []
+
+    def add(self, profile: pl.DataFrame) -> None:
+        self._new.append(profile)
+
+    def detector(self, batch: pl.DataFrame) -> DriftDetector:
+        """
+        Return a detector of the reference sensors of ``batch``.
+
+        In a run in batches; of every reference sensor otherwise. The first batch also
+        gets the reference sensors that are not in the run.
+        """
+        assert self.profile is not None  # called for known sensors only
+        profile = self.profile
+        if self._others is not None:
+            ids = [*batch[SENSOR].unique().to_list(), *self._others]
+            profile = profile.filter(pl.col(SENSOR).is_in(ids))
+            self._others = []
+        return DriftDetector.from_profile(profile, self.config)
+
+    def save(self) -> None:
+        if self._new:
+            profiles = pl.concat(self._new, how="diagonal_relaxed")
+            self.store.append_pipeline_records(
+                REFERENCE_TABLE, profiles.with_columns(created_at=pl.lit(datetime.now(UTC)))
+            )
+            self._new = []
+
+
+def _stored_reference(store: DatasetStore) -> pl.DataFrame | None:
+    """Return the newest stored drift profile of every sensor, or ``None`` without any."""
+    try:
+        records = store.records(REFERENCE_TABLE).collect()
+    except SensorFrameError:
+        return None
+    if records.height == 0:
+        return None
+    latest = records.sort("created_at").group_by(SENSOR, maintain_order=True).last()
+    return latest.drop("created_at")
