@@ -50,20 +50,20 @@ def _frames() -> dict[str, pl.DataFrame]:
     }
 
 
-# Computed before the sorts moved to sensorframe._order: hashes stored in Delta tables
-# stay valid only while the hash's row order (and everything else) stays the same.
+# Content-hash scheme 2 (per-sensor digests): hashes stored in Delta tables stay valid
+# only while the hash's row order (and everything else) stays the same.
 PINNED = {
-    "shuffled_ties": "2954c8eaa56b3d29a0480ad323b1cf0d017b464957c3b6f948835f41cecfd0fd",
-    "sorted": "2954c8eaa56b3d29a0480ad323b1cf0d017b464957c3b6f948835f41cecfd0fd",
-    "sensor_sorted_times_not": "2954c8eaa56b3d29a0480ad323b1cf0d017b464957c3b6f948835f41cecfd0fd",
-    "keys_only": "a4a29e17fd1b00f4fc34a36acce0ab4109fc9d395c08856ae1b36fc65b2a5a87",
-    "wide": "450762ea64b2b756f3253250d074c91ed8f3620577667c4c20472cc0b831c5d9",
-    "empty": "ff841113314152dc3fe49d7ed4c72debdba791437ede848ecc756b399383114e",
+    "shuffled_ties": "59f45a2fd0f5585dc9e61c6039bac11024f7f3f020a41924e84d0d8c74340a45",
+    "sorted": "59f45a2fd0f5585dc9e61c6039bac11024f7f3f020a41924e84d0d8c74340a45",
+    "sensor_sorted_times_not": "59f45a2fd0f5585dc9e61c6039bac11024f7f3f020a41924e84d0d8c74340a45",
+    "keys_only": "db32ae7c61d797f1ecf22ef9175ffaac6f92a8ef7f3576cab16fa8841c97c08b",
+    "wide": "977b43ea8512bf60e7af6daacc073f08f8d5c0f429b56ffc43f626f246517789",
+    "empty": "466f40ec53367c28d2196fa1253ef3e70502a0af007b517ac562af23c0e7f7f5",
 }
 
 
 @pytest.mark.parametrize("name", PINNED)
-def test_content_hashes_are_those_of_the_first_definition(name: str) -> None:
+def test_content_hashes_are_those_of_scheme_2(name: str) -> None:
     assert sf.content_hash(_frames()[name]) == PINNED[name]
 
 

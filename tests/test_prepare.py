@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import io
 import itertools
@@ -38,6 +37,7 @@ from sensorframe.prepare import (
 )
 from sensorframe.quality import QualityReport
 from tests.conftest import T0, finite_values, sensor_frames
+from tests.test_hash_parts import reference_hash
 
 METHODS = ["zscore", "minmax", "robust", "none"]
 EPS = float(np.finfo(np.float64).eps)
@@ -427,29 +427,6 @@ def test_load_rejects_bad_files(tmp_path: Path) -> None:
 
 
 # -- content hash ----------------------------------------------------------------------
-
-
-def reference_hash(frame: pl.DataFrame) -> str:
-    """The original algorithm: sort by every column, hash the column buffers."""
-    extras = sorted(c for c in frame.columns if c not in ("sensor_id", "timestamp", "value"))
-    order = ["sensor_id", "timestamp", "value", *extras]
-    df = frame.select(order).sort(order, nulls_last=True)
-    digest = hashlib.sha256()
-    digest.update(repr([(c, str(df.schema[c])) for c in order]).encode())
-    digest.update(df.height.to_bytes(8, "little"))
-    for name in order:
-        s = df.get_column(name)
-        digest.update(name.encode())
-        digest.update(np.packbits(s.is_null().to_numpy()).tobytes())
-        if s.dtype == pl.String:
-            runs = s.rle()
-            values = runs.struct.field("value").cast(pl.Binary)
-            digest.update(runs.struct.field("len").to_numpy().tobytes())
-            digest.update(values.bin.size().fill_null(0).to_numpy().tobytes())
-            digest.update(b"".join(values.fill_null(b"").to_list()))
-        else:
-            digest.update(s.to_physical().fill_null(0).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 @given(frame=sensor_frames(), seed=st.integers(0, 1000))

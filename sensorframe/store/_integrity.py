@@ -18,8 +18,7 @@ from sensorframe.errors import (
     VersioningError,
     VersionNotFoundError,
 )
-from sensorframe.prepare import content_hash
-from sensorframe.prepare._hash import HASH_SCHEME
+from sensorframe.prepare import HASH_SCHEME, content_hash
 from sensorframe.store._catalog import CATALOG_RETRIES
 from sensorframe.store._core import StoreCore
 from sensorframe.store._model import (

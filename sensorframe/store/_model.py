@@ -22,8 +22,7 @@ from sensorframe.errors import (
     InvalidTypeError,
     SensorSchemaError,
 )
-from sensorframe.prepare import as_type, canonical_type
-from sensorframe.prepare._hash import HASH_SCHEME
+from sensorframe.prepare import HASH_SCHEME, as_type, canonical_type
 from sensorframe.store._timing import now
 
 __all__ = ["DatasetVersion", "VacuumReport", "Verification"]

@@ -21,7 +21,7 @@ from deltalake.transaction import AddAction
 from sensorframe._batches import Batches, wants_batches
 from sensorframe.errors import InvalidParameterError, SensorSchemaError
 from sensorframe.frame import SENSOR, scan
-from sensorframe.prepare._hash import (
+from sensorframe.prepare import (
     DIGEST_SCHEMA,
     canonical_types,
     combine_digests,

@@ -90,8 +90,7 @@ def test_no_private_module_of_another_package_is_imported() -> None:
         and not m.startswith("sensorframe.store")
         and any(part.startswith("_") for part in m.split(".")[2:])
     }
-    # until sensorframe.prepare exports the digest API (HASH_SCHEME, sensor_digests ...)
-    assert foreign <= {"sensorframe.prepare._hash"}
+    assert not foreign
 
 
 @pytest.mark.parametrize("method", ["read", "resolve"])
