@@ -145,8 +145,11 @@ def test_pipeline_commits_once_and_equals_local(
         assert spark_store.versions(name).height == 1  # one commit each
         expected = local_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
         got = spark_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
-        assert_frame_equal(got, expected)
-        assert run.versions[name].data_hash == local.versions[name].data_hash
+        # the local Normalizer's per-sensor mean and std differ in the last bits when it
+        # is fitted on a subset of the sensors (up to 1e-13 here), so processed is close
+        exact = name == "raw"
+        assert_frame_equal(got, expected, check_exact=exact, rel_tol=1e-12, abs_tol=1e-12)
+    assert run.versions["raw"].data_hash == local.versions["raw"].data_hash
     assert spark_store.lineage("processed", 0)["dataset"].to_list() == ["raw"]
     assert list((tmp_path / "stage").iterdir()) == []
     # the Spark read of a version sees the rows the local read of it sees
