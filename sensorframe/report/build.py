@@ -115,7 +115,7 @@ def report(
     >>> import tempfile
     >>> from pathlib import Path
     >>> from sensorframe.report import report
-    >>> data = sf.datasets.synthetic(n_sensors=2, n_points=300, seed=1)
+    >>> data = sf.datasets.synthetic(n_sensors=2, n_points=400, seed=1)
     >>> q = sf.assess_quality(data.frame)
     >>> out = report(quality=q, frame=data.frame, path=Path(tempfile.mkdtemp()) / "r.html")
     >>> text = out.read_text()
