@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -230,7 +231,9 @@ class Batches:
         elif self._eager is not None:
             rows = self._lf.filter(pl.col(SENSOR).is_in(ids)).collect()
         else:
-            rows = pl.read_parquet(self._partitions() / f"{_BATCH}={number}")
+            # the input row number restores input order (a partition may be several files)
+            part = pl.read_parquet(self._partitions() / f"{_BATCH}={number}")
+            rows = part.sort(_ROW).drop(_ROW)
         return rows if in_order(rows) is not None else sort_frame(rows)
 
     def _partitions(self) -> Path:
@@ -238,6 +241,8 @@ class Batches:
         if self._folder is None:
             folder = Path(tempfile.mkdtemp(prefix="sensorframe-batches-"))
             self._folder = folder
+            # also removed when the Batches is garbage-collected or Python exits
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
             mapping = {s: n for n, ids in enumerate(self.plan) for s in ids}
             batch = pl.col(SENSOR).replace_strict(mapping, return_dtype=pl.UInt32)
             numbered = self._lf.with_row_index(_ROW)
