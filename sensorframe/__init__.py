@@ -65,7 +65,9 @@ from sensorframe.errors import (
 from sensorframe.explore import Exploration, explore_features, make_target
 from sensorframe.features import (
     FeatureConfig,
+    FeatureState,
     engineer_features,
+    feature_context,
     feature_matrix,
     feature_names,
     spectral_summary,
@@ -118,7 +120,9 @@ __all__ = [
     "split",
     # features
     "FeatureConfig",
+    "FeatureState",
     "engineer_features",
+    "feature_context",
     "feature_matrix",
     "feature_names",
     "spectral_summary",

@@ -23,6 +23,12 @@ from sensorframe.features.spectral import (
     spectral_summary,
     spectral_window_features,
 )
+from sensorframe.features.state import (
+    FeatureContext,
+    FeatureState,
+    continue_features,
+    feature_context,
+)
 from sensorframe.features.temporal import (
     acceleration,
     diff,
@@ -38,9 +44,12 @@ from sensorframe.features.temporal import (
 
 __all__ = [
     "FeatureConfig",
+    "FeatureContext",
+    "FeatureState",
     "RollingStat",
     "acceleration",
     "calendar_features",
+    "continue_features",
     "cyclical_features",
     "diff",
     "engineer_features",
@@ -48,6 +57,7 @@ __all__ = [
     "ewm_std",
     "expanding_mean",
     "expanding_std",
+    "feature_context",
     "feature_matrix",
     "feature_names",
     "lag",

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import polars as pl
@@ -66,6 +66,7 @@ from sensorframe.frame import SENSOR, TIME, VALUE, scan
 
 if TYPE_CHECKING:
     from sensorframe._typing import FrameInput
+    from sensorframe.features.state import FeatureState
 
 __all__ = ["engineer_features"]
 
@@ -167,6 +168,7 @@ def _feature_exprs(cfg: FeatureConfig, names: Sequence[str]) -> dict[str, pl.Exp
     return exprs
 
 
+@overload
 def engineer_features(
     frame: FrameInput,
     config: FeatureConfig | None = None,
@@ -175,7 +177,33 @@ def engineer_features(
     sensors: str | Sequence[str] | None = None,
     batch_rows: int | None = None,
     memory_limit: str | int | None = None,
-) -> pl.LazyFrame:
+    state: None = None,
+) -> pl.LazyFrame: ...
+
+
+@overload
+def engineer_features(
+    frame: FrameInput,
+    config: FeatureConfig | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    sensors: str | Sequence[str] | None = None,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
+    state: FeatureState,
+) -> tuple[pl.DataFrame, FeatureState]: ...
+
+
+def engineer_features(
+    frame: FrameInput,
+    config: FeatureConfig | None = None,
+    *,
+    features: Sequence[str] | None = None,
+    sensors: str | Sequence[str] | None = None,
+    batch_rows: int | None = None,
+    memory_limit: str | int | None = None,
+    state: FeatureState | None = None,
+) -> pl.LazyFrame | tuple[pl.DataFrame, FeatureState]:
     """
     Compute the features of `config` (or the named `features`) for the sensors.
 
@@ -205,6 +233,13 @@ def engineer_features(
         a file or folder with more rows than the machine's default budget is batched
         too (:func:`sensorframe._batches.wants_batches`). The result is the same, bit
         for bit; collecting or sinking it holds one batch's rows at a time.
+    state
+        Continue from a :class:`~sensorframe.features.state.FeatureState` (the trailing
+        rows and running EWM / expanding state of an earlier call): `frame` holds the
+        new readings only, and the result is ``(features of the new rows, next
+        state)``, eager (:func:`~sensorframe.features.state.continue_features`; the
+        exactness of each family is in :func:`~sensorframe.features.feature_context`).
+        Takes the whole `config`: neither `features` nor `sensors`.
 
     Returns
     -------
@@ -276,6 +311,13 @@ def engineer_features(
     """
     if config is not None:
         checked_config(config, FeatureConfig)
+    if state is not None:
+        if features is not None or sensors is not None:
+            msg = "`state=` continues a whole config: pass neither `features` nor `sensors`"
+            raise InvalidParameterError(msg)
+        from sensorframe.features.state import continue_features  # state imports engine
+
+        return continue_features(frame, config or FeatureConfig.default(), state)
     if features is None:
         cfg = config if config is not None else FeatureConfig.default()
         names = feature_names(cfg)
