@@ -150,7 +150,8 @@ def test_pipeline_commits_once_and_equals_local(
         exact = name == "raw"
         assert_frame_equal(got, expected, check_exact=exact, rel_tol=1e-12, abs_tol=1e-12)
     assert run.versions["raw"].data_hash == local.versions["raw"].data_hash
-    assert spark_store.lineage("processed", 0)["dataset"].to_list() == ["raw"]
+    edges = spark_store.lineage("processed", 0).select("parent_dataset", "parent_version")
+    assert edges.rows() == [("raw", 0)]
     assert list((tmp_path / "stage").iterdir()) == []
     # the Spark read of a version sees the rows the local read of it sees
     back = sfs.read_dataset(spark, spark_store, "processed", version=0)
