@@ -375,7 +375,7 @@ def _details(
 
 
 def _flagged(flags: pl.DataFrame) -> pl.DataFrame:
-    """The readings flagged by a point check: sensor, time, value, check (thinned)."""
+    """Gather the readings flagged by a point check: sensor, time, value, check."""
     parts = []
     for check in POINT_CHECKS:
         column = f"flag_{check}"
@@ -452,7 +452,7 @@ def _sensor(
 def _drift_block(
     d: Any, current: pl.DataFrame | None, ref: pl.DataFrame | None, unit: str | None
 ) -> str:
-    """Reference against current: the histograms, their statistics and the drift tests."""
+    """Show reference against current: histograms, their statistics, the drift tests."""
     left = ""
     if ref is not None and current is not None:
         lo, hi = ref[TIME].min(), ref[TIME].max()

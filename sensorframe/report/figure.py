@@ -113,7 +113,7 @@ def new_figure(width: float, height: float) -> Iterator[Figure]:
 
 
 def svg(fig: Figure) -> str:
-    """The figure as an ``<svg>`` element (no XML prolog), its ids unique in the page."""
+    """Return the figure as an ``<svg>`` element, its ids unique in the page."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
@@ -127,7 +127,7 @@ def svg(fig: Figure) -> str:
 
 
 def png_data_uri(fig: Figure, *, dpi: int = 100) -> str:
-    """The figure as a ``data:image/png;base64,...`` URI (for images too big for SVG)."""
+    """Return the figure as a ``data:image/png;base64,...`` URI."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

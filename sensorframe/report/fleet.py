@@ -23,7 +23,7 @@ MAX_ROWS = 40
 
 
 def wall_clock(times: pl.Series, timezone: str) -> np.ndarray:
-    """Times as naive ``datetime64[us]`` wall-clock times in `timezone`, for the axes."""
+    """Convert times to naive ``datetime64[us]`` wall-clock times in `timezone`."""
     local = times.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
     return local.to_numpy()
 

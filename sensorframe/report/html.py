@@ -56,7 +56,7 @@ def cell(value: object, *, timezone: str = "UTC") -> str:
 
 
 def badge(grade: str | None) -> str:
-    """A coloured label for a quality status or drift severity (grey when None)."""
+    """Render a coloured label for a quality status or drift severity (grey when None)."""
     if grade is None:
         return f'<span class="badge" style="background:{NOT_ASSESSED}">not assessed</span>'
     color, dark = NOT_ASSESSED, False
@@ -79,7 +79,7 @@ def cards(counts: Mapping[str, int], *, title: str) -> str:
 
 
 def bullets(items: Iterable[str], *, empty: str) -> str:
-    """An escaped bullet list, or `empty` in words when there is nothing to list."""
+    """Render an escaped bullet list, or `empty` in words when there is nothing to list."""
     rows = "".join(f"<li>{html.escape(item)}</li>" for item in items)
     return f"<ul>{rows}</ul>" if rows else f'<p class="note">{html.escape(empty)}</p>'
 
@@ -92,7 +92,7 @@ def table(
     table_id: str | None = None,
 ) -> str:
     """
-    An HTML table of `frame`; `html_columns` hold trusted HTML (badges, links).
+    Render an HTML table of `frame`; `html_columns` hold trusted HTML (badges, links).
 
     Examples
     --------

@@ -39,7 +39,7 @@ def series_plot(
     unit: str | None,
 ) -> str:
     """
-    The series of one sensor with its flags, as SVG.
+    Draw the series of one sensor with its flags, as SVG.
 
     Parameters
     ----------
@@ -108,7 +108,7 @@ def _episodes(ax: object, events: pl.DataFrame, lanes: list[str], timezone: str)
 
 def distribution_plot(reference: np.ndarray, current: np.ndarray, *, unit: str | None) -> str:
     """
-    Reference and current histograms on the same bins (density), as SVG.
+    Draw reference and current histograms on the same bins (density), as SVG.
 
     The bins span the 0.5-99.5% quantiles of both samples together, so a few extreme
     readings do not squash the rest; readings beyond them count in the outer bins.

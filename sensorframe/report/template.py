@@ -83,7 +83,7 @@ _FILTER = """
 
 def page(*, title: str, meta: str, nav: list[tuple[str, str]], body: str) -> str:
     """
-    The whole HTML document: `body` (trusted HTML) under a header and a navigation bar.
+    Assemble the HTML document: `body` (trusted HTML) under a header and a navigation bar.
 
     Examples
     --------
