@@ -72,8 +72,7 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
     sensors = args.sensors.split(",") if args.sensors else None
     source = read_source(args, args.source)
     if args.incremental:
-        wiring = {"incremental": True, "refit": args.refit}  # LEAD-WIRE: typed call
-        result = pipe.run(source, sensors=sensors, **wiring)
+        result = pipe.run(source, sensors=sensors, incremental=True, refit=args.refit)
     else:
         result = pipe.run(source, sensors=sensors)
     print(result.summary(), file=sys.stderr)

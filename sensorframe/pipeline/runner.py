@@ -53,6 +53,7 @@ from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
 from sensorframe.pipeline.config import PipelineConfig, cutoff
+from sensorframe.pipeline.incremental import run_incremental
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
 from sensorframe.prepare import prepare_training_data as _prepare_training_data
@@ -112,6 +113,8 @@ class Pipeline:
         progress: bool | None = None,
         batch_rows: int | None = None,
         memory_limit: str | int | None = None,
+        incremental: bool = False,
+        refit: bool = False,
     ) -> PipelineRun:
         """
         Run every configured step for the selected sensors in one pass.
@@ -146,6 +149,17 @@ class Pipeline:
             ``config.memory_limit`` for this run (and is recorded with it); by default
             the config's apply, and a lazy or on-disk source larger than the default
             budget is batched too.
+        incremental
+            Process only the readings newer than each sensor's last processed one
+            (new sensors from scratch; late and corrected readings recompute their
+            sensor), appending one raw and one processed version; a source with
+            nothing new commits nothing (see
+            :func:`~sensorframe.pipeline.incremental.run_incremental`). Takes no
+            ``window`` / ``hours_back``.
+        refit
+            With ``incremental``: refit the normalizer on everything stored (a new
+            lineage of processed versions, recorded in the run record) instead of
+            reusing the first run's.
 
         Returns
         -------
@@ -189,6 +203,21 @@ class Pipeline:
         ... ].rows
         True
         """
+        if incremental:
+            if window is not None or hours_back is not None:
+                msg = "an incremental run takes every new reading: pass no window/hours_back"
+                raise ConfigError(msg)
+            return run_incremental(
+                self,
+                source,
+                refit=refit,
+                sensors=sensors,
+                description=description,
+                progress=progress,
+            )
+        if refit:
+            msg = "`refit` refits the normalizer of an incremental run: it needs incremental=True"
+            raise ConfigError(msg)
         return self._run(
             source,
             sensors,
