@@ -17,7 +17,7 @@ import html
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -160,7 +160,8 @@ def run_report(run: PipelineRun, path: str | Path, **options: Any) -> Path:
     >>> from sensorframe.report import run_report
     >>> store = sf.DatasetStore(tempfile.mkdtemp())
     >>> data = sf.datasets.synthetic(n_sensors=2, n_points=48, freq="1h", faults=())
-    >>> run = sf.Pipeline(store, sf.PipelineConfig(steps=("quality",))).run(data.frame, progress=False)
+    >>> pipe = sf.Pipeline(store, sf.PipelineConfig(steps=("quality",)))
+    >>> run = pipe.run(data.frame, progress=False)
     >>> run_report(run, Path(tempfile.mkdtemp()) / "run.html").name
     'run.html'
     """
@@ -265,7 +266,7 @@ def _counts(grades: pl.Series) -> dict[str, int]:
 
 def _checks(quality: QualityReport, ranking: pl.DataFrame) -> str:
     grades = quality.table.select(SENSOR, *grade_exprs(quality.config.status).values())
-    checks = [c for c in grades.columns[1:] if grades[c].max()]  # type: ignore[operator]
+    checks = [c for c in grades.columns[1:] if grades[c].max()]
     quiet = [c for c in grades.columns[1:] if c not in checks]
     note = f"Checks that grade every sensor excellent: {', '.join(quiet)}." if quiet else ""
     if not checks:
@@ -369,7 +370,7 @@ def _details(
                 rows(ref),
                 timezone,
                 unit,
-            )  # fmt: skip
+            )
         )
     return "".join(parts) + "</section>"
 
@@ -387,8 +388,12 @@ def _flagged(flags: pl.DataFrame) -> pl.DataFrame:
                 sensor_rows = downsample(sensor_rows, buckets=_MAX_POINTS // 4)
             parts.append(sensor_rows.select(SENSOR, TIME, VALUE, pl.lit(check).alias("check")))
     if not parts:
-        schema = {SENSOR: pl.String, TIME: pl.Datetime("us", "UTC"), VALUE: pl.Float64}
-        return pl.DataFrame(schema=schema | {"check": pl.String})
+        schema: dict[str, pl.DataType] = {
+            SENSOR: pl.String(),
+            TIME: pl.Datetime("us", "UTC"),
+            VALUE: pl.Float64(),
+        }
+        return pl.DataFrame(schema=schema | {"check": pl.String()})
     return pl.concat(parts)
 
 
@@ -424,13 +429,18 @@ def _sensor(
         else pl.DataFrame(schema={"check": pl.String, "start": pl.Datetime("us", "UTC")})
     )
     if points is not None and points.height:
-        span = None
+        span: tuple[datetime, datetime] | None = None
         if ref is not None and ref.height:
-            span = (ref[TIME].min(), ref[TIME].max())
+            span = cast("tuple[datetime, datetime]", (ref[TIME].min(), ref[TIME].max()))
         flags = flagged if flagged is not None else _flagged(pl.DataFrame())
-        plot = series_plot(points, flags, events.select("check", "start", "end")
-                           if "end" in events.columns else events, reference_span=span,
-                           timezone=timezone, unit=unit)  # fmt: skip
+        plot = series_plot(
+            points,
+            flags,
+            events.select("check", "start", "end") if "end" in events.columns else events,
+            reference_span=span,
+            timezone=timezone,
+            unit=unit,
+        )
         parts.append(f'<div class="plot">{plot}</div>')
     parts.append(_drift_block(d, current, ref, unit))
     words = [*(q.issues if q else ()), *([f"drift: {d.change}"] if d and d.change else [])]

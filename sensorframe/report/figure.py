@@ -108,7 +108,7 @@ def new_figure(width: float, height: float) -> Iterator[Figure]:
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
-    with mpl.rc_context(_RC):
+    with mpl.rc_context(_RC):  # type: ignore[arg-type]
         yield Figure(figsize=(width, height), layout="constrained")
 
 

@@ -32,7 +32,8 @@ def cell(value: object, *, timezone: str = "UTC") -> str:
     --------
     >>> from datetime import UTC, datetime, timedelta
     >>> from sensorframe.report.html import cell
-    >>> cell(0.123456), cell(None), cell(datetime(2026, 1, 1, 12, tzinfo=UTC), timezone="Asia/Tokyo")
+    >>> noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    >>> cell(0.123456), cell(None), cell(noon, timezone="Asia/Tokyo")
     ('0.1235', '', '2026-01-01 21:00')
     >>> cell(timedelta(hours=26)), cell("<b>")
     ('1 day 2 h', '&lt;b&gt;')
@@ -61,8 +62,8 @@ def badge(grade: str | None) -> str:
         return f'<span class="badge" style="background:{NOT_ASSESSED}">not assessed</span>'
     color, dark = NOT_ASSESSED, False
     for enum, colors in ((QualityStatus, STATUS_COLORS), (DriftSeverity, SEVERITY_COLORS)):
-        if grade in {member.value for member in enum}:  # type: ignore[attr-defined]
-            member = enum(grade)  # type: ignore[operator]
+        if grade in {member.value for member in enum}:
+            member = enum(grade)
             color, dark = colors[member], member in _DARK  # type: ignore[index]
             break
     ink = "#fff" if dark else "#1f2328"
@@ -91,14 +92,27 @@ def table(
     html_columns: Sequence[str] = (),
     table_id: str | None = None,
 ) -> str:
-    """
+    r"""
     Render an HTML table of `frame`; `html_columns` hold trusted HTML (badges, links).
 
     Examples
     --------
     >>> from sensorframe.report.html import table
-    >>> table(pl.DataFrame({"a": [1.5], "b": ["<x>"]}))
-    '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td class="num">1.5</td><td>&lt;x&gt;</td></tr></tbody></table>'
+    >>> print(table(pl.DataFrame({"a": [1.5], "b": ["<x>"]})).replace("><", ">\n<"))
+    <table>
+    <thead>
+    <tr>
+    <th>a</th>
+    <th>b</th>
+    </tr>
+    </thead>
+    <tbody>
+    <tr>
+    <td class="num">1.5</td>
+    <td>&lt;x&gt;</td>
+    </tr>
+    </tbody>
+    </table>
     """
     numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)

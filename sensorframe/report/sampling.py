@@ -57,7 +57,8 @@ def downsample(frame: Any, *, buckets: int = 1000) -> pl.DataFrame:
     Examples
     --------
     >>> from sensorframe.report import downsample
-    >>> t = pl.datetime_range(pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1, 0, 7), "1m", eager=True)
+    >>> start, end = pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1, 0, 7)
+    >>> t = pl.datetime_range(start, end, "1m", eager=True)
     >>> df = pl.DataFrame({"sensor_id": "a", "timestamp": t, "value": [1.0, 2, 9, 2, 1, 2, 1, 3]})
     >>> downsample(df, buckets=1)["value"].to_list()  # first, max 9, min 1 (first), last
     [1.0, 9.0, 3.0]

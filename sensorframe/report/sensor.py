@@ -124,10 +124,16 @@ def distribution_plot(reference: np.ndarray, current: np.ndarray, *, unit: str |
             (current, "current", _LINE, False),
         ):
             if sample.size:
-                ax.hist(np.clip(sample, lo, hi), bins=edges, density=True,
-                        histtype="stepfilled" if filled else "step", color=color,
-                        alpha=0.6 if filled else 1.0, linewidth=1.4,
-                        label=f"{name} (n={sample.size:,})")  # fmt: skip
+                ax.hist(
+                    np.clip(sample, lo, hi),
+                    bins=edges.tolist(),
+                    density=True,
+                    histtype="stepfilled" if filled else "step",
+                    color=color,
+                    alpha=0.6 if filled else 1.0,
+                    linewidth=1.4,
+                    label=f"{name} (n={sample.size:,})",
+                )
         ax.set_xlabel(f"value ({unit})" if unit else "value")
         ax.set_ylabel("density")
         ax.legend(loc="upper right")

@@ -51,11 +51,11 @@ def _chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "--v=0",
             *args,
             page.as_uri(),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,  # fmt: skip
+        check=True,
     )
 
 
