@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: test lint demo bench clean
+.PHONY: test lint demo report-demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,11 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/sensorframe demo --root demo-lake --force
 
+report-demo: $(STAMP)
+	$(BIN)/python scripts/report_demo.py demo-report
+
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) demo-lake .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo-lake demo-report .mypy_cache .ruff_cache .hypothesis

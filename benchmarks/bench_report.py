@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 import sensorframe as sf
-from sensorframe.report import report
+from sensorframe.reporting import report
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--sensors", type=int, default=10_000)

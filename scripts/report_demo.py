@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 import sensorframe as sf
-from sensorframe.report import report
+from sensorframe.reporting import report
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "demo-report")
 out.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ from sensorframe import (
     features,
     prepare,
     quality,
+    reporting,
     store,
 )
 from sensorframe.drift import (
@@ -91,6 +92,7 @@ from sensorframe.quality import (
     assess_quality,
     flag_quality,
 )
+from sensorframe.reporting import report
 from sensorframe.store import DatasetStore, DatasetVersion, VacuumReport, Verification
 
 try:
@@ -148,6 +150,8 @@ __all__ = [
     "Pipeline",
     "PipelineConfig",
     "PipelineRun",
+    # reports
+    "report",
     # modules
     "datasets",
     "drift",
@@ -156,6 +160,7 @@ __all__ = [
     "features",
     "prepare",
     "quality",
+    "reporting",
     "store",
     # errors and warnings
     "CommitConflictError",

@@ -81,9 +81,7 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
 
 def report(args: argparse.Namespace) -> None:
     """Write the HTML report of the source (and of its drift from ``--reference``)."""
-    import importlib  # LEAD-WIRE: from sensorframe.report import report
-
-    write_report = importlib.import_module("sensorframe.report").report
+    from sensorframe.reporting import report as write_report
 
     frame = read_source(args, args.source).collect()
     quality_report = assess_quality(frame, quality_config(args))

@@ -7,8 +7,20 @@ See :class:`Pipeline`; settings in :class:`PipelineConfig`, results in
 
 from __future__ import annotations
 
+from sensorframe.pipeline._outcome import isolated, too_few_readings, without
 from sensorframe.pipeline.config import STEPS, PipelineConfig, Step
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.pipeline.runner import Pipeline
 
-__all__ = ["STEPS", "BatchRun", "Pipeline", "PipelineConfig", "PipelineRun", "Step"]
+__all__ = [
+    "STEPS",
+    "BatchRun",
+    "Pipeline",
+    "PipelineConfig",
+    "PipelineRun",
+    "Step",
+    # step helpers shared with sensorframe.spark's pipeline (one sensor's failure isolated)
+    "isolated",
+    "too_few_readings",
+    "without",
+]

@@ -22,8 +22,7 @@ import polars as pl
 from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE
-from sensorframe.pipeline import PipelineConfig, Step
-from sensorframe.pipeline._outcome import isolated, too_few_readings, without
+from sensorframe.pipeline import PipelineConfig, Step, isolated, too_few_readings, without
 from sensorframe.prepare import Normalizer, split
 from sensorframe.quality import QualityReport, assess_quality
 from sensorframe.spark._buckets import Engine, canonical_schema, empty_frame, map_buckets

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import sensorframe as sf
-from sensorframe.report import report
+from sensorframe.reporting import report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from sensorframe.errors import InvalidParameterError, InvalidTypeError
-from sensorframe.report import downsample
+from sensorframe.reporting import downsample
 
 
 def _frame(seed: int, n: int) -> pl.DataFrame:

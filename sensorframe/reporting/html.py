@@ -16,7 +16,7 @@ import polars as pl
 from sensorframe.drift.config import DriftSeverity
 from sensorframe.quality.status import QualityStatus
 from sensorframe.quality.text import human_duration
-from sensorframe.report.figure import NOT_ASSESSED, SEVERITY_COLORS, STATUS_COLORS
+from sensorframe.reporting.figure import NOT_ASSESSED, SEVERITY_COLORS, STATUS_COLORS
 
 __all__ = ["badge", "bullets", "cards", "cell", "table"]
 
@@ -31,7 +31,7 @@ def cell(value: object, *, timezone: str = "UTC") -> str:
     Examples
     --------
     >>> from datetime import UTC, datetime, timedelta
-    >>> from sensorframe.report.html import cell
+    >>> from sensorframe.reporting.html import cell
     >>> noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
     >>> cell(0.123456), cell(None), cell(noon, timezone="Asia/Tokyo")
     ('0.1235', '', '2026-01-01 21:00')
@@ -97,7 +97,7 @@ def table(
 
     Examples
     --------
-    >>> from sensorframe.report.html import table
+    >>> from sensorframe.reporting.html import table
     >>> print(table(pl.DataFrame({"a": [1.5], "b": ["<x>"]})).replace("><", ">\n<"))
     <table>
     <thead>

@@ -56,7 +56,7 @@ def downsample(frame: Any, *, buckets: int = 1000) -> pl.DataFrame:
 
     Examples
     --------
-    >>> from sensorframe.report import downsample
+    >>> from sensorframe.reporting import downsample
     >>> start, end = pl.datetime(2026, 1, 1), pl.datetime(2026, 1, 1, 0, 7)
     >>> t = pl.datetime_range(start, end, "1m", eager=True)
     >>> df = pl.DataFrame({"sensor_id": "a", "timestamp": t, "value": [1.0, 2, 9, 2, 1, 2, 1, 3]})

@@ -1,7 +1,7 @@
 """
 One sensor's plots: its series with flagged readings and episodes, and its distributions.
 
-The series is drawn from :func:`~sensorframe.report.sampling.downsample` (first, last,
+The series is drawn from :func:`~sensorframe.reporting.sampling.downsample` (first, last,
 min and max per pixel-wide bucket, so spikes stay visible). Readings flagged by a
 point check are marked on it; episodes (flat-lines, missing stretches, gaps,
 interpolated stretches) are bars in one lane per check below it, so overlapping
@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from sensorframe.frame import TIME, VALUE
-from sensorframe.report.figure import CHECK_COLORS, new_figure, svg
-from sensorframe.report.fleet import wall_clock
+from sensorframe.reporting.figure import CHECK_COLORS, new_figure, svg
+from sensorframe.reporting.fleet import wall_clock
 
 __all__ = ["POINT_CHECKS", "distribution_plot", "series_plot"]
 

@@ -8,7 +8,7 @@ The figures need matplotlib (``pip install 'sensorframe[report]'``).
 
 from __future__ import annotations
 
-from sensorframe.report.build import report, run_report
-from sensorframe.report.sampling import downsample
+from sensorframe.reporting.build import report, run_report
+from sensorframe.reporting.sampling import downsample
 
 __all__ = ["downsample", "report", "run_report"]

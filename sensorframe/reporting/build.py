@@ -27,11 +27,11 @@ from sensorframe.errors import InvalidParameterError, InvalidTypeError, UnknownS
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
 from sensorframe.quality.report import QualityReport, flag_quality
 from sensorframe.quality.status import grade_exprs
-from sensorframe.report import fleet
-from sensorframe.report.html import badge, bullets, cards, table
-from sensorframe.report.sampling import downsample
-from sensorframe.report.sensor import POINT_CHECKS, distribution_plot, series_plot
-from sensorframe.report.template import page
+from sensorframe.reporting import fleet
+from sensorframe.reporting.html import badge, bullets, cards, table
+from sensorframe.reporting.sampling import downsample
+from sensorframe.reporting.sensor import POINT_CHECKS, distribution_plot, series_plot
+from sensorframe.reporting.template import page
 
 if TYPE_CHECKING:
     from sensorframe.pipeline.result import PipelineRun
@@ -114,7 +114,7 @@ def report(
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from sensorframe.report import report
+    >>> from sensorframe.reporting import report
     >>> data = sf.datasets.synthetic(n_sensors=2, n_points=400, seed=1)
     >>> q = sf.assess_quality(data.frame)
     >>> out = report(quality=q, frame=data.frame, path=Path(tempfile.mkdtemp()) / "r.html")
@@ -157,7 +157,7 @@ def run_report(run: PipelineRun, path: str | Path, **options: Any) -> Path:
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from sensorframe.report import run_report
+    >>> from sensorframe.reporting import run_report
     >>> store = sf.DatasetStore(tempfile.mkdtemp())
     >>> data = sf.datasets.synthetic(n_sensors=2, n_points=48, freq="1h", faults=())
     >>> pipe = sf.Pipeline(store, sf.PipelineConfig(steps=("quality",)))

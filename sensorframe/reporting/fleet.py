@@ -14,7 +14,13 @@ import polars as pl
 
 from sensorframe.drift.config import DriftSeverity
 from sensorframe.frame import SENSOR
-from sensorframe.report.figure import NOT_ASSESSED, SEVERITY_COLORS, STATUS_COLORS, new_figure, svg
+from sensorframe.reporting.figure import (
+    NOT_ASSESSED,
+    SEVERITY_COLORS,
+    STATUS_COLORS,
+    new_figure,
+    svg,
+)
 
 __all__ = ["MAX_ROWS", "check_bars", "drift_bars", "grade_heatmap", "timeline_plot", "wall_clock"]
 

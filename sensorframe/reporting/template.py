@@ -87,7 +87,7 @@ def page(*, title: str, meta: str, nav: list[tuple[str, str]], body: str) -> str
 
     Examples
     --------
-    >>> from sensorframe.report.template import page
+    >>> from sensorframe.reporting.template import page
     >>> text = page(title="t <1>", meta="m", nav=[("overview", "Overview")], body="<p>x</p>")
     >>> text.startswith("<!DOCTYPE html>"), "t &lt;1&gt;" in text, "http" in text
     (True, True, False)

@@ -98,7 +98,7 @@ def new_figure(width: float, height: float) -> Iterator[Figure]:
 
     Examples
     --------
-    >>> from sensorframe.report.figure import new_figure, svg
+    >>> from sensorframe.reporting.figure import new_figure, svg
     >>> with new_figure(2, 1) as fig:
     ...     _ = fig.add_subplot().plot([0, 1], [1, 0])
     ...     print(svg(fig)[:4])
