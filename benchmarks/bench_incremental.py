@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--sensors", type=int, default=1_000)
     parser.add_argument("--points", type=int, default=10_000)
-    parser.add_argument("--percent", type=int, default=1, help="increment, % of the points")
+    parser.add_argument("--percent", type=int, default=1, help="increment, %% of the points")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)

@@ -17,9 +17,13 @@ ARGS = {
     "bench_drift.py": [*TINY, "--repeat", "1", "--anchor-venv", "skip"],
     "bench_explore.py": [*TINY, "--repeat", "1"],
     "bench_features.py": [*TINY, "--repeat", "1"],
+    "bench_incremental.py": TINY,
     "bench_pipeline.py": [*TINY, "--loop-sensors", "2"],
     "bench_prepare.py": [*TINY, "--repeat", "1"],
     "bench_quality.py": [*TINY, "--repeat", "1", "--select-sensors", "2", "--anchor-venv", "skip"],
+    "bench_report.py": TINY,
+    "bench_scale.py": ["--quick"],
+    "bench_spark.py": TINY,
     "bench_store.py": [*TINY, "--repeat", "1", "--wide-rows", "500"],
 }
 
