@@ -145,6 +145,10 @@ class Batches:
         otherwise); default: on when standard error is a terminal.
     label
         What the run is doing, for the progress reports.
+    input_order
+        Keep each batch's rows in the source's order instead of sorting them by
+        (sensor, time): for steps that read the input order (quality's
+        ``out_of_order`` counts the steps back in time).
 
     Attributes
     ----------
@@ -173,7 +177,9 @@ class Batches:
         sensors: Sequence[str] | None = None,
         progress: bool | None = None,
         label: str = "",
+        input_order: bool = False,
     ) -> None:
+        self._input_order = input_order
         budget = rows_per_batch(batch_rows=batch_rows, memory_limit=memory_limit)
         self._eager = source if isinstance(source, pl.DataFrame) else None
         lf = scan(source)
@@ -234,7 +240,9 @@ class Batches:
             # the input row number restores input order (a partition may be several files)
             part = pl.read_parquet(self._partitions() / f"{_BATCH}={number}")
             rows = part.sort(_ROW).drop(_ROW)
-        return rows if in_order(rows) is not None else sort_frame(rows)
+        if self._input_order or in_order(rows) is not None:
+            return rows
+        return sort_frame(rows)
 
     def _partitions(self) -> Path:
         """Write the source once, one Parquet partition per batch (the first time only)."""

@@ -112,22 +112,16 @@ def flag_quality(
 
 
 _EMPTY = pl.DataFrame(schema=CANONICAL_SCHEMA)
-_INPUT_ROW = "_sensorframe_input_row"  # not the reserved __sf_ prefix: scan refuses it
 
 
-def _in_input_order(lf: pl.LazyFrame, budget: dict[str, Any]) -> Iterator[pl.DataFrame]:
+def _in_input_order(lf: pl.LazyFrame, budget: dict[str, Any]) -> Batches:
     """
-    Yield batches of whole sensors, each in the input's row order.
+    Batches of whole sensors, each in the input's row order.
 
-    :class:`~sensorframe._batches.Batches` sorts each batch by (sensor, time), which
-    would hide the steps back in time that ``out_of_order`` counts; numbering the
-    rows first restores the input order (the engine then sorts as it does in memory).
+    Sorted batches would hide the steps back in time that ``out_of_order`` counts;
+    the engine sorts each batch as it sorts the whole input in memory.
     """
-    for batch in Batches(lf.with_row_index(_INPUT_ROW), label="quality", **budget):
-        if not batch.get_column(_INPUT_ROW).is_sorted():
-            batch = batch.sort(_INPUT_ROW)
-        # Batches' own row number (its partition pass) may come along: not an input column
-        yield batch.drop(_INPUT_ROW, "__sf_input_row", strict=False)
+    return Batches(lf, label="quality", input_order=True, **budget)
 
 
 @dataclass(frozen=True, slots=True)
