@@ -1,13 +1,18 @@
 """
 Drift over batches of whole sensors: per-batch reports combined into one.
 
-Everything in a drift report is per sensor except the Benjamini-Hochberg adjustment,
-which ranks the p-values of all sensors together. :func:`combine_reports` therefore
-concatenates reports computed on disjoint sets of sensors and redoes the adjustment,
-and with it what depends on it (``drift_pvalue_adjusted``, the covariate shift in
-``drift_types``, ``drift_detected`` and the recommendations), over all of them: the
-result equals the report of one run over every sensor. The batched ``fit`` and
-``detect`` of :class:`~sensorframe.drift.DriftDetector` and Spark's driver use it.
+Everything in a drift report is per sensor except the Benjamini-Hochberg adjustments,
+which rank the p-values of all sensors together: one for covariate shift
+(``drift_pvalue``), and with a target one for prior shift (``target_pvalue``) and one
+for concept drift (``concept_pvalue``). A drift type is detected where its adjusted
+p-value is below ``alpha`` and its own level reaches LOW: the severity without a
+target, ``covariate_severity``, ``prior_severity`` and ``concept_severity`` with one
+(``severity`` is then the largest of the three). :func:`combine_reports` therefore
+concatenates reports computed on disjoint sets of sensors and redoes each adjustment,
+and with them what depends on them (``drift_pvalue_adjusted``, ``drift_types``,
+``drift_detected`` and the recommendations), over all of them: the result equals the
+report of one run over every sensor. The batched ``fit`` and ``detect`` of
+:class:`~sensorframe.drift.DriftDetector` and Spark's driver use it.
 """
 
 from __future__ import annotations
@@ -57,8 +62,7 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
     InvalidParameterError
         For no report, or a sensor in more than one report.
     ConfigError
-        For reports made with different configs, or with a target (prior shift and
-        concept drift are not combined yet: detect them in one run).
+        For reports made with different configs or targets.
 
     Examples
     --------
@@ -87,8 +91,10 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
     if any(_settings(r.config) != _settings(config) for r in reports[1:]):
         msg = "the reports were made with different configs: combine reports of one config"
         raise ConfigError(msg)
-    if any(r.target is not None for r in reports):
-        msg = "reports with a target (prior shift, concept drift) cannot be combined yet"
+    target = reports[0].target
+    targets = sorted({str(r.target) for r in reports})
+    if len(targets) > 1:
+        msg = f"the reports were made with different targets {targets}: combine one target's"
         raise ConfigError(msg)
     table = pl.concat([r.table for r in reports], how="diagonal_relaxed")
     repeated = table.filter(pl.col(SENSOR).is_duplicated())[SENSOR].unique().sort()
@@ -96,7 +102,7 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
         msg = f"sensor(s) {repeated.to_list()[:5]} appear in more than one report"
         raise InvalidParameterError(msg)
     table = table.sort(pl.col("status") == "no_reference", maintain_order=True)
-    return DriftReport(table=_readjusted(table, config), config=config)
+    return DriftReport(table=_readjusted(table, config, target), config=config, target=target)
 
 
 def fit_in_batches(
@@ -116,22 +122,25 @@ def detect_in_batches(
 ) -> DriftReport:
     """Return ``detector.detect(current)``, computed a batch of sensors at a time."""
     profile = detector.profile_
-    cls = type(detector)
     config = detector.config_
+    target = detector.target_
+    schema = (
+        pl.Schema(CANONICAL_SCHEMA)
+        if target is None
+        else pl.Schema({**CANONICAL_SCHEMA, target: pl.Float64()})
+    )
     known = profile[SENSOR]
     reports: list[DriftReport] = []
     seen: list[str] = []
     for batch in Batches(current, label="drift", **batches):
         ids = batch[SENSOR].unique()
         seen.extend(ids.to_list())
-        sub = cls.from_profile(profile.filter(pl.col(SENSOR).is_in(ids.implode())), config)
-        reports.append(sub.detect(batch))
+        reports.append(detector._part(profile, ids).detect(batch))
     absent = known.filter(~known.is_in(pl.Series(seen, dtype=pl.String).implode()))
     if absent.len():  # reference sensors without a current reading: rows of their own
-        sub = cls.from_profile(profile.filter(pl.col(SENSOR).is_in(absent.implode())), config)
-        reports.append(sub.detect(pl.DataFrame(schema=CANONICAL_SCHEMA)))
+        reports.append(detector._part(profile, absent).detect(pl.DataFrame(schema=schema)))
     if not reports:
-        return detector.detect(pl.DataFrame(schema=CANONICAL_SCHEMA))
+        return detector.detect(pl.DataFrame(schema=schema))
     combined = combine_reports(reports)
     position = pl.DataFrame({SENSOR: known, "__sf_at": np.arange(known.len())})
     ordered = (
@@ -139,26 +148,24 @@ def detect_in_batches(
         .sort("__sf_at", nulls_last=True, maintain_order=True)
         .drop("__sf_at")
     )
-    return DriftReport(table=ordered, config=config)
+    return DriftReport(table=ordered, config=config, target=target)
 
 
-def _readjusted(table: pl.DataFrame, config: Any) -> pl.DataFrame:
+def _readjusted(table: pl.DataFrame, config: Any, target: str | None) -> pl.DataFrame:
     assessed = table["status"].is_in(list(ASSESSED)).to_numpy()
-    p = table["drift_pvalue"].fill_null(np.nan).to_numpy()
-    p = np.where(assessed, p, np.nan)
-    adjusted = benjamini_hochberg(p) if config.correction == "bh" else p
-    moved = (table["severity"].to_physical() >= DriftSeverity.LOW.rank).fill_null(value=False)
-    covariate = assessed & (np.nan_to_num(adjusted, nan=1.0) < config.alpha) & moved.to_numpy()
-    others = pl.col("drift_types").list.set_difference(pl.lit([_COVARIATE]))
-    types = (
-        pl.when(pl.lit(pl.Series(covariate)))
-        .then(pl.concat_list(pl.lit([_COVARIATE]), others))
-        .otherwise(others)
-    )
+    covariate = "severity" if target is None else "covariate_severity"
+    adjusted, flags = _verdict(table, "drift_pvalue", covariate, config, among=assessed)
+    types = {_COVARIATE: flags}
+    if target is not None:
+        types["prior_shift"] = _verdict(table, "target_pvalue", "prior_severity", config)[1]
+        types["concept_drift"] = _verdict(table, "concept_pvalue", "concept_severity", config)[1]
+    named = pl.concat_list(
+        pl.when(pl.lit(pl.Series(flag & assessed))).then(pl.lit(name))
+        for name, flag in types.items()
+    ).list.drop_nulls()
     return (
         table.with_columns(
-            drift_pvalue_adjusted=pl.Series(adjusted).fill_nan(None),
-            drift_types=types,
+            drift_pvalue_adjusted=pl.Series(adjusted).fill_nan(None), drift_types=named
         )
         .with_columns(
             drift_detected=pl.when(pl.lit(pl.Series(assessed))).then(
@@ -167,6 +174,27 @@ def _readjusted(table: pl.DataFrame, config: Any) -> pl.DataFrame:
         )
         .with_columns(words.recommendations(config))
     )
+
+
+def _verdict(
+    table: pl.DataFrame,
+    pvalue: str,
+    severity: str,
+    config: Any,
+    *,
+    among: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    One drift type over every sensor: adjusted p-values and where it is detected.
+
+    ``among``: the sensors whose p-values are adjusted (by default, every defined one).
+    """
+    p = table[pvalue].fill_null(np.nan).to_numpy()
+    if among is not None:
+        p = np.where(among, p, np.nan)
+    adjusted = benjamini_hochberg(p) if config.correction == "bh" else p
+    moved = (table[severity].to_physical() >= DriftSeverity.LOW.rank).fill_null(value=False)
+    return adjusted, (np.nan_to_num(adjusted, nan=1.0) < config.alpha) & moved.to_numpy()
 
 
 def _settings(config: Any) -> str:

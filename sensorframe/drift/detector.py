@@ -244,6 +244,22 @@ class DriftDetector:
             det._pairs = profile["n_pairs"].to_numpy().astype(np.int64)
         return det
 
+    def _part(self, profile: pl.DataFrame, sensors: pl.Series) -> Self:
+        """
+        Return the detector of the reference sensors among ``sensors``.
+
+        ``profile`` is ``self.profile_`` (read once by a caller taking many parts). The
+        part keeps the target also when it has no sensor (no profile row names it).
+        """
+        rows = profile.filter(pl.col(SENSOR).is_in(sensors.implode()))
+        part = type(self).from_profile(rows, self.config_)
+        if self.target_ is not None and part.target_ is None:
+            part.target_ = self.target_
+            part._tref = side_from_profile(rows, prefix="t_", n_bins=self.config_.n_bins)
+            part._corr = np.empty(0)
+            part._pairs = np.empty(0, dtype=np.int64)
+        return part
+
     def save(self, path: str | Path) -> None:
         """Write the profile and the config to one Parquet file."""
         if not isinstance(path, str | os.PathLike):
@@ -365,15 +381,19 @@ class DriftDetector:
         covariate = assessed & (res["drift_pvalue_adjusted"] < config.alpha) & (res["level"] >= 1)
         level = res["level"].copy()
         types: dict[str, np.ndarray] = {"covariate_shift": covariate}
+        levels: dict[str, pl.Expr] = {}
         if self._tref is not None:
-            prior, concept, tlevel, target_cols = self._target_drift(groups, config)
+            prior, concept, type_levels, target_cols = self._target_drift(groups, config)
             extra_cols.update(target_cols)
             types["prior_shift"] = prior
             types["concept_drift"] = concept
-            level = np.maximum(level, tlevel)
+            # each type's own level, so combine_reports can redo each verdict across batches
+            type_levels["covariate_severity"] = res["level"]
+            levels = {k: _severity(v, assessed) for k, v in type_levels.items()}
+            level = np.maximum.reduce([level, *type_levels.values()])
         table = _table(
             self.sensors_, states, self._ref.n, cur.n, res, level, assessed, types, extra_cols
-        ).with_columns(groups.meta["since"].alias(words.SINCE))
+        ).with_columns(groups.meta["since"].alias(words.SINCE), **levels)
         if extra.height:
             table = pl.concat(
                 [
@@ -410,7 +430,14 @@ class DriftDetector:
 
     def _target_drift(
         self, groups: Groups, config: DriftConfig
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """
+        Prior shift and concept drift per sensor, with BH across the sensors.
+
+        Returns the prior and concept flags, the level of each (``prior_severity``:
+        the target distribution's effect sizes; ``concept_severity``: the change in
+        correlation, NONE where it is not tested) and the target columns of the table.
+        """
         assert self._tref is not None
         tcur = side_from_groups(groups, target=True, n_bins=None, batch_cells=config.batch_cells)
         tstatus = status(self._tref, tcur, config)
@@ -444,7 +471,8 @@ class DriftDetector:
             "correlation_z": z,
             "concept_pvalue": cp,
         }
-        return prior, concept, np.maximum(tres["level"], clevel), cols
+        levels = {"prior_severity": tres["level"], "concept_severity": clevel}
+        return prior, concept, levels, cols
 
 
 def _table(
@@ -468,21 +496,26 @@ def _table(
     floats = {k: res[k] for k in FLOAT_COLUMNS} | extra
     numbers = pl.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in floats.items()})
     assessed_ = pl.lit(pl.Series(assessed))
-    level_ = pl.lit(pl.Series(np.clip(level, 0, 4).astype(np.int64)))
     table = pl.concat([pl.DataFrame(data), numbers.fill_nan(None)], how="horizontal")
     return table.with_columns(
-        severity=pl.when(assessed_).then(
-            level_.replace_strict(
-                [s.rank for s in DriftSeverity],
-                [s.value for s in DriftSeverity],
-                return_dtype=DriftSeverity.dtype(),
-            )
-        ),
+        severity=_severity(level, assessed),
         drift_detected=pl.when(assessed_).then(pl.lit(pl.Series(detected))),
         drift_types=pl.concat_list(
             pl.when(pl.lit(pl.Series(flag & assessed))).then(pl.lit(name))
             for name, flag in types.items()
         ).list.drop_nulls(),
+    )
+
+
+def _severity(level: np.ndarray, assessed: np.ndarray) -> pl.Expr:
+    """Return the severity of each level (0 NONE .. 4 CRITICAL), null where not assessed."""
+    level_ = pl.lit(pl.Series(np.clip(level, 0, 4).astype(np.int64)))
+    return pl.when(pl.lit(pl.Series(assessed))).then(
+        level_.replace_strict(
+            [s.rank for s in DriftSeverity],
+            [s.value for s in DriftSeverity],
+            return_dtype=DriftSeverity.dtype(),
+        )
     )
 
 

@@ -22,7 +22,7 @@ from sensorframe.drift.statistics import (
 )
 from sensorframe.errors import InvalidParameterError, InvalidTypeError, SensorSchemaError
 from sensorframe.frame import SENSOR, TIME, VALUE, scan
-from sensorframe.quality.overflow import refuse_overflow, span
+from sensorframe.quality.overflow import refuse_overflow
 
 __all__ = [
     "Groups",
@@ -126,8 +126,7 @@ def collect_groups(lf: pl.LazyFrame, *, target: str | None, sensors: pl.Series |
     if n_rows is None:
         df = df.sort(SENSOR, TIME, VALUE, nulls_last=True)
         n_rows = sensor_runs(df.get_column(SENSOR))[1]
-    with_target = target is not None
-    groups = _hash_groups(df.lazy(), target) if with_target else _contiguous_groups(df, n_rows)
+    groups = _contiguous_groups(df, n_rows, target)
     meta = groups.meta.with_row_index("__pos")
     if sensors is None:
         out = meta.sort(SENSOR)
@@ -153,51 +152,39 @@ def _flat(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return values.to_numpy(), lengths
 
 
-def _hash_groups(lf: pl.LazyFrame, target: str | None) -> Groups:
-    value = pl.col(VALUE)
-    aggs = [
-        pl.len().alias("n_rows"),
-        pl.col(TIME).min().alias("since"),
-        value.null_count().alias("n_missing"),
-        value.mean().alias("mean"),
-        value.std().alias("std"),
-        value.drop_nulls().alias("values"),
-        span(value).alias("span"),
-    ]
-    if target is not None:
-        t = pl.col("__target")
-        both = value.is_not_null() & t.is_not_null()
-        aggs += [
-            t.null_count().alias("t_n_missing"),
-            t.mean().alias("t_mean"),
-            t.std().alias("t_std"),
-            t.drop_nulls().alias("t_values"),
-            span(t).alias("t_span"),
-            pl.corr(value.filter(both), t.filter(both)).alias("correlation"),
-            both.sum().alias("n_pairs"),
-        ]
-        lf = lf.with_columns(_finite(pl.col(target)).alias("__target"))
-    grouped = lf.group_by(SENSOR).agg(aggs).collect()
-    moments = [c for c in ("mean", "std", "t_mean", "t_std") if c in grouped.columns]
-    spans = grouped.select(pl.max_horizontal(pl.col("^(t_)?span$"))).to_series()
-    refuse_overflow(
-        grouped[SENSOR], *(grouped[c] for c in moments), spans=spans, what="drift statistics"
-    )
-    values = Samples.concatenated(*_flat(grouped["values"]))
-    tvalues = None if target is None else Samples.concatenated(*_flat(grouped["t_values"]))
-    dropped = ("values", "t_values", "t_span")
-    return Groups(grouped.drop(dropped, strict=False), values, tvalues)
-
-
-def _contiguous_groups(df: pl.DataFrame, n_rows: np.ndarray) -> Groups:
+def _contiguous_groups(df: pl.DataFrame, n_rows: np.ndarray, target: str | None) -> Groups:
     """
     Group a frame in (sensor, time) order, ``n_rows`` rows per sensor, without hashing.
 
-    Stored telemetry is usually in that order already; NumPy then takes the moments.
+    Stored telemetry is usually in that order already; NumPy then takes the moments
+    (and the value-target correlation), each a function of its sensor's rows alone, so
+    a batch of sensors gets the moments the whole fleet gets, bit for bit.
     """
-    ids = df.get_column(SENSOR).gather(np.cumsum(n_rows) - n_rows)
-    column = df[VALUE]
-    since = df[TIME].gather(np.cumsum(n_rows) - n_rows)
+    first = np.cumsum(n_rows) - n_rows
+    ids = df.get_column(SENSOR).gather(first)
+    values, moments, spans = _segment_moments(df[VALUE], n_rows, "")
+    meta: dict[str, pl.Series] = {
+        SENSOR: ids,
+        "n_rows": pl.Series(n_rows, dtype=pl.UInt32),
+        "since": df[TIME].gather(first),
+        **moments,
+    }
+    targets = None
+    if target is not None:
+        t = df.select(_finite(pl.col(target))).to_series()
+        targets, tmoments, tspans = _segment_moments(t, n_rows, "t_")
+        meta |= {k: v for k, v in tmoments.items() if k != "t_span"}
+        meta |= _segment_correlation(df[VALUE], t, n_rows)
+        spans = np.maximum(spans, tspans)
+    found = [meta[c] for c in ("mean", "std", "t_mean", "t_std") if c in meta]
+    refuse_overflow(ids, *found, spans=spans, what="drift statistics")
+    return Groups(pl.DataFrame(meta), values, targets)
+
+
+def _segment_moments(
+    column: pl.Series, n_rows: np.ndarray, prefix: str
+) -> tuple[Samples, dict[str, pl.Series], np.ndarray]:
+    """Return a column's non-null readings per run of ``n_rows`` rows, their counts, moments."""
     if column.null_count():
         present = column.is_not_null().cum_sum().cast(pl.Int64).to_numpy()
         n = np.diff(present[np.cumsum(n_rows) - 1], prepend=0)  # runs are never empty
@@ -221,26 +208,36 @@ def _contiguous_groups(df: pl.DataFrame, n_rows: np.ndarray) -> Groups:
             dev = vals - np.repeat(mean[full], n[full])
             sq[full] = np.add.reduceat(dev * dev, starts[full])
         std = np.sqrt(sq / (n - 1))
-    refuse_overflow(
-        ids,
-        np.where(full, mean, 0.0),
-        np.where(n >= 2, std, 0.0),
-        spans=spans,
-        what="drift statistics",
-    )
     std[n < 2] = np.nan
-    meta = pl.DataFrame(
-        {
-            SENSOR: ids,
-            "n_rows": pl.Series(n_rows, dtype=pl.UInt32),
-            "since": since,
-            "n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
-            "mean": pl.Series(mean).fill_nan(None),
-            "std": pl.Series(std).fill_nan(None),
-            "span": pl.Series(np.where(full, spans, np.nan)).fill_nan(None),
-        }
-    )
-    return Groups(meta, Samples(vals, n, starts))
+    moments = {
+        f"{prefix}n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
+        f"{prefix}mean": pl.Series(mean).fill_nan(None),
+        f"{prefix}std": pl.Series(std).fill_nan(None),
+        f"{prefix}span": pl.Series(np.where(full, spans, np.nan)).fill_nan(None),
+    }
+    return Samples(vals, n, starts), moments, spans
+
+
+def _segment_correlation(x: pl.Series, y: pl.Series, n_rows: np.ndarray) -> dict[str, pl.Series]:
+    """Pearson's r of the rows where both are present, per run (NaN below two pairs)."""
+    both = (x.is_not_null() & y.is_not_null()).to_numpy()
+    present = np.cumsum(both)
+    n = np.diff(present[np.cumsum(n_rows) - 1], prepend=0).astype(np.int64)
+    xs, ys = x.to_numpy()[both], y.to_numpy()[both]
+    starts = np.cumsum(n) - n
+    full = n > 0
+    sxy, sxx, syy = np.zeros(len(n)), np.zeros(len(n)), np.zeros(len(n))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if xs.size:
+            at = starts[full]
+            dx = xs - np.repeat(np.add.reduceat(xs, at) / n[full], n[full])
+            dy = ys - np.repeat(np.add.reduceat(ys, at) / n[full], n[full])
+            sxy[full] = np.add.reduceat(dx * dy, at)
+            sxx[full] = np.add.reduceat(dx * dx, at)
+            syy[full] = np.add.reduceat(dy * dy, at)
+        r = sxy / np.sqrt(sxx * syy)
+    r[n < 2] = np.nan
+    return {"correlation": pl.Series(r), "n_pairs": pl.Series(n, dtype=pl.UInt32)}
 
 
 def side_from_groups(groups: Groups, *, target: bool, n_bins: int | None, batch_cells: int) -> Side:
