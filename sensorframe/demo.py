@@ -4,10 +4,12 @@ The end-to-end demo behind ``make demo`` / ``sensorframe demo``.
 Generates four weeks of telemetry for a dozen sensors with injected faults in the first
 two weeks and a level shift from day 17 in half of them, then runs the pipeline twice
 into a local Delta lake: a first run on weeks 1-2 (which finds the faults and stores the
-drift reference) and a second on weeks 3-4 (which finds the shift). It prints the
-quality table, the drift table, the dataset versions with their lineage, a model link
-and the run records. ``sensorframe demo`` writes only into a new or empty folder, or,
-with ``--force``, replaces the lake of an earlier demo; it never deletes anything else.
+drift reference) and a second on weeks 3-4 (which finds the shift). Each run writes
+its HTML report into the lake (``PipelineConfig(report=True)``). It prints the quality
+table, the drift table, the dataset versions with their lineage, a model link, the run
+records and where the reports are. ``sensorframe demo`` writes only into a new or
+empty folder, or, with ``--force``, replaces the lake of an earlier demo; it never
+deletes anything else.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def run_demo(root: str, *, n_sensors: int = 12, as_json: bool = False) -> dict[s
         n_sensors=n_sensors, n_points=4 * 7 * 24 * 6, freq="10m", seed=42, shift_at=0.6
     )
     store = DatasetStore(root)
-    pipe = Pipeline(store, PipelineConfig(window=timedelta(days=14)))
+    pipe = Pipeline(store, PipelineConfig(window=timedelta(days=14), report=True))
     start = data.frame[TIME].min()
     weeks_1_2 = data.frame.filter(pl.col(TIME) < start + timedelta(days=14))  # type: ignore[operator]
     first = pipe.run(weeks_1_2, description="weeks 1-2", progress=False)
@@ -90,12 +92,16 @@ def run_demo(root: str, *, n_sensors: int = 12, as_json: bool = False) -> dict[s
             pl.col("drift_detected").sum().alias("drift_detected"),
             pl.col("raw_version").first(),
             pl.col("processed_version").first(),
+            pl.col("report").first(),
         )
     )
     show("run records (finish events per run)", records)
+    out["reports"] = [first.report_path, second.report_path]
     if as_json:
         print(json.dumps(out, default=str))
     else:
         hint = f"sensorframe versions --root {root} raw"
         print(f"\nlake written to {root}/ (Delta tables; try `{hint}`)")
+        print(f"report of weeks 1-2 (quality faults): {first.report_path}")
+        print(f"report of weeks 3-4 (drift): {second.report_path}")
     return {"runs": [first, second], "store": store}

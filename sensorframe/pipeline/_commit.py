@@ -250,9 +250,14 @@ def finish_run(
     sensors: pl.DataFrame,
     versions: dict[str, DatasetVersion],
     params: str,
+    report: str | None = None,
 ) -> None:
-    """Record the run's finish events, then remove its staged output."""
-    log.append(run_id, sensors, event="finish", versions=versions, params=params)
+    """
+    Record the run's finish events, then remove its staged output.
+
+    ``report``: the run's HTML report (relative to the store root), already written.
+    """
+    log.append(run_id, sensors, event="finish", versions=versions, params=params, report=report)
     Staging(store, run_id).remove()
 
 

@@ -4,7 +4,9 @@ Run records: append-only events in ``<root>/_sensorframe/runs``, one row per sen
 A run writes ``start`` (status ``running``, with the owning process), ``commit``
 (status ``committing``: its output is staged and its versions are about to be
 committed) and ``finish`` (the per-sensor outcome, or ``failed`` / ``abandoned`` for
-the whole run).
+the whole run). A run that wrote its HTML report (``PipelineConfig(report=True)``)
+names it in the ``report`` column of its finish records: the path relative to the
+store root (see :mod:`sensorframe.pipeline._report`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ RUN_SCHEMA = pl.Schema(
         **dict.fromkeys(("params", "host"), _TEXT),
         "pid": _COUNT,
         "process": _TEXT,
+        "report": _TEXT,
     }
 )
 """Columns of a run record, in table order."""
@@ -71,12 +74,14 @@ class RunLog:
         at: datetime | None = None,
         versions: Mapping[str, DatasetVersion | None] | None = None,
         owner: Owner | None = None,
+        report: str | None = None,
     ) -> None:
         """
         Append one record per row of ``sensors`` (a ``sensor_id`` column at least).
 
         ``status`` and ``error`` apply to every sensor unless ``sensors`` has those
-        columns; ``versions`` maps ``"raw"`` / ``"processed"`` to the run's versions.
+        columns; ``versions`` maps ``"raw"`` / ``"processed"`` to the run's versions;
+        ``report`` is the run's HTML report, relative to the store root.
         """
         versions = versions or {}
         raw, processed = versions.get("raw"), versions.get("processed")
@@ -95,5 +100,6 @@ class RunLog:
             pl.lit(owner.host if owner else None).alias("host"),
             pl.lit(owner.pid if owner else None).alias("pid"),
             pl.lit(owner.token if owner else None).alias("process"),
+            pl.lit(report).alias("report"),
         )
         self.store.append_pipeline_records(RUNS_TABLE, records.cast(RUN_SCHEMA))

@@ -185,6 +185,11 @@ class PipelineConfig:
         A run started on another host (whose process cannot be checked from here) and
         not finished is taken as abandoned once its last record is this old; set it
         above the longest run. Runs of this host are checked by their process.
+    report
+        Write the run's HTML report (see :func:`sensorframe.report`) into the store, at
+        ``<root>/_sensorframe/reports/<run_id>.html``, linked from the run's finish
+        records (column ``report``) and :attr:`PipelineRun.report_path`. Needs
+        matplotlib (``pip install 'sensorframe[report]'``).
 
     Examples
     --------
@@ -207,6 +212,7 @@ class PipelineConfig:
     batch_rows: int | None = None
     memory_limit: str | int | None = None
     abandon_after: timedelta = timedelta(hours=6)
+    report: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -267,6 +273,9 @@ def _check_types(cfg: PipelineConfig) -> None:
         if not isinstance(value, kind) or isinstance(value, bool):
             msg = f"`{name}` of PipelineConfig has the wrong type: {type(value).__name__}"
             raise InvalidTypeError(msg)
+    if not isinstance(cfg.report, bool):
+        msg = f"`report` of PipelineConfig must be True or False, got {cfg.report!r}"
+        raise InvalidTypeError(msg)
     if not all(isinstance(step, str) for step in cfg.steps):
         msg = f"`steps` must be step names, got {cfg.steps!r}"
         raise InvalidTypeError(msg)

@@ -52,6 +52,7 @@ from sensorframe.pipeline._outcome import (
 )
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
+from sensorframe.pipeline._report import write_run_report
 from sensorframe.pipeline._state_store import (
     CONTEXT_SCHEMA,
     LINEAGE_PROPERTY,
@@ -66,6 +67,7 @@ from sensorframe.pipeline._state_store import (
 from sensorframe.pipeline.result import PipelineRun
 from sensorframe.prepare import Normalizer, split
 from sensorframe.quality import assess_quality
+from sensorframe.reporting.figure import require_matplotlib
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -167,11 +169,13 @@ def run_incremental(
     if not isinstance(refit, bool):
         msg = f"`refit` must be True or False, got {refit!r}"
         raise InvalidTypeError(msg)
+    if cfg.report:  # before any work: a missing extra fails the run at once
+        require_matplotlib()
     store = pipeline.store
     started = datetime.now(UTC)
     pipeline.recover()
     run_id = uuid.uuid4().hex[:12]
-    report = Progress(total=3 + len(cfg.steps), enabled=progress)
+    report = Progress(total=3 + len(cfg.steps) + cfg.report, enabled=progress)
     with report.step("load"):
         state = load_state(store, cfg)
         received, _ = pipeline._load(source, sensors, None)
@@ -228,14 +232,33 @@ def run_incremental(
                     ACTIVE.discard(run_id)
                     pipeline._settle(run_id, plan.ids, params, exc)
                     raise
+        page = None
+        if cfg.report:
+            raw = versions.get("raw")
+            with report.step("report"):
+                page = write_run_report(
+                    store,
+                    run_id,
+                    quality=outcome.quality,
+                    drift=outcome.drift,
+                    readings=changes.added
+                    if raw is None
+                    else store.read(cfg.raw_dataset, version=raw.version),
+                )
         with report.step("record"):
             finish_run(
-                store, pipeline._log, run_id, sensors=table, versions=versions, params=params
+                store,
+                pipeline._log,
+                run_id,
+                sensors=table,
+                versions=versions,
+                params=params,
+                report=page,
             )
     finally:
         ACTIVE.discard(run_id)
     report.close()
-    return _result(pipeline, run_id, started, table, outcome, versions, report)
+    return _result(pipeline, run_id, started, table, outcome, versions, report, page)
 
 
 def _result(
@@ -246,6 +269,7 @@ def _result(
     outcome: Outcome,
     versions: dict[str, DatasetVersion],
     report: Progress,
+    page: str | None = None,
 ) -> PipelineRun:
     cfg = pipeline.config
     names = {"raw": cfg.raw_dataset, "processed": cfg.processed_dataset}
@@ -259,6 +283,7 @@ def _result(
         versions={names[role]: v for role, v in versions.items() if role in names},
         timings=report.timings,
         output=f"{pipeline.store.root}/{cfg.processed_dataset}" if versions else None,
+        report_path=None if page is None else f"{pipeline.store.root}/{page}",
     )
     logger.info(run.summary())
     return run

@@ -42,6 +42,9 @@ class PipelineRun:
         (0 without one), also those of sensors with no reading in the window.
     batches
         Batches of whole sensors the run was computed in (1: in memory).
+    report_path
+        The run's HTML report in the store (``PipelineConfig(report=True)``), or
+        ``None`` without one.
 
     Examples
     --------
@@ -68,6 +71,7 @@ class PipelineRun:
     output: str | None
     rows_left_out: int = 0
     batches: int = 1
+    report_path: str | None = None
 
     def __repr__(self) -> str:
         ok, failed = _counts(self.sensors)
@@ -99,9 +103,10 @@ class PipelineRun:
             else ""
         )
         batches = f" in {self.batches} batches" if self.batches > 1 else ""
+        page = f"; report {self.report_path}" if self.report_path else ""
         return (
             f"run {self.run_id}: {ok} sensor(s) ok, {failed} failed{batches}; "
-            f"versions {versions}{left}; {steps}"
+            f"versions {versions}{left}{page}; {steps}"
         )
 
 

@@ -52,12 +52,14 @@ from sensorframe.pipeline._outcome import (
 from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
 from sensorframe.pipeline._records import RunLog
+from sensorframe.pipeline._report import write_run_report
 from sensorframe.pipeline.config import PipelineConfig, cutoff
 from sensorframe.pipeline.incremental import run_incremental
 from sensorframe.pipeline.result import BatchRun, PipelineRun
 from sensorframe.prepare import Normalizer, TrainingData, split
 from sensorframe.prepare import prepare_training_data as _prepare_training_data
 from sensorframe.quality import assess_quality
+from sensorframe.reporting.figure import require_matplotlib
 from sensorframe.store import DatasetStore, DatasetVersion
 
 __all__ = ["Pipeline"]
@@ -248,11 +250,14 @@ class Pipeline:
             window, hours_back = cfg.window, cfg.hours_back
         started = datetime.now(UTC)
         keep = cutoff(window, hours_back, now=started)
+        if cfg.report:  # before any work: a missing extra fails the run at once
+            require_matplotlib()
         self.recover()
         run_id = uuid.uuid4().hex[:12]
         batched = wants_batches(source, batch_rows=cfg.batch_rows, memory_limit=cfg.memory_limit)
         # In batches, the batches show the progress (rows, sensors, rate, time left).
-        report = Progress(total=2 + len(cfg.steps), enabled=False if batched else progress)
+        steps = 2 + len(cfg.steps) + cfg.report
+        report = Progress(total=steps, enabled=False if batched else progress)
         with report.step("load"):
             work: _Loaded | _Batched = (
                 _Batched(source, sensors, cfg, window, hours_back, now=started, progress=progress)
@@ -323,6 +328,16 @@ class Pipeline:
                         ACTIVE.discard(run_id)
                         self._settle(run_id, ids, params, exc)
                         raise
+            page = None
+            if cfg.report:
+                with report.step("report"):
+                    page = write_run_report(
+                        self.store,
+                        run_id,
+                        quality=outcome.quality,
+                        drift=outcome.drift,
+                        readings=self._readings(cfg, versions, work),
+                    )
             with report.step("record"):
                 finish_run(
                     self.store,
@@ -331,6 +346,7 @@ class Pipeline:
                     sensors=sensors_table,
                     versions=versions,
                     params=params,
+                    report=page,
                 )
         finally:  # a run that stops here unfinished is left to recover()
             ACTIVE.discard(run_id)
@@ -348,9 +364,19 @@ class Pipeline:
             output=f"{self.store.root}/{cfg.processed_dataset}" if versions else None,
             rows_left_out=int(counts["rows_left_out"].sum()),
             batches=gathered.batches,
+            report_path=None if page is None else f"{self.store.root}/{page}",
         )
         logger.info(run.summary())
         return run
+
+    def _readings(
+        self, cfg: PipelineConfig, versions: dict[str, DatasetVersion], work: _Loaded | _Batched
+    ) -> pl.DataFrame | pl.LazyFrame:
+        """Return the run's readings for its report: its raw version, else its input."""
+        raw = versions.get("raw")
+        if raw is not None:
+            return self.store.read(cfg.raw_dataset, version=raw.version)
+        return work.readings()
 
     def _compute(
         self, work: _Loaded | _Batched, report: Progress, staging: Staging | None
@@ -789,6 +815,10 @@ class _Loaded:
     def __iter__(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
         yield self._batch
 
+    def readings(self) -> pl.DataFrame:
+        """Return the run's readings (in the window)."""
+        return self._batch[0]
+
     def __enter__(self) -> Self:
         return self
 
@@ -820,6 +850,7 @@ class _Batched:
         now: datetime,
         progress: bool | None,
     ) -> None:
+        self.source = source
         self.batches = Batches(
             source,
             batch_rows=cfg.batch_rows,
@@ -843,6 +874,11 @@ class _Batched:
             totals = batch.group_by(SENSOR).agg(pl.len().alias("total"))
             frame = batch if self.keep is None else batch.filter(self.keep)
             yield frame, window_counts(totals, frame)
+
+    def readings(self) -> pl.LazyFrame:
+        """Return the run's readings (in the window), filtered lazily as they are read."""
+        lf = scan(self.source).filter(pl.col(SENSOR).is_in(self.ids))
+        return lf if self.keep is None else lf.filter(self.keep)
 
     def __enter__(self) -> Self:
         return self

@@ -30,6 +30,7 @@ __all__ = [
     "STATUS_COLORS",
     "new_figure",
     "png_data_uri",
+    "require_matplotlib",
     "svg",
 ]
 
@@ -83,7 +84,8 @@ _IDS = re.compile(r'\bid="([^"]+)"')
 _figures = itertools.count()
 
 
-def _matplotlib() -> None:
+def require_matplotlib() -> None:
+    """Raise an ImportError that says how to install matplotlib, if it is missing."""
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:  # an optional extra
@@ -104,7 +106,7 @@ def new_figure(width: float, height: float) -> Iterator[Figure]:
     ...     print(svg(fig)[:4])
     <svg
     """
-    _matplotlib()
+    require_matplotlib()
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
