@@ -218,6 +218,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --incremental: refit the normalizer (starts a new processed lineage)",
     )
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="also write the run's HTML report into the store "
+        "(<root>/_sensorframe/reports/<run id>.html, linked from the run records)",
+    )
 
     p = command(
         "explore",

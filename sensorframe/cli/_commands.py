@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
         msg = "--refit refits the normalizer of an incremental run: it needs --incremental"
         raise InvalidParameterError(msg)
     window = timedelta(hours=args.window_hours) if args.window_hours else None
-    config = PipelineConfig(window=window, hours_back=hours_back)
+    config = PipelineConfig(window=window, hours_back=hours_back, report=args.report)
     pipe = Pipeline(DatasetStore(args.root), config)
     sensors = args.sensors.split(",") if args.sensors else None
     source = read_source(args, args.source)
@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> pl.DataFrame:
     else:
         result = pipe.run(source, sensors=sensors)
     print(result.summary(), file=sys.stderr)
+    if result.report_path is not None:
+        print(f"report written to {result.report_path}", file=sys.stderr)
     return result.sensors
 
 

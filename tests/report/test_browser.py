@@ -19,10 +19,15 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def needs_chromium() -> None:
+    """Skip without Chromium, except on CI (which installs it: there a missing one fails)."""
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("chromium is not installed (apt-get install chromium) and CI is not set")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    needs_chromium()
     data = sf.datasets.synthetic(n_sensors=4, n_points=1500, freq="10m", seed=42, shift_at=0.6)
     start = data.frame["timestamp"].min()
     ref = data.frame.filter(pl.col("timestamp") < start + timedelta(days=5))

@@ -1,0 +1,63 @@
+"""The reports `make demo` writes (`sensorframe demo`), opened in headless Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from sensorframe.cli import main
+from tests.report.test_browser import _chromium, _png_pixels, needs_chromium
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo's reports on two sensors, by the weeks they cover, as the demo prints them."""
+    needs_chromium()
+    root = tmp_path_factory.mktemp("demo") / "lake"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["demo", "--root", str(root), "--sensors", "2"]) == 0
+    said = dict(re.findall(r"^report of (weeks \d-\d) \(.*?\): (\S+)$", out.getvalue(), re.M))
+    return {weeks: Path(path) for weeks, path in said.items()}
+
+
+def test_the_demo_writes_both_runs_reports_into_its_lake(pages: dict[str, Path]) -> None:
+    assert sorted(pages) == ["weeks 1-2", "weeks 3-4"]
+    for page in pages.values():
+        assert page.parent.name == "reports"
+        assert page.parent.parent.name == "_sensorframe"
+        assert page.is_file()
+
+
+def test_the_drift_report_opens_without_errors(pages: dict[str, Path]) -> None:
+    run = _chromium(pages["weeks 3-4"], "--dump-dom")
+    dom = run.stdout
+    root = dom[dom.index("<html") : dom.index(">", dom.index("<html"))]
+    assert 'data-ready="1"' in root  # the page's script ran to the end
+    assert "data-errors" not in root  # window.onerror recorded nothing
+    assert "Uncaught" not in run.stderr
+    for section in ('id="overview"', 'id="checks"', 'id="drift"', 'id="all-sensors"',
+                    'id="sensor-0"', 'id="sensor-1"'):  # fmt: skip
+        assert section in dom
+    assert "S000" in dom
+    assert "S001" in dom
+    assert dom.count("<svg") >= 5
+
+
+def test_the_quality_report_shows_the_injected_faults(pages: dict[str, Path]) -> None:
+    dom = _chromium(pages["weeks 1-2"], "--dump-dom").stdout
+    assert 'data-ready="1"' in dom
+    assert 'id="checks"' in dom
+    assert "outlier" in dom
+
+
+def test_screenshot_of_the_demo_report_is_not_blank(pages: dict[str, Path]) -> None:
+    page = pages["weeks 3-4"]
+    shot = page.parent / "shot.png"
+    _chromium(page, f"--screenshot={shot}", "--window-size=1280,1600")
+    assert shot.stat().st_size > 10_000
+    assert len(_png_pixels(shot)) > 50
