@@ -84,11 +84,16 @@ def test_budget_of_the_wrong_type(kwargs: dict[str, object]) -> None:
 
 
 @given(
-    frame=sensor_frames(max_rows=40, sensors="abcde"), budget=st.integers(1, 15), lazy=st.booleans()
+    frame=sensor_frames(max_rows=40, sensors="abcde"),
+    budget=st.integers(1, 15),
+    lazy=st.booleans(),
+    by_sensor=st.booleans(),
 )
 def test_batches_concatenate_to_the_sorted_frame(
-    frame: pl.DataFrame, budget: int, lazy: bool
+    frame: pl.DataFrame, budget: int, lazy: bool, by_sensor: bool
 ) -> None:
+    if by_sensor:  # in sensor order (read by row ranges), times still in input order
+        frame = frame.sort("sensor_id", maintain_order=True)
     source = frame.lazy() if lazy else frame
     with Batches(source, batch_rows=budget, progress=False) as batches:
         parts = list(batches)
@@ -149,6 +154,38 @@ def test_unsorted_parquet_goes_through_one_partition_pass(tmp_path: Path, temp_r
     assert len(parts) == 3
     assert pl.concat(parts).equals(_in_memory(frame))
     assert list(temp_root.iterdir()) == []  # removed at the end of the iteration
+
+
+def test_parquet_in_sensor_order_is_read_by_row_ranges(tmp_path: Path, temp_root: Path) -> None:
+    frame = sf.datasets.synthetic(n_sensors=6, n_points=400, seed=3).frame
+    folder = tmp_path / "sorted"
+    folder.mkdir()
+    frame.filter(pl.col("sensor_id") < "S003").write_parquet(folder / "part-0.parquet")
+    frame.filter(pl.col("sensor_id") >= "S003").write_parquet(folder / "part-1.parquet")
+    parts = []
+    for part in Batches(str(folder), batch_rows=1_000, progress=False):
+        parts.append(part)
+        assert list(temp_root.iterdir()) == []  # no partition pass
+    assert [p["sensor_id"].unique().sort().to_list() for p in parts] == [
+        ["S000", "S001"],
+        ["S002", "S003"],
+        ["S004", "S005"],
+    ]
+    assert pl.concat(parts).equals(_in_memory(frame))
+
+
+def test_sensors_together_but_not_in_id_order_are_partitioned(
+    tmp_path: Path, temp_root: Path
+) -> None:
+    frame = sf.datasets.synthetic(n_sensors=4, n_points=400, seed=3).frame
+    path = tmp_path / "descending.parquet"
+    frame.sort("sensor_id", descending=True, maintain_order=True).write_parquet(path)
+    batches = Batches(path, batch_rows=800, progress=False)
+    parts = []
+    for part in batches:
+        parts.append(part)
+        assert len(list(temp_root.iterdir())) == 1
+    assert pl.concat(parts).equals(_in_memory(frame))
 
 
 def test_temp_folder_is_removed_after_an_error_mid_iteration(
