@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sensorframe._exact import segment_sums
+
 __all__ = ["deviation_rows", "distance_sums"]
 
 _CHUNK_GROUPS = 1 << 16
@@ -133,13 +135,13 @@ def deviation_rows(
     Mean of ``z = |x - center|`` per padded row and the sum of squares of ``z`` about it.
 
     Two passes, as ``scipy.stats.levene``; entries past a row's length are ignored.
-    NaN for an empty row.
+    NaN for an empty row. The sums run over each row's own readings
+    (:func:`sensorframe._exact.segment_sums`), not over the padded width, which
+    depends on the other sensors in the batch.
     """
     inside = np.arange(rows.shape[1])[None, :] < lengths[:, None]
-    z = np.abs(rows - center[:, None])
-    z[~inside] = 0.0
+    z = np.abs(rows[inside] - np.repeat(center, lengths))  # row after row
     with np.errstate(divide="ignore", invalid="ignore"):
-        zbar = z.sum(axis=1) / lengths
-    z -= zbar[:, None]
-    z[~inside] = 0.0
-    return zbar, np.einsum("ij,ij->i", z, z)
+        zbar = segment_sums(z, lengths) / lengths
+    z -= np.repeat(zbar, lengths)
+    return zbar, segment_sums(z * z, lengths)

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sensorframe._exact import segment_sums
 from sensorframe.drift.statistics import Samples, batches
 from sensorframe.errors import InvalidParameterError
 
@@ -161,15 +162,24 @@ def _autocorrelations(samples: Samples, batch_cells: int, *, lags: int) -> np.nd
 
 
 def _lags(rows: np.ndarray, lens: np.ndarray, lags: int) -> np.ndarray:
-    """Autocorrelations at lags 1 .. ``lags`` of padded rows (padding past each length)."""
+    """
+    Autocorrelations at lags 1 .. ``lags`` of padded rows (padding past each length).
+
+    Every sum runs over a row's own readings (:func:`sensorframe._exact.segment_sums`),
+    not over the padded width, which depends on the other sensors in the batch.
+    """
     inside = np.arange(rows.shape[1])[None, :] < lens[:, None]
-    dev = np.where(inside, rows, 0.0)
-    dev -= (dev.sum(axis=1) / lens)[:, None]
-    dev[~inside] = 0.0  # padding contributes nothing to any product
-    ss = np.einsum("ij,ij->i", dev, dev)
+    x = rows[inside]  # row after row
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = x - np.repeat(segment_sums(x, lens) / lens, lens)
+    ss = segment_sums(dev * dev, lens)
+    position = np.arange(x.size) - np.repeat(np.cumsum(lens) - lens, lens)
     out = np.empty((len(lens), lags))
     for lag in range(1, lags + 1):
-        cross = np.einsum("ij,ij->i", dev[:, lag:], dev[:, :-lag])
+        products = np.zeros(x.size)
+        products[lag:] = dev[lag:] * dev[:-lag]
+        products[position < lag] = 0.0  # no reading `lag` before it in its own row
+        cross = segment_sums(products, lens)
         with np.errstate(divide="ignore", invalid="ignore"):
             rho = np.clip(cross / ss, -1.0, 1.0)
         out[:, lag - 1] = np.where((lens > lag) & (ss > 0), rho, np.nan)

@@ -11,6 +11,7 @@ from typing import Any, Literal, Self, TypeAlias, get_args, overload
 import numpy as np
 import polars as pl
 
+from sensorframe._exact import sensor_moments
 from sensorframe._typing import NormalizeMethod
 from sensorframe._utils import preview
 from sensorframe.errors import (
@@ -21,7 +22,7 @@ from sensorframe.errors import (
     UnknownSensorError,
     ZeroScaleWarning,
 )
-from sensorframe.frame import SENSOR, VALUE, require_rows, scan
+from sensorframe.frame import SENSOR, TIME, VALUE, require_rows, scan
 from sensorframe.quality.overflow import refuse_overflow, span
 
 __all__ = ["Normalizer", "UnknownPolicy"]
@@ -80,7 +81,10 @@ class Normalizer:
 
     Notes
     -----
-    ``fit`` is eager (one query, collected). ``transform`` and ``inverse_transform``
+    ``fit`` is eager (one query, collected). A sensor's parameters depend on its own
+    readings only, bit for bit: fitting on a subset of the sensors, in any row order,
+    gives the same numbers for them (z-score statistics are taken in (sensor, time)
+    order, see :mod:`sensorframe._exact`). ``transform`` and ``inverse_transform``
     keep the input's kind: a ``pl.DataFrame`` gives a ``pl.DataFrame``, anything else
     (a ``pl.LazyFrame``, a path, an Arrow table ...) a lazy join, a ``pl.LazyFrame``.
     With ``unknown="raise"`` they first run one small query for the distinct sensor
@@ -156,8 +160,7 @@ class Normalizer:
         ('a', 2.0, 1.0, 3)
         """
         self._check_options()
-        query = scan(frame).group_by(SENSOR).agg(*_fit_exprs(self.method)).sort(SENSOR)
-        params = require_rows(query.collect(), "fitting a Normalizer")
+        params = require_rows(_fit_params(scan(frame), self.method), "fitting a Normalizer")
         refuse_overflow(
             params[SENSOR],
             params["center"],
@@ -352,26 +355,42 @@ class _Transformed(pl.DataFrame):
         return pl.DataFrame._from_pydf(self._df)
 
 
-def _fit_exprs(method: str) -> list[pl.Expr]:
-    # scan has already turned NaN and ±inf into null. Dropping the nulls also makes
-    # Polars reduce each sensor in one piece: a plain `mean` may be split across
-    # threads by the streaming engine, and then vary in the last bit between runs.
-    x = pl.col(VALUE).drop_nulls()
+def _fit_params(lf: pl.LazyFrame, method: str) -> pl.DataFrame:
+    """
+    Each sensor's ``center``, ``scale``, finite count ``n`` and ``span``, sorted by id.
+
+    The z-score's mean and std are sums, which Polars' ``group_by`` rounds
+    differently depending on the other sensors in the frame; they come from
+    :func:`sensorframe._exact.sensor_moments` (the sensor's own readings in time
+    order), so a fit on a batch of sensors equals the fit on the whole fleet bit for
+    bit. The other methods' statistics (min, max, order statistics) are exact in any
+    grouping.
+    """
     if method == "zscore":
-        center, scale = x.mean(), x.std(ddof=0)
-    elif method == "minmax":
+        moments = sensor_moments(lf.select(SENSOR, TIME, VALUE).collect())
+        return moments.select(
+            SENSOR, pl.col("mean").alias("center"), pl.col("std").alias("scale"), "n", "span"
+        )
+    # scan has already turned NaN and ±inf into null.
+    x = pl.col(VALUE).drop_nulls()
+    if method == "minmax":
         center, scale = x.min(), x.max() - x.min()
     elif method == "robust":
         center = x.median()
         scale = x.quantile(0.75, "linear") - x.quantile(0.25, "linear")
     else:
         center, scale = pl.lit(0.0), pl.lit(1.0)
-    return [
-        center.cast(pl.Float64).alias("center"),
-        scale.cast(pl.Float64).alias("scale"),
-        x.count().alias("n"),
-        span(x).alias("span"),
-    ]
+    return (
+        lf.group_by(SENSOR)
+        .agg(
+            center.cast(pl.Float64).alias("center"),
+            scale.cast(pl.Float64).alias("scale"),
+            x.count().alias("n"),
+            span(x).alias("span"),
+        )
+        .sort(SENSOR)
+        .collect()
+    )
 
 
 def _check_known(lf: pl.LazyFrame, params: pl.DataFrame) -> None:

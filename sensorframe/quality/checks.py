@@ -43,6 +43,15 @@ __all__ = [
 
 _MAD_NORMAL = 0.6745
 """Median of |Z| for a standard normal Z: MAD / 0.6745 estimates the standard deviation."""
+_NOISE_PER_MAD = 1.0 / (_MAD_NORMAL * math.sqrt(2))
+"""
+MAD of first differences -> white-noise std, as a factor.
+
+A factor, not a divisor: Polars divides a column of several per-sensor aggregates by
+a scalar as a multiplication by its reciprocal, but one of a single sensor by true
+division, so ``mad / constant`` would change in the last bit with the number of
+sensors in the frame (see :mod:`sensorframe._exact`).
+"""
 
 
 def _require(ok: bool, msg: str) -> None:  # noqa: FBT001
@@ -494,7 +503,7 @@ def noise_level(column: IntoExpr) -> pl.Expr:
     └───────────┴────────┘
     """
     d = parse_into_expr(column).drop_nulls().diff().drop_nulls()
-    return (d - d.median()).abs().median() / (_MAD_NORMAL * math.sqrt(2))
+    return (d - d.median()).abs().median() * _NOISE_PER_MAD
 
 
 @renamed_keywords(value="column")
@@ -527,13 +536,16 @@ def drift_ratio(column: IntoExpr) -> pl.Expr:
     """
     v = parse_into_expr(column).drop_nulls()
     half = v.len() // 2
-    return _named(_drift(v.slice(0, half), v.slice(half), half), v)
+    first, second = v.slice(0, half), v.slice(half)
+    return _named(_drift(first.mean(), second.mean(), first.std(ddof=0), half), v)
 
 
-def _drift(first: pl.Expr, second: pl.Expr, n_first: pl.Expr) -> pl.Expr:
-    """Drift ratio from the two halves (nulls skipped) and the size of the first."""
-    shift = (second.mean() - first.mean()).abs()
-    std = first.std(ddof=0)
+def _drift(
+    first_mean: pl.Expr, second_mean: pl.Expr, first_std: pl.Expr, n_first: pl.Expr
+) -> pl.Expr:
+    """Drift ratio from the halves' means, the first half's std (ddof=0) and its size."""
+    shift = (second_mean - first_mean).abs()
+    std = first_std
     return (
         pl.when(n_first < 2)
         .then(pl.lit(None, dtype=pl.Float64))
