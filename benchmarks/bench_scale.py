@@ -1,15 +1,19 @@
 """
 Pipeline.run at scale: peak memory and time per row, in memory and in batches of sensors.
 
-Synthetic readings are written straight to a Parquet folder in chunks of sensors (the
-whole data set is never in memory). Each case runs ``Pipeline.run`` (the 16-column
-feature set unless stated) in its own subprocess, which reports its wall time; the
-parent reads the child's peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``). The table
-gives rows, peak RSS, time and time per row relative to the 10 M-row run in memory.
-Everything written (data, stores) is deleted at the end.
+Synthetic readings are written straight to a Parquet folder (the whole data set is
+never in memory): in chunks of sensors (a source in sensor order, read by row ranges),
+or, for the "daily files" case, one file per day of every sensor (how daily appends
+land: the run first groups it by one streaming partition pass). Each case runs
+``Pipeline.run`` (the 16-column feature set unless stated) in its own subprocess, which
+reports its wall time; the parent reads the child's peak RSS
+(``resource.getrusage(RUSAGE_CHILDREN)``). The table gives rows, peak RSS, time and
+time per row relative to the 10 M-row run in memory. Everything written (data, stores)
+is deleted at the end.
 
     python benchmarks/bench_scale.py                 # 10 M (memory, batches), 30 M (16, default)
     python benchmarks/bench_scale.py --cases 100M    # 10,000 sensors x 10,000 points
+    python benchmarks/bench_scale.py --cases "100M daily files"
     python benchmarks/bench_scale.py --quick         # 200 k rows, a smoke test
 """
 
@@ -29,32 +33,36 @@ import numpy as np
 import polars as pl
 
 CHUNK_SENSORS = 500
-# name: (sensors, points, in memory, feature set)
+DAY = 1_440  # readings per sensor and day (one a minute)
+# name: (sensors, points, in memory, feature set, files by "sensor" chunk or by "day")
 CASES = {
-    "10M memory": (1_000, 10_000, True, "16"),
-    "10M batches": (1_000, 10_000, False, "16"),
-    "30M batches": (3_000, 10_000, False, "16"),
-    "30M default config": (3_000, 10_000, False, "default"),
-    "100M": (10_000, 10_000, False, "16"),
+    "10M memory": (1_000, 10_000, True, "16", "sensor"),
+    "10M batches": (1_000, 10_000, False, "16", "sensor"),
+    "30M batches": (3_000, 10_000, False, "16", "sensor"),
+    "30M default config": (3_000, 10_000, False, "default", "sensor"),
+    "100M": (10_000, 10_000, False, "16", "sensor"),
+    "100M daily files": (10_000, 10_000, False, "16", "day"),
 }
 
 
-def write_data(folder: Path, sensors: int, points: int) -> None:
-    """Write ``sensors`` x ``points`` readings, ``CHUNK_SENSORS`` sensors per file."""
+def write_data(folder: Path, sensors: int, points: int, layout: str) -> None:
+    """Write ``sensors`` x ``points`` readings, by chunks of sensors or by day."""
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     start = np.datetime64("2026-01-01T00:00:00", "us")
-    times = start + np.arange(points) * np.timedelta64(60, "s")
-    for first in range(0, sensors, CHUNK_SENSORS):
-        n = min(CHUNK_SENSORS, sensors - first)
-        ids = np.repeat([f"S{i:05d}" for i in range(first, first + n)], points)
-        phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
-        values = np.sin(np.arange(points) / 1440 * 2 * np.pi + phase) + rng.normal(
-            0, 0.1, size=(n, points)
-        )
+    phases = rng.uniform(0, 2 * np.pi, size=(sensors, 1))
+    step = CHUNK_SENSORS if layout == "sensor" else DAY
+    for first in range(0, sensors if layout == "sensor" else points, step):
+        rows = range(first, min(first + step, sensors)) if layout == "sensor" else range(sensors)
+        cols = range(points) if layout == "sensor" else range(first, min(first + step, points))
+        n, m = len(rows), len(cols)
+        t = np.asarray(cols)
+        values = np.sin(t / DAY * 2 * np.pi + phases[rows.start : rows.stop])
+        values += rng.normal(0, 0.1, size=(n, m))
+        times = start + t * np.timedelta64(60, "s")
         pl.DataFrame(
             {
-                "sensor_id": ids,
+                "sensor_id": np.repeat([f"S{i:05d}" for i in rows], m),
                 "timestamp": pl.Series(np.tile(times, n)).dt.replace_time_zone("UTC"),
                 "value": values.ravel(),
             }
@@ -125,12 +133,12 @@ def main() -> None:
     baseline: float | None = None
     try:
         for name in args.cases:
-            sensors, points, memory, features = CASES[name]
+            sensors, points, memory, features, layout = CASES[name]
             if args.quick:
                 sensors, points = sensors // 50, points // 10
-            data = work / f"data-{sensors}x{points}"
+            data = work / f"data-{sensors}x{points}-{layout}"
             if not data.exists():
-                write_data(data, sensors, points)
+                write_data(data, sensors, points, layout)
             r = measure(name, data, work, memory=memory, features=features)
             rows = sensors * points
             per_row = r["wall"] / rows
