@@ -17,7 +17,7 @@ import html
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 import polars as pl
@@ -28,7 +28,7 @@ from sensorframe.frame import SENSOR, TIME, VALUE, scan
 from sensorframe.quality.report import QualityReport, flag_quality
 from sensorframe.quality.status import grade_exprs
 from sensorframe.reporting import fleet
-from sensorframe.reporting.html import badge, bullets, cards, table
+from sensorframe.reporting.html import badge, bullets, cards, escape_expr, table
 from sensorframe.reporting.sampling import downsample
 from sensorframe.reporting.sensor import POINT_CHECKS, distribution_plot, series_plot
 from sensorframe.reporting.template import page
@@ -303,24 +303,43 @@ def _timeline(timeline: pl.DataFrame, timezone: str) -> str:
 
 
 def _all_sensors(ranking: pl.DataFrame, anchors: dict[str, str]) -> str:
-    shown = ranking.with_columns(
-        pl.col(SENSOR)
-        .map_elements(
-            lambda s: (
-                f'<a href="#{anchors[s]}">{html.escape(s)}</a>' if s in anchors else html.escape(s)
-            ),
-            return_dtype=pl.String,
-        )
-        .alias("sensor"),
-        *(
-            pl.col(c).cast(pl.String).map_elements(badge, return_dtype=pl.String, skip_nulls=False)
-            for c in ("status", "severity")
-            if c in ranking.columns
-        ),
+    """
+    Render the table of every sensor, worst first: one query, no loop per sensor.
+
+    The sensors with a section link to it; the grades are badges.
+    """
+    escaped = escape_expr(pl.col(SENSOR))
+    links = pl.DataFrame(
+        {SENSOR: list(anchors), "__sf_anchor": list(anchors.values())},
+        schema={SENSOR: ranking.schema[SENSOR], "__sf_anchor": pl.String},
     )
-    columns = ["sensor", *[c for c in ranking.columns if c != SENSOR]]
-    grid = table(shown.select(columns), html_columns=["sensor", "status", "severity"],
-                 table_id="sensor-table")  # fmt: skip
+    anchor = pl.col("__sf_anchor")
+    link = pl.format('<a href="#{}">{}</a>', anchor, escaped)
+    columns: list[pl.Expr] = [
+        pl.when(anchor.is_null()).then(escaped).otherwise(link).alias("sensor")
+    ]
+    for name, dtype in ranking.schema.items():
+        if name == SENSOR:
+            continue
+        column = pl.col(name)
+        if name in ("status", "severity"):
+            badges = {g: badge(g) for g in ranking[name].cast(pl.String).drop_nulls().unique()}
+            grade = column.cast(pl.String).replace_strict(badges, return_dtype=pl.String)
+            columns.append(grade.fill_null(badge(None)))
+        elif dtype == pl.List(pl.String):
+            columns.append(escape_expr(column.list.join(", ")))
+        elif dtype.is_float():
+            columns.append(column.round_sig_figs(4).cast(pl.String))
+        else:
+            columns.append(escape_expr(column.cast(pl.String)))
+    shown = ranking.join(links, on=SENSOR, how="left", maintain_order="left").select(columns)
+    numeric = [name for name, dtype in ranking.schema.items() if dtype.is_numeric()]
+    grid = table(
+        shown.with_columns(pl.col(c).fill_null("") for c in shown.columns),
+        html_columns=shown.columns,
+        numeric_columns=numeric,
+        table_id="sensor-table",
+    )
     return (
         '<h3 id="all-sensors">All sensors, worst first</h3>'
         '<input id="filter" type="search" placeholder="Filter sensors (id, status, issue)">'
@@ -351,28 +370,32 @@ def _details(
     flagged = None
     if current is not None and quality is not None:
         flagged = _flagged(flag_quality(current, quality.config).collect())
+    events = None if quality is None else quality.events.filter(pl.col(SENSOR).is_in(selected))
+    by_sensor = [_split(frame, selected) for frame in (points, flagged, current, ref, events)]
     parts = ['<section id="sensors"><h2>Sensors in detail</h2>']
     for sensor in selected:
         unit = units.get(sensor) if isinstance(units, Mapping) else units
-
-        def rows(frame: pl.DataFrame | None, sensor: str = sensor) -> pl.DataFrame | None:
-            return None if frame is None else frame.filter(pl.col(SENSOR) == sensor)
-
-        parts.append(
-            _sensor(
-                sensor,
-                anchors[sensor],
-                quality,
-                drift,
-                rows(points),
-                rows(flagged),
-                rows(current),
-                rows(ref),
-                timezone,
-                unit,
-            )
-        )
+        rows = _Rows(*(split[sensor] for split in by_sensor))
+        parts.append(_sensor(sensor, anchors[sensor], quality, drift, rows, timezone, unit))
     return "".join(parts) + "</section>"
+
+
+class _Rows(NamedTuple):
+    """One sensor's rows of each frame of a section (None: that frame was not given)."""
+
+    points: pl.DataFrame | None
+    flagged: pl.DataFrame | None
+    current: pl.DataFrame | None
+    ref: pl.DataFrame | None
+    events: pl.DataFrame | None
+
+
+def _split(frame: pl.DataFrame | None, sensors: list[str]) -> dict[str, pl.DataFrame | None]:
+    """Return the rows of each sensor of `sensors` (empty if none), by one partition."""
+    if frame is None:
+        return dict.fromkeys(sensors)
+    parts = {key[0]: rows for key, rows in frame.partition_by(SENSOR, as_dict=True).items()}
+    return {sensor: parts.get(sensor, frame.clear()) for sensor in sensors}
 
 
 def _flagged(flags: pl.DataFrame) -> pl.DataFrame:
@@ -402,13 +425,11 @@ def _sensor(
     anchor: str,
     quality: QualityReport | None,
     drift: DriftReport | None,
-    points: pl.DataFrame | None,
-    flagged: pl.DataFrame | None,
-    current: pl.DataFrame | None,
-    ref: pl.DataFrame | None,
+    rows: _Rows,
     timezone: str,
     unit: str | None,
 ) -> str:
+    points, flagged, current, ref, events = rows
     q = quality[sensor] if quality is not None and sensor in quality else None
     d = drift[sensor] if drift is not None and sensor in drift else None
     head = (
@@ -423,11 +444,8 @@ def _sensor(
             f"{100 * q.pass_rate:.1f}% pass every check; graded by "
             f"{html.escape(', '.join(q.graded_by) or 'nothing')}</p>"
         )
-    events = (
-        quality.events.filter(pl.col(SENSOR) == sensor)
-        if quality is not None
-        else pl.DataFrame(schema={"check": pl.String, "start": pl.Datetime("us", "UTC")})
-    )
+    if events is None:
+        events = pl.DataFrame(schema={"check": pl.String, "start": pl.Datetime("us", "UTC")})
     if points is not None and points.height:
         span: tuple[datetime, datetime] | None = None
         if ref is not None and ref.height:
@@ -479,10 +497,8 @@ def _drift_block(
         )
     if not left and not right:
         return ""
-    return (
-        '<h4>Reference against current</h4><div class="row">'
-        f"<div>{left}</div><div>{right}</div></div>"
-    )
+    columns = "".join(f"<div>{part}</div>" for part in (left, right) if part)
+    return f'<h4>Reference against current</h4><div class="row">{columns}</div>'
 
 
 def _describe(reference: np.ndarray, current: np.ndarray) -> pl.DataFrame:

@@ -81,6 +81,8 @@ _RC = {
     "legend.fontsize": 8.0,
 }
 _IDS = re.compile(r'\bid="([^"]+)"')
+_REFS = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
+"""An id, or a reference to one: the part before the name, and the name."""
 _figures = itertools.count()
 
 
@@ -94,9 +96,16 @@ def require_matplotlib() -> None:
 
 
 @contextmanager
-def new_figure(width: float, height: float) -> Iterator[Figure]:
+def new_figure(
+    width: float, height: float, *, margins: tuple[float, float, float, float] | None = None
+) -> Iterator[Figure]:
     """
     Yield a blank figure of `width` x `height` inches in the report's style.
+
+    By default matplotlib's constrained layout fits the axes around their labels and
+    legends; it measures every label twice before drawing, so a figure whose labels
+    are known to fit gives fixed `margins` instead (left, right, bottom, top, in
+    inches), at a third of the cost.
 
     Examples
     --------
@@ -111,7 +120,15 @@ def new_figure(width: float, height: float) -> Iterator[Figure]:
     from matplotlib.figure import Figure
 
     with mpl.rc_context(_RC):  # type: ignore[arg-type]
-        yield Figure(figsize=(width, height), layout="constrained")
+        if margins is None:
+            yield Figure(figsize=(width, height), layout="constrained")
+            return
+        fig = Figure(figsize=(width, height))
+        left, right, bottom, top = margins
+        fig.subplots_adjust(
+            left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+        )
+        yield fig
 
 
 def svg(fig: Figure) -> str:
@@ -121,11 +138,12 @@ def svg(fig: Figure) -> str:
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     prefix = f"f{next(_figures)}-"
-    for name in set(_IDS.findall(text)):
-        text = text.replace(f'id="{name}"', f'id="{prefix}{name}"')
-        text = text.replace(f'href="#{name}"', f'href="#{prefix}{name}"')
-        text = text.replace(f"url(#{name})", f"url(#{prefix}{name})")
-    return text
+    ids = set(_IDS.findall(text))
+
+    def prefixed(ref: re.Match[str]) -> str:
+        return f"{ref[1]}{prefix}{ref[2]}" if ref[2] in ids else ref[0]
+
+    return _REFS.sub(prefixed, text)  # one pass over the text
 
 
 def png_data_uri(fig: Figure, *, dpi: int = 100) -> str:

@@ -18,7 +18,7 @@ from sensorframe.quality.status import QualityStatus
 from sensorframe.quality.text import human_duration
 from sensorframe.reporting.figure import NOT_ASSESSED, SEVERITY_COLORS, STATUS_COLORS
 
-__all__ = ["badge", "bullets", "cards", "cell", "table"]
+__all__ = ["badge", "bullets", "cards", "cell", "escape_expr", "table"]
 
 _DARK = {QualityStatus.EXCELLENT, QualityStatus.CRITICAL, DriftSeverity.HIGH}
 _DARK |= {DriftSeverity.CRITICAL}
@@ -56,6 +56,22 @@ def cell(value: object, *, timezone: str = "UTC") -> str:
     return html.escape(str(value))
 
 
+def escape_expr(text: pl.Expr) -> pl.Expr:
+    """
+    Escape a string column for HTML as :func:`html.escape` does, in one pass.
+
+    Examples
+    --------
+    >>> from sensorframe.reporting.html import escape_expr
+    >>> pl.select(escape_expr(pl.lit("<a & 'b'>"))).item()
+    '&lt;a &amp; &#x27;b&#x27;&gt;'
+    """
+    return text.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
 def badge(grade: str | None) -> str:
     """Render a coloured label for a quality status or drift severity (grey when None)."""
     if grade is None:
@@ -90,10 +106,14 @@ def table(
     *,
     timezone: str = "UTC",
     html_columns: Sequence[str] = (),
+    numeric_columns: Sequence[str] = (),
     table_id: str | None = None,
 ) -> str:
     r"""
     Render an HTML table of `frame`; `html_columns` hold trusted HTML (badges, links).
+
+    The numeric columns (and `numeric_columns`, e.g. numbers already rendered as HTML)
+    are aligned right.
 
     Examples
     --------
@@ -114,7 +134,7 @@ def table(
     </tbody>
     </table>
     """
-    numeric = {c for c, t in frame.schema.items() if t.is_numeric()}
+    numeric = {c for c, t in frame.schema.items() if t.is_numeric()} | set(numeric_columns)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     body = []
     for row in frame.iter_rows():

@@ -117,7 +117,8 @@ def distribution_plot(reference: np.ndarray, current: np.ndarray, *, unit: str |
     lo, hi = np.quantile(pooled, [0.005, 0.995]) if pooled.size else (0.0, 1.0)
     lo, hi = (lo - 0.5, hi + 0.5) if hi <= lo else (lo, hi)
     edges = np.linspace(lo, hi, 41)
-    with new_figure(5.0, 2.8) as fig:
+    # fixed margins: the legend is inside the axes, the tick labels are short numbers
+    with new_figure(5.0, 2.8, margins=(0.75, 0.15, 0.5, 0.15)) as fig:
         ax = fig.add_subplot()
         for sample, name, color, filled in (
             (reference, "reference", "#969696", True),
