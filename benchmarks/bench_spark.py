@@ -1,14 +1,16 @@
 """
-The same job on Spark (local[2]) and on the local library: 16 features and quality.
+The same jobs on Spark (local[2]) and on the local library: features, quality, a pipeline.
 
-The job: the 16-column feature set of ``bench_features.py`` (rolling mean/std/min/max
-over 6, 12, 24 rows, lags 1-3, diff 1) written as Parquet, and the quality report,
-on ``--sensors x --points`` rows read from one Parquet file. Spark runs
-``sensorframe.spark.features(...).write.parquet`` and ``sensorframe.spark.quality``;
-the local run ``engineer_features(...).sink_parquet`` and ``assess_quality``. Each is
-timed once after a warm-up on a small slice (Spark's session start is not counted);
-the script checks that both give identical features and quality tables, prints the
-times and the ratio Spark / local, and removes what it wrote.
+The jobs, on ``--sensors x --points`` rows read from one Parquet file: the 16-column
+feature set of ``bench_features.py`` (rolling mean/std/min/max over 6, 12, 24 rows,
+lags 1-3, diff 1) written as Parquet (``sensorframe.spark.features(...).write.parquet``
+vs ``engineer_features(...).sink_parquet``), the quality report
+(``sensorframe.spark.quality`` vs ``assess_quality``) and a pipeline run of quality,
+normalize, the same features and version (``sensorframe.spark.run_pipeline`` vs
+``Pipeline.run``, each committing to its own store). Each is timed once after a
+warm-up on a small slice (Spark's session start is not counted); the script checks
+that both give identical features, quality tables and versions (content hashes),
+prints the time of each job and the ratio Spark / local, and removes what it wrote.
 
 Usage: ``python benchmarks/bench_spark.py [--sensors 1000 --points 10000]``.
 """
@@ -56,32 +58,59 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
     folder = Path(tempfile.mkdtemp(prefix="bench-spark-"))
+    spark = None
     try:
         make_data(folder, args.sensors, args.points)
         source = str(folder / "sorted.parquet")  # out-of-order input is graded locally
         cfg = config()
+        steps = ("quality", "normalize", "features", "version")
+        pipe_cfg = sf.PipelineConfig(steps=steps, features=cfg)
         spark = sfs.local_session("local[2]", conf={"spark.driver.memory": "8g"})
         df = spark.read.parquet(source)
         sfs.quality(df.limit(10_000))  # warm-up: workers start, imports load
 
-        reports: dict[str, sf.QualityReport] = {}
-
-        def spark_job() -> None:
-            sfs.features(df, cfg).write.mode("overwrite").parquet(str(folder / "spark_out"))
-            reports["spark"] = sfs.quality(df)
-
-        def local_job() -> None:
-            sf.engineer_features(source, cfg).sink_parquet(folder / "local.parquet")
-            reports["local"] = sf.assess_quality(source)
-
-        t_spark, t_local = timed(spark_job), timed(local_job)
+        reports: dict[str, sf.QualityReport | None] = {}
+        hashes: dict[str, dict[str, str]] = {}
+        stores = {k: sf.DatasetStore(str(folder / f"lake_{k}")) for k in ("spark", "local")}
+        jobs: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {
+            "features (16)": (
+                lambda: sfs.features(df, cfg).write.parquet(str(folder / "spark_out")),
+                lambda: sf.engineer_features(source, cfg).sink_parquet(folder / "local.parquet"),
+            ),
+            "quality": (
+                lambda: reports.__setitem__("spark", sfs.quality(df)),
+                lambda: reports.__setitem__("local", sf.assess_quality(source)),
+            ),
+            "pipeline": (
+                lambda: hashes.__setitem__(
+                    "spark",
+                    {
+                        k: v.data_hash
+                        for k, v in sfs.run_pipeline(df, stores["spark"], pipe_cfg).versions.items()
+                    },
+                ),
+                lambda: hashes.__setitem__(
+                    "local",
+                    {
+                        k: v.data_hash
+                        for k, v in sf.Pipeline(stores["local"], pipe_cfg)
+                        .run(source, progress=False)
+                        .versions.items()
+                    },
+                ),
+            ),
+        }
+        times = {name: (timed(on_spark), timed(local)) for name, (on_spark, local) in jobs.items()}
         rows = args.sensors * args.points
         print(
             f"rows {rows:,}, sensors {args.sensors:,}, polars {pl.__version__}, "
-            f"Spark {spark.version} local[2]; features (16) + quality"
+            f"Spark {spark.version} local[2]"
         )
         print(f"{'job':24} {'Spark s':>9} {'local s':>9} {'Spark/local':>12}")
-        print(f"{'features + quality':24} {t_spark:9.1f} {t_local:9.1f} {t_spark / t_local:11.2f}x")
+        for name, (t_spark, t_local) in times.items():
+            print(f"{name:24} {t_spark:9.1f} {t_local:9.1f} {t_spark / t_local:11.2f}x")
+        t_spark, t_local = (sum(t[i] for t in times.values()) for i in (0, 1))
+        print(f"{'all':24} {t_spark:9.1f} {t_local:9.1f} {t_spark / t_local:11.2f}x")
         local = pl.read_parquet(folder / "local.parquet")
         spark_rows = pl.read_parquet(folder / "spark_out" / "*.parquet").to_arrow()
         got = polars_frame(spark_rows, local.schema)
@@ -90,10 +119,13 @@ def main() -> None:
             local.sort(KEYS, maintain_order=True),
             check_exact=True,
         )
-        assert_frame_equal(reports["spark"].table, reports["local"].table, check_exact=True)
-        print("identical results: features and quality table")
-        spark.stop()
+        quality = {k: r.table for k, r in reports.items() if r is not None}
+        assert_frame_equal(quality["spark"], quality["local"], check_exact=True)
+        assert hashes["spark"] == hashes["local"], hashes
+        print("identical results: features, quality table, pipeline versions (content hashes)")
     finally:
+        if spark is not None:
+            spark.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

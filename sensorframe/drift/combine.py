@@ -40,7 +40,9 @@ __all__ = ["combine_reports", "detect_in_batches", "fit_in_batches"]
 _COVARIATE = "covariate_shift"
 
 
-def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
+def combine_reports(
+    reports: Sequence[DriftReport], *, order: Sequence[str] | pl.Series | None = None
+) -> DriftReport:
     """
     Combine drift reports of disjoint sets of sensors into the report of them all.
 
@@ -50,12 +52,16 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
         Reports made with the same config, each on its own sensors (batches of a
         fleet, Spark partitions); also reports rebuilt from their tables,
         ``DriftReport(table=..., config=...)``.
+    order
+        Sensor ids whose rows come first, in this order (the reference's sensors, as
+        one detection over them all orders them); the other rows follow.
 
     Returns
     -------
     DriftReport
-        The rows of every report (compared sensors first, then those without a
-        reference), with the Benjamini-Hochberg adjustment redone across all sensors.
+        The rows of every report (by default compared sensors first, then those
+        without a reference), with the Benjamini-Hochberg adjustments redone across
+        all sensors.
 
     Raises
     ------
@@ -102,6 +108,14 @@ def combine_reports(reports: Sequence[DriftReport]) -> DriftReport:
         msg = f"sensor(s) {repeated.to_list()[:5]} appear in more than one report"
         raise InvalidParameterError(msg)
     table = table.sort(pl.col("status") == "no_reference", maintain_order=True)
+    if order is not None:
+        known = pl.Series(SENSOR, order, dtype=pl.String)
+        position = pl.DataFrame({SENSOR: known, "__sf_at": np.arange(known.len())})
+        table = (
+            table.join(position, on=SENSOR, how="left", maintain_order="left")
+            .sort("__sf_at", nulls_last=True, maintain_order=True)
+            .drop("__sf_at")
+        )
     return DriftReport(table=_readjusted(table, config, target), config=config, target=target)
 
 
@@ -122,7 +136,6 @@ def detect_in_batches(
 ) -> DriftReport:
     """Return ``detector.detect(current)``, computed a batch of sensors at a time."""
     profile = detector.profile_
-    config = detector.config_
     target = detector.target_
     schema = (
         pl.Schema(CANONICAL_SCHEMA)
@@ -141,14 +154,7 @@ def detect_in_batches(
         reports.append(detector._part(profile, absent).detect(pl.DataFrame(schema=schema)))
     if not reports:
         return detector.detect(pl.DataFrame(schema=schema))
-    combined = combine_reports(reports)
-    position = pl.DataFrame({SENSOR: known, "__sf_at": np.arange(known.len())})
-    ordered = (
-        combined.table.join(position, on=SENSOR, how="left", maintain_order="left")
-        .sort("__sf_at", nulls_last=True, maintain_order=True)
-        .drop("__sf_at")
-    )
-    return DriftReport(table=ordered, config=config, target=target)
+    return combine_reports(reports, order=known)
 
 
 def _readjusted(table: pl.DataFrame, config: Any, target: str | None) -> pl.DataFrame:

@@ -23,6 +23,7 @@ def drift(
     cur_df: DataFrame,
     config: DriftConfig | None = None,
     *,
+    target: str | None = None,
     buckets: int | None = None,
     engine: Engine = "auto",
 ) -> DriftReport:
@@ -33,9 +34,8 @@ def drift(
     compares one bucket's sensors with the local library, and the driver combines the
     buckets' reports (:func:`sensorframe.drift.combine_reports`), which redoes the
     Benjamini-Hochberg correction across all sensors, so the report equals the local
-    one, rows in its order: the reference's sensors sorted, then the new ones. A
-    target column (prior shift, concept drift) is not supported yet: combining those
-    across buckets is not defined yet.
+    one, rows in its order: the reference's sensors sorted, then the new ones. With a
+    ``target``, prior shift and concept drift are adjusted across all sensors too.
 
     Parameters
     ----------
@@ -43,6 +43,8 @@ def drift(
         Spark DataFrames with ``sensor_id``, ``timestamp`` and ``value``.
     config
         Thresholds and tests; ``DriftConfig()`` when None.
+    target
+        Optional numeric column of both windows (as in :func:`sensorframe.detect_drift`).
     buckets, engine
         As in :func:`sensorframe.spark.flag_quality`.
 
@@ -73,13 +75,16 @@ def drift(
             ref if ref.height else empty_ref,
             cur if cur.height else empty_cur,
             cfg,
+            target=target,
         )
         return pack(table=report.table)
 
     payload = cogroup(ref_df, cur_df, local, PAYLOAD, buckets=buckets, engine=engine)
     tables = unpack(payload, "table")["table"]
     if not tables:  # no rows on either side
-        return detect_drift(empty_ref, empty_cur, cfg)
-    combined = combine_reports([DriftReport(table=table, config=cfg) for table in tables])
+        return detect_drift(empty_ref, empty_cur, cfg, target=target)
+    parts = [DriftReport(table=table, config=cfg, target=target) for table in tables]
+    combined = combine_reports(parts)
     new = pl.col("status") == "no_reference"
-    return DriftReport(table=combined.table.sort(new, SENSOR, maintain_order=True), config=cfg)
+    ordered = combined.table.sort(new, SENSOR, maintain_order=True)
+    return DriftReport(table=ordered, config=cfg, target=target)

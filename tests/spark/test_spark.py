@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -126,35 +127,66 @@ def test_typed_errors(spark: Any, spark_readings: Any) -> None:
     assert np.isfinite(1.0)
 
 
-def test_pipeline_commits_once_and_equals_local(
+def _shifted(readings: pl.DataFrame) -> pl.DataFrame:
+    """A later window: S000 gone, a new sensor NEW, S002 and S004 shifted by 3."""
+    shift = pl.when(pl.col("sensor_id").is_in(["S002", "S004"])).then(pl.col("value") + 3.0)
+    later = readings.filter(pl.col("sensor_id") != "S000").with_columns(
+        value=shift.otherwise(pl.col("value")),
+        timestamp=pl.col("timestamp") + timedelta(days=30),
+    )
+    new = readings.filter(pl.col("sensor_id") == "S001").with_columns(sensor_id=pl.lit("NEW"))
+    return pl.concat([later, new]).sort(*KEYS, "value", maintain_order=True)
+
+
+def test_pipeline_runs_equal_local(
     spark: Any, spark_readings: Any, readings: pl.DataFrame, tmp_path: Any
 ) -> None:
+    """
+    Two runs of every step on one store each: the first profiles every sensor, the
+    second (a later window) detects drift against the stored profiles; quality, drift,
+    the stored profiles, the versions and their hashes equal the local pipeline's.
+    """
     features = sf.FeatureConfig(rolling_windows=[6], rolling_stats=["mean", "std"], lags=[1])
-    cfg = sf.PipelineConfig(
-        steps=("quality", "normalize", "features", "version"), features=features
-    )
-    local_store = sf.DatasetStore(str(tmp_path / "local"))
-    spark_store = sf.DatasetStore(str(tmp_path / "spark"))
-    local = sf.Pipeline(local_store, cfg).run(readings)
-    run = sfs.run_pipeline(spark_readings, spark_store, cfg, staging=str(tmp_path / "stage"))
-    assert list(run.failures["sensor_id"]) == ["S006"]  # all missing: too few readings
-    assert local.quality is not None
-    assert run.quality is not None
-    assert_frame_equal(run.quality.table, local.quality.table)
-    for name in ("raw", "processed"):
-        assert spark_store.versions(name).height == 1  # one commit each
-        expected = local_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
-        got = spark_store.read(name).collect().sort(*KEYS, "value", maintain_order=True)
-        # the local Normalizer's per-sensor mean and std differ in the last bits when it
-        # is fitted on a subset of the sensors (up to 1e-13 here), so processed is close
-        exact = name == "raw"
-        assert_frame_equal(got, expected, check_exact=exact, rel_tol=1e-12, abs_tol=1e-12)
-    assert run.versions["raw"].data_hash == local.versions["raw"].data_hash
-    edges = spark_store.lineage("processed", 0).select("parent_dataset", "parent_version")
-    assert edges.rows() == [("raw", 0)]
+    cfg = sf.PipelineConfig(features=features)
+    stores = {k: sf.DatasetStore(str(tmp_path / k)) for k in ("local", "spark")}
+    later = _shifted(readings)
+    for n, (frame, spark_frame) in enumerate(
+        [(readings, spark_readings), (later, to_spark(spark, later.sample(fraction=1.0, seed=2)))]
+    ):
+        local = sf.Pipeline(stores["local"], cfg).run(frame, progress=False)
+        run = sfs.run_pipeline(spark_frame, stores["spark"], cfg, staging=str(tmp_path / "stage"))
+        assert list(run.failures["sensor_id"]) == ["S006"]  # all missing: too few readings
+        assert local.quality is not None
+        assert run.quality is not None
+        assert_frame_equal(run.quality.table, local.quality.table, check_exact=True)
+        for name in ("raw", "processed"):
+            assert stores["spark"].versions(name).height == n + 1  # one commit each per run
+            expected = stores["local"].read(name).collect().sort(pl.all())
+            got = stores["spark"].read(name).collect().sort(pl.all())
+            assert_frame_equal(got, expected, check_exact=True)
+            assert run.versions[name].data_hash == local.versions[name].data_hash
+        profiles = [
+            s.records("drift_reference").collect().drop("created_at").sort("sensor_id")
+            for s in (stores["spark"], stores["local"])
+        ]
+        assert_frame_equal(*profiles, check_exact=True)
+        if n == 0:  # every sensor new: profiled, nothing to compare
+            assert local.drift is None
+            assert run.drift is None
+            continue
+        assert local.drift is not None
+        assert run.drift is not None
+        assert {"S002", "S004"} <= set(local.drift.drifted)
+        assert "NEW" in profiles[0]["sensor_id"].to_list()
+        assert local.drift.table.filter(sensor_id="S000")["status"].to_list() == ["all_missing"]
+        assert_frame_equal(run.drift.table, local.drift.table, check_exact=True)
     assert list((tmp_path / "stage").iterdir()) == []
+    edges = stores["spark"].lineage("processed", 1).select("parent_dataset", "parent_version")
+    assert edges.rows() == [("raw", 1)]
     # the Spark read of a version sees the rows the local read of it sees
-    back = sfs.read_dataset(spark, spark_store, "processed", version=0)
-    expected = spark_store.read("processed", version=0).collect()
+    back = sfs.read_dataset(spark, stores["spark"], "processed", version=1)
+    expected = stores["spark"].read("processed", version=1).collect()
     every = expected.columns  # repeated (sensor, time, value) rows: order by all columns
     assert_frame_equal(to_local(back, expected.schema).sort(every), expected.sort(every))
+    with pytest.raises(sf.ConfigError, match="window"):
+        sfs.run_pipeline(spark_readings, stores["spark"], replace(cfg, hours_back=24.0))
