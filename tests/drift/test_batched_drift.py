@@ -47,9 +47,9 @@ def test_batched_detect_equals_the_whole(
         )
     whole = sf.drift.detect_drift(ref, cur)
     batched = sf.drift.detect_drift(ref, cur, batch_rows=batch_rows)
-    assert_frame_equal(batched.table, whole.table)
+    assert_frame_equal(batched.table, whole.table, check_exact=True)
     fitted = DriftDetector().fit(ref, batch_rows=batch_rows)
-    assert_frame_equal(fitted.profile_, DriftDetector().fit(ref).profile_)
+    assert_frame_equal(fitted.profile_, DriftDetector().fit(ref).profile_, check_exact=True)
 
 
 def test_the_adjustment_ranks_every_sensor_together() -> None:
@@ -61,7 +61,7 @@ def test_the_adjustment_ranks_every_sensor_together() -> None:
         parts.append(sf.drift.detect_drift(ref.filter(keep), cur.filter(keep)))
     whole = sf.drift.detect_drift(ref, cur)
     combined = combine_reports(parts)
-    assert_frame_equal(combined.table, whole.table)
+    assert_frame_equal(combined.table, whole.table, check_exact=True)
     per_batch = pl.concat([p.table for p in parts])["drift_pvalue_adjusted"]
     assert not per_batch.equals(whole.table["drift_pvalue_adjusted"])
 
@@ -70,7 +70,7 @@ def test_a_report_rebuilt_from_its_table_combines() -> None:
     ref, cur = _windows(1, 4)
     report = sf.drift.detect_drift(ref, cur)
     rebuilt = DriftReport(table=report.table, config=report.config)
-    assert_frame_equal(combine_reports([rebuilt]).table, report.table)
+    assert_frame_equal(combine_reports([rebuilt]).table, report.table, check_exact=True)
 
 
 def test_combine_errors() -> None:

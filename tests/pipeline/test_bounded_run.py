@@ -27,9 +27,7 @@ FEATURES = sf.FeatureConfig(rolling_windows=[3], rolling_stats=["mean", "std"], 
 
 
 def _pipe(root: Path, **changes: Any) -> sf.Pipeline:
-    # minmax: Polars' grouped std (zscore) can differ in the last bit with the other
-    # sensors of the frame, so a z-scored batch is equal only to ~1e-15
-    settings = {"features": FEATURES, "min_readings": 3, "normalize": "minmax", **changes}
+    settings = {"features": FEATURES, "min_readings": 3, "normalize": "zscore", **changes}
     config = sf.PipelineConfig(**settings)
     return sf.Pipeline(sf.DatasetStore(root), config)
 
@@ -49,16 +47,18 @@ def assert_same_run(
         assert isinstance(batched, str)
         assert isinstance(memory, str)
         return
-    assert_frame_equal(batched.sensors, memory.sensors)
+    assert_frame_equal(batched.sensors, memory.sensors, check_exact=True)
     assert batched.rows_left_out == memory.rows_left_out
     assert (batched.quality is None) == (memory.quality is None)
     if batched.quality is not None and memory.quality is not None:
-        assert_frame_equal(batched.quality.table, memory.quality.table)
-        assert_frame_equal(batched.quality.events, memory.quality.events)
+        assert_frame_equal(batched.quality.table, memory.quality.table, check_exact=True)
+        assert_frame_equal(batched.quality.events, memory.quality.events, check_exact=True)
     assert (batched.drift is None) == (memory.drift is None)
     if batched.drift is not None and memory.drift is not None:
         assert_frame_equal(
-            batched.drift.table.sort("sensor_id"), memory.drift.table.sort("sensor_id")
+            batched.drift.table.sort("sensor_id"),
+            memory.drift.table.sort("sensor_id"),
+            check_exact=True,
         )
     assert batched.versions.keys() == memory.versions.keys()
     for name, version in memory.versions.items():
@@ -66,7 +66,7 @@ def assert_same_run(
         assert batched.versions[name].rows == version.rows
         assert batched.versions[name].sensors == version.sensors
     b, m = (p.store.read("processed").collect() for p in pipes)
-    assert_frame_equal(b, m)
+    assert_frame_equal(b, m, check_exact=True)
 
 
 @pytest.mark.filterwarnings("ignore::sensorframe.errors.ZeroScaleWarning")

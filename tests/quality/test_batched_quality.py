@@ -42,10 +42,10 @@ def test_batched_quality_equals_the_whole(seed: int, n_sensors: int, batch_rows:
     frame = _fleet(seed, n_sensors)
     whole = sf.assess_quality(frame)
     batched = sf.assess_quality(frame.lazy(), batch_rows=batch_rows)
-    assert_frame_equal(batched.table, whole.table)
-    assert_frame_equal(batched.events, whole.events)
+    assert_frame_equal(batched.table, whole.table, check_exact=True)
+    assert_frame_equal(batched.events, whole.events, check_exact=True)
     flags = sf.quality.flag_quality(frame.lazy(), batch_rows=batch_rows)
-    assert_frame_equal(flags.collect(), sf.quality.flag_quality(frame).collect())
+    assert_frame_equal(flags.collect(), sf.quality.flag_quality(frame).collect(), check_exact=True)
     assert flags.collect().height == frame.height  # collected twice: the batches are re-read
 
 
@@ -54,7 +54,9 @@ def test_out_of_order_is_counted_in_input_order() -> None:
     whole = sf.assess_quality(frame)
     assert whole.table["out_of_order"].sum() > 0  # the shuffle stepped back in time
     batched = sf.assess_quality(frame.lazy(), batch_rows=40)
-    assert_frame_equal(batched.table.select("out_of_order"), whole.table.select("out_of_order"))
+    assert_frame_equal(
+        batched.table.select("out_of_order"), whole.table.select("out_of_order"), check_exact=True
+    )
 
 
 def test_flags_sink_a_batch_at_a_time(tmp_path: Path) -> None:
@@ -63,7 +65,9 @@ def test_flags_sink_a_batch_at_a_time(tmp_path: Path) -> None:
     frame.write_parquet(source)
     out = tmp_path / "flags.parquet"
     sf.quality.flag_quality(str(source), batch_rows=50).sink_parquet(out)
-    assert_frame_equal(pl.read_parquet(out), sf.quality.flag_quality(frame).collect())
+    assert_frame_equal(
+        pl.read_parquet(out), sf.quality.flag_quality(frame).collect(), check_exact=True
+    )
 
 
 def test_per_sensor_settings_reach_every_batch() -> None:
@@ -71,7 +75,9 @@ def test_per_sensor_settings_reach_every_batch() -> None:
     per_sensor = pl.DataFrame({"sensor_id": ["S00", "S03"], "valid_max": [0.0, 0.5]})
     cfg = QualityConfig(per_sensor=per_sensor)
     whole = sf.assess_quality(frame, cfg)
-    assert_frame_equal(sf.assess_quality(frame.lazy(), cfg, batch_rows=30).table, whole.table)
+    assert_frame_equal(
+        sf.assess_quality(frame.lazy(), cfg, batch_rows=30).table, whole.table, check_exact=True
+    )
     assert whole.table.filter(pl.col("sensor_id") == "S00")["range_failures"].item() > 0
 
 
