@@ -85,19 +85,39 @@ def test_features_by_name_and_one_bucket(spark_readings: Any, readings: pl.DataF
     assert_frame_equal(to_local(got, expected.schema), expected)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_drift_equals_local(spark: Any, readings: pl.DataFrame, engine: str) -> None:
-    # S000 only in the reference, S001 only in the current window, two sensors shifted
-    ref = readings.filter(pl.col("sensor_id") != "S001")
+@pytest.mark.parametrize(("engine", "target"), [("arrow", "y"), ("pandas", None)])
+def test_drift_equals_local(
+    spark: Any, readings: pl.DataFrame, engine: str, target: str | None
+) -> None:
+    # S000 only in the reference, S001 only in the current window, two sensors shifted;
+    # the target y: S003's shifted (prior shift), S005's relation to the value flipped
+    noise = pl.Series(np.random.default_rng(4).normal(size=readings.height))
+    both = readings.with_columns(y=pl.col("value") + noise)
+    ref = both.filter(pl.col("sensor_id") != "S001")
+    cur = both.filter(pl.col("sensor_id") != "S000")
     shift = pl.when(pl.col("sensor_id").is_in(["S002", "S004"])).then(pl.col("value") + 3.0)
-    cur = readings.filter(pl.col("sensor_id") != "S000").with_columns(
+    y = pl.col("y")
+    cur = cur.with_columns(
         value=shift.otherwise(pl.col("value")),
+        y=pl.when(pl.col("sensor_id") == "S003")
+        .then(y + 3.0)
+        .when(pl.col("sensor_id") == "S005")
+        .then(-y)
+        .otherwise(y),
         timestamp=pl.col("timestamp") + timedelta(days=30),
     )
-    expected = sf.detect_drift(ref, cur)
-    got = sfs.drift(to_spark(spark, ref), to_spark(spark, cur), buckets=3, engine=engine)
+    if target is None:
+        ref, cur = ref.drop("y"), cur.drop("y")
+    expected = sf.detect_drift(ref, cur, target=target)
+    got = sfs.drift(
+        to_spark(spark, ref), to_spark(spark, cur), target=target, buckets=3, engine=engine
+    )
     assert set(expected.drifted) >= {"S002", "S004"}
-    assert_frame_equal(got.table, expected.table)
+    if target is not None:
+        assert "prior_shift" in expected["S003"].drift_types
+        assert "concept_drift" in expected["S005"].drift_types
+    assert got.target == target
+    assert_frame_equal(got.table, expected.table, check_exact=True)
     assert got.drifted == expected.drifted
 
 
