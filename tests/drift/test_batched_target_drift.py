@@ -39,14 +39,6 @@ def _windows(seed: int, n_sensors: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.concat(ref), pl.concat(cur)
 
 
-_LAST_BIT = pytest.mark.xfail(
-    reason="Brown-Forsythe's current-side deviations of a batch differ from the fleet's "
-    "in the last bit (also without a target: the numerics helper makes them exact)",
-    strict=False,
-)
-
-
-@_LAST_BIT
 @given(
     seed=st.integers(0, 2**16),
     n_sensors=st.integers(1, 7),
@@ -68,7 +60,6 @@ def test_batched_target_detect_equals_the_whole(
     assert_frame_equal(got.table, expected.table, check_exact=True)
 
 
-@_LAST_BIT
 @given(seed=st.integers(0, 2**16), n_sensors=st.integers(1, 7), batch_rows=st.integers(1, 700))
 def test_batched_target_fit_equals_the_whole(seed: int, n_sensors: int, batch_rows: int) -> None:
     ref, cur = _windows(seed, n_sensors)
