@@ -68,13 +68,25 @@ STAGING = "_sensorframe/staging"
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """What the commit phase of a run commits, staged with its output."""
+    """
+    What the commit phase of a run commits, staged with its output.
+
+    ``mode`` is that of the processed version, and of the raw one unless ``raw_mode``
+    is given. An incremental run also names the processed version's other parents
+    (``parents``: JSON ``[[dataset, version], ...]``, after the raw version; without
+    raw rows to commit, the raw version it reuses is among them) and its other
+    properties (``properties``: a JSON object), so that a recovery that rolls the run
+    forward commits the processed version exactly as the run would have.
+    """
 
     mode: Literal["overwrite", "append"]
     raw_dataset: str
     processed_dataset: str
     raw_description: str
     processed_description: str
+    raw_mode: Literal["overwrite", "append"] | None = None
+    parents: str = "[]"
+    properties: str = "{}"
 
 
 class Staging:
@@ -191,13 +203,19 @@ def commit_run(
     log: RunLog,
     run_id: str,
     *,
-    raw: pl.DataFrame,
+    raw: pl.DataFrame | None,
     processed: pl.DataFrame,
     sensors: pl.DataFrame,
     intent: Intent,
     params: str,
 ) -> dict[str, DatasetVersion]:
-    """Stage, record the intent, commit raw then processed; return both versions."""
+    """
+    Stage, record the intent, commit raw then processed; return the versions.
+
+    ``raw`` is ``None`` for a run that adds no raw rows (an incremental refit with
+    nothing new): only the processed version is committed, its raw parent in
+    ``intent.parents``.
+    """
     staging = Staging(store, run_id)
     staging.write(processed, sensors, intent)
     return _commit_both(store, log, run_id, raw, processed, sensors, intent, params)
@@ -222,24 +240,24 @@ def _commit_both(
     store: DatasetStore,
     log: RunLog,
     run_id: str,
-    raw: pl.DataFrame | Iterator[pl.DataFrame],
+    raw: pl.DataFrame | Iterator[pl.DataFrame] | None,
     processed: pl.DataFrame | Iterator[pl.DataFrame],
     sensors: pl.DataFrame,
     intent: Intent,
     params: str,
 ) -> dict[str, DatasetVersion]:
     log.append(run_id, sensors.select(SENSOR), event="commit", status="committing", params=params)
-    raw_version = store.commit(
-        intent.raw_dataset,
-        raw,
-        description=intent.raw_description,
-        mode=intent.mode,
-        properties={RUN_PROPERTY: run_id},
-    )
-    return {
-        "raw": raw_version,
-        "processed": _commit_processed(store, run_id, processed, intent, raw_version),
-    }
+    versions: dict[str, DatasetVersion] = {}
+    if raw is not None:
+        versions["raw"] = store.commit(
+            intent.raw_dataset,
+            raw,
+            description=intent.raw_description,
+            mode=intent.raw_mode or intent.mode,
+            properties={RUN_PROPERTY: run_id},
+        )
+    versions["processed"] = _commit_processed(store, run_id, processed, intent, versions.get("raw"))
+    return versions
 
 
 def finish_run(
@@ -328,7 +346,7 @@ def resolve(
     staging = Staging(store, run_id)
     ids = pl.DataFrame({SENSOR: sensors}, schema={SENSOR: pl.String})
     who = f"the process of run {run_id} (pid {owner.pid} on {owner.host or 'an unknown host'})"
-    if raw is None:
+    if raw is None and processed is None:
         if error is None:
             logger.warning("run %s: %s died before committing; marked abandoned", run_id, who)
             status, why = "abandoned", f"{who} died before committing"
@@ -344,19 +362,21 @@ def resolve(
         )
         staging.remove()
         return
-    intent = staging.intent()
-    if intent is None:
-        msg = (
-            f"{who} died after committing {raw.dataset}@{raw.version}, and its staged output "
-            f"under {store.root}/{staging.folder} is gone: the processed version is missing"
-        )
-        logger.error("run %s: %s", run_id, msg)
-        log.append(run_id, ids, event="finish", status="failed", error=msg, params=params)
-        return
-    if processed is None:
+    if processed is None:  # the raw version landed: roll forward from the staged output
+        assert raw is not None
+        intent = staging.intent()
+        if intent is None:
+            msg = (
+                f"{who} died after committing {raw.dataset}@{raw.version}, and its staged "
+                f"output under {store.root}/{staging.folder} is gone: the processed version "
+                "is missing"
+            )
+            logger.error("run %s: %s", run_id, msg)
+            log.append(run_id, ids, event="finish", status="failed", error=msg, params=params)
+            return
         logger.warning("run %s: %s died after the raw commit; rolling forward", run_id, who)
         processed = _commit_processed(store, run_id, staging.processed(), intent, raw)
-    versions = {"raw": raw, "processed": processed}
+    versions = {"processed": processed} if raw is None else {"raw": raw, "processed": processed}
     finish_run(
         store, log, run_id, sensors=staging.read("sensors"), versions=versions, params=params
     )
@@ -367,15 +387,17 @@ def _commit_processed(
     run_id: str,
     processed: pl.DataFrame | Iterator[pl.DataFrame],
     intent: Intent,
-    raw: DatasetVersion,
+    raw: DatasetVersion | None,
 ) -> DatasetVersion:
+    """Commit the processed version: parents the raw version and the intent's others."""
+    others = [store.version(dataset, version) for dataset, version in json.loads(intent.parents)]
     return store.commit(
         intent.processed_dataset,
         processed,
         description=intent.processed_description,
-        parents=[raw],
+        parents=others if raw is None else [raw, *others],
         mode=intent.mode,
-        properties={RUN_PROPERTY: run_id},
+        properties={**json.loads(intent.properties), RUN_PROPERTY: run_id},
     )
 
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -23,6 +23,7 @@ from sensorframe.frame import SENSOR, VALUE
 from sensorframe.quality import QualityReport
 
 __all__ = [
+    "Computed",
     "Gathered",
     "Outcome",
     "isolated",
@@ -32,6 +33,9 @@ __all__ = [
     "window_text",
     "without",
 ]
+
+if TYPE_CHECKING:
+    from sensorframe.store import DatasetVersion
 
 logger = logging.getLogger("sensorframe.pipeline")
 _T = TypeVar("_T")
@@ -82,6 +86,24 @@ class Gathered:
     def counts(self) -> pl.DataFrame:
         """Return the rows in and out of the window per sensor, of every batch."""
         return pl.concat(self.counted) if len(self.counted) > 1 else self.counted[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """
+    What the computing steps of a run (plain or incremental) leave to record and commit.
+
+    ``commit`` commits the run's versions by the recorded protocol and returns them by
+    role (``"raw"``, ``"processed"``); ``readings`` returns the readings its report
+    shows, given those versions.
+    """
+
+    outcome: Outcome
+    sensors: pl.DataFrame
+    commit: Callable[[], dict[str, DatasetVersion]]
+    readings: Callable[[dict[str, DatasetVersion]], Any]
+    rows_left_out: int = 0
+    batches: int = 1
 
 
 def isolated(

@@ -42,17 +42,16 @@ import polars as pl
 from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError
 from sensorframe.features import engineer_features
 from sensorframe.frame import SENSOR, TIME, VALUE
-from sensorframe.pipeline._commit import RUN_PROPERTY, Intent, Staging, finish_run
+from sensorframe.pipeline._commit import RUN_PROPERTY, Intent, commit_run
 from sensorframe.pipeline._outcome import (
+    Computed,
     Outcome,
     isolated,
     sensor_table,
     too_few_readings,
     without,
 )
-from sensorframe.pipeline._owner import ACTIVE, current_owner
 from sensorframe.pipeline._progress import Progress
-from sensorframe.pipeline._report import write_run_report
 from sensorframe.pipeline._state_store import (
     CONTEXT_SCHEMA,
     LINEAGE_PROPERTY,
@@ -198,95 +197,43 @@ def run_incremental(
         logger.info("run %s: found nothing new in the source; no version committed", run_id)
         report.close()
         nothing = pl.DataFrame(schema={SENSOR: pl.String, "status": pl.String})
-        return _result(pipeline, run_id, started, nothing, Outcome(), {}, report)
-    ids = pl.DataFrame({SENSOR: plan.ids}, schema={SENSOR: pl.String})
-    ACTIVE.add(run_id)
-    try:
-        pipeline._log.append(
-            run_id,
-            ids,
-            event="start",
-            status="running",
-            at=started,
-            params=params,
-            owner=current_owner(),
-        )
-        try:
-            outcome, frames = plan.compute()
-        except Exception as exc:
-            pipeline._log.append(
-                run_id, ids, event="finish", status="failed", error=str(exc), params=params
-            )
-            raise
+        return pipeline._result(run_id, started, report, nothing, Outcome(), {})
+
+    def compute() -> Computed:
+        outcome, frames = plan.compute()
         added = changes.added.group_by(SENSOR).agg(pl.len().cast(pl.Int64).alias("rows"))
         counts = ids.join(added, on=SENSOR, how="left").select(
             SENSOR, pl.col("rows").fill_null(0), rows_left_out=pl.lit(0, pl.Int64)
         )
         table = sensor_table(plan.ids, plan.failures, counts, outcome.quality, outcome.drift)
-        versions: dict[str, DatasetVersion] = {}
-        if "version" in cfg.steps:
-            with report.step("version"):
-                try:
-                    versions = _commit(pipeline, run_id, frames, table, description, params)
-                except Exception as exc:
-                    ACTIVE.discard(run_id)
-                    pipeline._settle(run_id, plan.ids, params, exc)
-                    raise
-        page = None
-        if cfg.report:
-            raw = versions.get("raw")
-            with report.step("report"):
-                page = write_run_report(
-                    store,
-                    run_id,
-                    quality=outcome.quality,
-                    drift=outcome.drift,
-                    readings=changes.added
-                    if raw is None
-                    else store.read(cfg.raw_dataset, version=raw.version),
-                )
-        with report.step("record"):
-            finish_run(
-                store,
-                pipeline._log,
-                run_id,
-                sensors=table,
-                versions=versions,
-                params=params,
-                report=page,
-            )
-    finally:
-        ACTIVE.discard(run_id)
-    report.close()
-    return _result(pipeline, run_id, started, table, outcome, versions, report, page)
+        return Computed(
+            outcome=outcome,
+            sensors=table,
+            commit=lambda: _commit(pipeline, run_id, frames, table, description, params),
+            readings=lambda versions: _readings(pipeline, versions, frames, changes.added),
+        )
+
+    ids = pl.DataFrame({SENSOR: plan.ids}, schema={SENSOR: pl.String})
+    return pipeline._record(run_id, plan.ids, cfg, params, started, report, compute)
 
 
-def _result(
+def _readings(
     pipeline: Pipeline,
-    run_id: str,
-    started: datetime,
-    table: pl.DataFrame,
-    outcome: Outcome,
     versions: dict[str, DatasetVersion],
-    report: Progress,
-    page: str | None = None,
-) -> PipelineRun:
-    cfg = pipeline.config
-    names = {"raw": cfg.raw_dataset, "processed": cfg.processed_dataset}
-    run = PipelineRun(
-        run_id=run_id,
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        sensors=table,
-        quality=outcome.quality,
-        drift=outcome.drift,
-        versions={names[role]: v for role, v in versions.items() if role in names},
-        timings=report.timings,
-        output=f"{pipeline.store.root}/{cfg.processed_dataset}" if versions else None,
-        report_path=None if page is None else f"{pipeline.store.root}/{page}",
-    )
-    logger.info(run.summary())
-    return run
+    frames: _Frames,
+    added: pl.DataFrame,
+) -> pl.DataFrame | pl.LazyFrame:
+    """
+    Return the readings of the run's report, lazily: the raw version of its processed one.
+
+    That is the raw version it committed, or the one a refit with nothing new reuses;
+    without a commit (no ``version`` step), the readings it added.
+    """
+    name = pipeline.config.raw_dataset
+    if not versions:
+        return added
+    raw = versions.get("raw") or next(v for v in frames.parents if v.dataset == name)
+    return pipeline.store.read(name, version=raw.version)
 
 
 def _changes(
@@ -578,29 +525,17 @@ def _commit(
     params: str,
 ) -> dict[str, DatasetVersion]:
     """
-    Commit the state, then raw and processed, by the recorded protocol of ``commit_run``.
+    Commit the state, then raw and processed by the recorded protocol of ``commit_run``.
 
-    As :func:`sensorframe.pipeline._commit.commit_run`, but the state goes first, raw
-    and processed each have their own mode, and the processed version also has the
-    previous processed version as a parent and names the state version and lineage in
-    its properties. If the process dies after the raw commit, recovery commits the
-    staged processed output with the raw parent and run id only; its state is then
-    found by the run id (:func:`~sensorframe.pipeline._state_store.load_state`).
+    The processed version has the previous processed version as a parent too and names
+    the state version and the lineage in its properties; raw and processed each have
+    their own mode. All of that is in the staged intent, so a recovery that rolls the
+    run forward (the process died after the raw commit) commits the processed version
+    as the run would have. The state goes first: one without its processed version is
+    never read (:func:`~sensorframe.pipeline._state_store.load_state` starts from the
+    latest processed version).
     """
     cfg, store = pipeline.config, pipeline.store
-    n = table.filter(pl.col("status") == "success").height
-    intent = Intent(
-        mode=frames.processed_mode,
-        raw_dataset=cfg.raw_dataset,
-        processed_dataset=cfg.processed_dataset,
-        raw_description=description or f"incremental pipeline input, {n} sensor(s)",
-        processed_description=description
-        or f"{cfg.normalize} normalized features, incremental run, {n} sensor(s)",
-    )
-    Staging(store, run_id).write(frames.processed, table, intent)
-    pipeline._log.append(
-        run_id, table.select(SENSOR), event="commit", status="committing", params=params
-    )
     mine = {RUN_PROPERTY: run_id, LINEAGE_PROPERTY: frames.state.lineage}
     state = store.commit(
         state_dataset(cfg),
@@ -608,23 +543,25 @@ def _commit(
         description=f"incremental pipeline state after run {run_id}",
         properties=mine,
     )
-    versions: dict[str, DatasetVersion] = {}
-    parents = list(frames.parents)
-    if frames.raw is not None:
-        versions["raw"] = store.commit(
-            cfg.raw_dataset,
-            frames.raw,
-            description=intent.raw_description,
-            mode=frames.raw_mode,
-            properties={RUN_PROPERTY: run_id},
-        )
-        parents.insert(0, versions["raw"])
-    versions["processed"] = store.commit(
-        cfg.processed_dataset,
-        frames.processed,
-        description=intent.processed_description,
-        parents=parents,
+    n = table.filter(pl.col("status") == "success").height
+    intent = Intent(
         mode=frames.processed_mode,
-        properties={**mine, STATE_PROPERTY: str(state.version)},
+        raw_mode=frames.raw_mode,
+        raw_dataset=cfg.raw_dataset,
+        processed_dataset=cfg.processed_dataset,
+        raw_description=description or f"incremental pipeline input, {n} sensor(s)",
+        processed_description=description
+        or f"{cfg.normalize} normalized features, incremental run, {n} sensor(s)",
+        parents=json.dumps([[v.dataset, v.version] for v in frames.parents]),
+        properties=json.dumps({**mine, STATE_PROPERTY: str(state.version)}),
     )
-    return versions
+    return commit_run(
+        store,
+        pipeline._log,
+        run_id,
+        raw=frames.raw,
+        processed=frames.processed,
+        sensors=table,
+        intent=intent,
+        params=params,
+    )

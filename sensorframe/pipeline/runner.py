@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Self
@@ -40,6 +40,7 @@ from sensorframe.pipeline._commit import (
     resolve,
 )
 from sensorframe.pipeline._outcome import (
+    Computed,
     Gathered,
     Outcome,
     isolated,
@@ -284,15 +285,63 @@ class Pipeline:
         description: str,
         mode: Literal["overwrite", "append"],
     ) -> PipelineRun:
-        """Record, compute, commit and record again: the body of a run."""
-        ids = work.ids
+        """Compute and commit a plain run (in memory or in batches), recorded by :meth:`_record`."""
         params = cfg.to_json()
         staging = Staging(self.store, run_id) if work.batched and "version" in cfg.steps else None
+
+        def compute() -> Computed:
+            gathered = self._compute(work, report, staging)
+            outcome, counts = gathered.outcome(), gathered.counts()
+            table = sensor_table(
+                work.ids, gathered.failures, counts, outcome.quality, outcome.drift
+            )
+            return Computed(
+                outcome=outcome,
+                sensors=table,
+                commit=lambda: self._commit_versions(
+                    run_id, gathered, staging, table, description, mode, params
+                ),
+                readings=lambda versions: self._readings(cfg, versions, work),
+                rows_left_out=int(counts["rows_left_out"].sum()),
+                batches=gathered.batches,
+            )
+
+        return self._record(
+            run_id,
+            work.ids,
+            cfg,
+            params,
+            started,
+            report,
+            compute,
+            on_failure=None if staging is None else staging.remove,
+        )
+
+    def _record(
+        self,
+        run_id: str,
+        ids: list[str],
+        cfg: PipelineConfig,
+        params: str,
+        started: datetime,
+        report: Progress,
+        compute: Callable[[], Computed],
+        *,
+        on_failure: Callable[[], None] | None = None,
+    ) -> PipelineRun:
+        """
+        Record, compute, commit, write the report and record again: the body of a run.
+
+        Plain and incremental runs alike: ``start`` records, the computation
+        (``failed`` records and ``on_failure`` if it raises), the commit protocol (a
+        commit that raises is settled: rolled forward if the raw version landed, else
+        failed), the report, the ``finish`` records; then the :class:`PipelineRun`.
+        """
         ACTIVE.add(run_id)
         try:
             self._log.append(
                 run_id,
-                pl.DataFrame({SENSOR: ids}),
+                pl.DataFrame({SENSOR: ids}, schema={SENSOR: pl.String}),
                 event="start",
                 status="running",
                 at=started,
@@ -300,30 +349,24 @@ class Pipeline:
                 owner=current_owner(),
             )
             try:
-                gathered = self._compute(work, report, staging)
+                done = compute()
             except Exception as exc:
                 self._log.append(
                     run_id,
-                    pl.DataFrame({SENSOR: ids}),
+                    pl.DataFrame({SENSOR: ids}, schema={SENSOR: pl.String}),
                     event="finish",
                     status="failed",
                     error=str(exc),
                     params=params,
                 )
-                if staging is not None:
-                    staging.remove()
+                if on_failure is not None:
+                    on_failure()
                 raise
-            outcome, counts = gathered.outcome(), gathered.counts()
-            sensors_table = sensor_table(
-                ids, gathered.failures, counts, outcome.quality, outcome.drift
-            )
             versions: dict[str, DatasetVersion] = {}
             if "version" in cfg.steps:
                 with report.step("version"):
                     try:
-                        versions = self._commit_versions(
-                            run_id, gathered, staging, sensors_table, description, mode, params
-                        )
+                        versions = done.commit()
                     except Exception as exc:  # roll forward if raw landed, else failed
                         ACTIVE.discard(run_id)
                         self._settle(run_id, ids, params, exc)
@@ -334,16 +377,16 @@ class Pipeline:
                     page = write_run_report(
                         self.store,
                         run_id,
-                        quality=outcome.quality,
-                        drift=outcome.drift,
-                        readings=self._readings(cfg, versions, work),
+                        quality=done.outcome.quality,
+                        drift=done.outcome.drift,
+                        readings=done.readings(versions),
                     )
             with report.step("record"):
                 finish_run(
                     self.store,
                     self._log,
                     run_id,
-                    sensors=sensors_table,
+                    sensors=done.sensors,
                     versions=versions,
                     params=params,
                     report=page,
@@ -351,19 +394,46 @@ class Pipeline:
         finally:  # a run that stops here unfinished is left to recover()
             ACTIVE.discard(run_id)
         report.close()
+        return self._result(
+            run_id,
+            started,
+            report,
+            done.sensors,
+            done.outcome,
+            versions,
+            rows_left_out=done.rows_left_out,
+            batches=done.batches,
+            page=page,
+        )
+
+    def _result(
+        self,
+        run_id: str,
+        started: datetime,
+        report: Progress,
+        sensors: pl.DataFrame,
+        outcome: Outcome,
+        versions: dict[str, DatasetVersion],
+        *,
+        rows_left_out: int = 0,
+        batches: int = 1,
+        page: str | None = None,
+    ) -> PipelineRun:
+        """Return (and log) the :class:`PipelineRun` of a run; ``versions`` by role."""
+        cfg = self.config
         names = {"raw": cfg.raw_dataset, "processed": cfg.processed_dataset}
         run = PipelineRun(
             run_id=run_id,
             started_at=started,
             finished_at=datetime.now(UTC),
-            sensors=sensors_table,
+            sensors=sensors,
             quality=outcome.quality,
             drift=outcome.drift,
             versions={names[role]: v for role, v in versions.items()},
             timings=report.timings,
             output=f"{self.store.root}/{cfg.processed_dataset}" if versions else None,
-            rows_left_out=int(counts["rows_left_out"].sum()),
-            batches=gathered.batches,
+            rows_left_out=rows_left_out,
+            batches=batches,
             report_path=None if page is None else f"{self.store.root}/{page}",
         )
         logger.info(run.summary())
