@@ -72,6 +72,26 @@ def escape_expr(text: pl.Expr) -> pl.Expr:
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
 
 
+def _temporal_text(schema: pl.Schema, timezone: str, *, skip: Sequence[str]) -> list[pl.Expr]:
+    """
+    Render the times and durations of a table as :func:`cell` does, a column at a time.
+
+    One expression per column instead of a query per value (a naive time is UTC).
+    """
+    exprs = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        if name in skip:
+            continue
+        if isinstance(dtype, pl.Datetime):
+            aware = column if dtype.time_zone else column.dt.replace_time_zone("UTC")
+            local = aware.dt.convert_time_zone(timezone)
+            exprs.append(local.dt.strftime("%Y-%m-%d %H:%M"))
+        elif isinstance(dtype, pl.Duration):
+            exprs.append(human_duration(column).alias(name))
+    return exprs
+
+
 def badge(grade: str | None) -> str:
     """Render a coloured label for a quality status or drift severity (grey when None)."""
     if grade is None:
@@ -135,6 +155,7 @@ def table(
     </table>
     """
     numeric = {c for c, t in frame.schema.items() if t.is_numeric()} | set(numeric_columns)
+    frame = frame.with_columns(_temporal_text(frame.schema, timezone, skip=html_columns))
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     body = []
     for row in frame.iter_rows():

@@ -44,3 +44,23 @@ def test_every_sensor_in_the_table_worst_first_linked_when_shown(tmp_path: Path)
     assert [r[2] for r in rows] == graded
     issues = ranked["issues"].to_list()
     assert [r[3] for r in rows] == [html.escape(i[0]) if i else "" for i in issues]
+
+
+def test_times_and_durations_render_as_cell_renders_each_value() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sensorframe.reporting.html import cell, table
+
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # a clock change in Berlin that night
+    frame = pl.DataFrame(
+        {
+            "start": [start + timedelta(hours=h) for h in range(4)] + [None],
+            "duration": [timedelta(seconds=s) for s in (0, 59, 3600, 90_061)] + [None],
+        }
+    )
+    page = table(frame, timezone="Europe/Berlin")
+    got = re.findall(r"<td>(.*?)</td>", page)
+    expected = [cell(v, timezone="Europe/Berlin") for row in frame.iter_rows() for v in row]
+    assert got == expected
+    assert got[0] == "2026-03-29 01:30"
+    assert got[2] == "2026-03-29 03:30"  # an hour later in UTC, two on the clock
