@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sensorframe._order import in_order, sensor_runs, sort_frame
-from sensorframe.frame import SENSOR, VALUE
+from sensorframe._order import in_order, keyed, sensor_runs
+from sensorframe.frame import SENSOR, TIME, VALUE
 
 __all__ = ["Moments", "segment_moments", "segment_sums", "sensor_moments"]
 
@@ -139,10 +139,29 @@ def sensor_moments(df: pl.DataFrame, *, ddof: int = 0) -> pl.DataFrame:
     >>> sensor_moments(df).rows()
     [('a', 2, 3.0, 1.0, 2.0), ('b', 1, 1.0, 0.0, 0.0)]
     """
-    if in_order(df) is None:
-        df = sort_frame(df)
-    ids, lengths = sensor_runs(df.get_column(SENSOR))
-    values = df.get_column(VALUE).cast(pl.Float64).to_numpy()
+    ids, lengths, values = _in_sensor_order(df)
     m = segment_moments(values, lengths, ddof=ddof)
     stats = {name: pl.Series(name, getattr(m, name), nan_to_null=True) for name in _FLOATS}
     return pl.DataFrame([ids.alias(SENSOR), pl.Series("n", m.n, dtype=pl.Int64), *stats.values()])
+
+
+def _in_sensor_order(df: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """
+    Return the sensor ids, their row counts and ``value`` in (sensor, time) order.
+
+    Unsorted rows are stable-sorted on the packed (sensor, time) key with only the
+    values carried (:func:`sensorframe._order.keyed`), or on the two columns when the
+    key does not fit.
+    """
+    if in_order(df) is None:
+        rows = keyed(df, [VALUE])
+        if rows is None:
+            df = df.sort(SENSOR, TIME, maintain_order=True)
+        else:
+            ordered = rows.sorted()
+            codes = ordered.frame.select(ordered.codes()).to_series().to_numpy()
+            lengths = np.bincount(codes, minlength=len(ordered.ids)).astype(np.int64)
+            values = ordered.frame.get_column(VALUE).cast(pl.Float64).to_numpy()
+            return ordered.ids, lengths, values
+    ids, lengths = sensor_runs(df.get_column(SENSOR))
+    return ids, lengths, df.get_column(VALUE).cast(pl.Float64).to_numpy()
