@@ -56,11 +56,21 @@ def series_plot(
     unit
         Unit of the values, for the axis label.
     """
+    from matplotlib.dates import AutoDateLocator
+
     lanes = [c for c in CHECK_COLORS if c not in POINT_CHECKS and c in set(events["check"])]
     lanes = [c for c in lanes if c != "level_shift"]
-    with new_figure(9.0, 3.0 + 0.22 * len(lanes)) as fig:
+    # Fixed margins (constrained layout would measure every label twice more): room on
+    # the left for tick labels of up to 7 characters (matplotlib switches to an offset
+    # or scientific notation beyond) and for the episode lanes' names, on the right for
+    # the legend, on top for an offset ("1e6"); the axes are as wide for every sensor.
+    left = 1.1 if lanes else 0.85
+    with new_figure(9.0, 3.0 + 0.22 * len(lanes), margins=(left, 2.3, 0.6, 0.3)) as fig:
         ratios = [4.0, 0.3 + 0.25 * len(lanes)] if lanes else [1.0]
-        axes = fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios, squeeze=False)
+        axes = fig.subplots(
+            len(ratios), 1, sharex=True, height_ratios=ratios, squeeze=False,
+            gridspec_kw={"hspace": 0.15},
+        )  # fmt: skip
         ax = axes[0, 0]
         if reference_span is not None:
             lo, hi = wall_clock(pl.Series(reference_span, dtype=points[TIME].dtype), timezone)
@@ -82,6 +92,8 @@ def series_plot(
         if lanes:
             _episodes(axes[1, 0], events, lanes, timezone)
         axes[-1, 0].set_xlabel(f"time ({timezone})")
+        # at most 7 dates: their labels fit the axes side by side
+        axes[-1, 0].xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7))
         return svg(fig)
 
 
