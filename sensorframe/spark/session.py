@@ -19,6 +19,9 @@ _DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # a bucket reaches its Python worker in Arrow batches of this many rows: Spark's
+    # 10,000 cuts 10 M rows into 1,000 batches (2 M rows, 16 features: 22 s -> 16 s)
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "1000000",
 }
 """Settings of :func:`local_session` a caller's ``conf`` can override."""
 
@@ -35,8 +38,9 @@ def local_session(
     Workers run ``sys.executable`` (``PYSPARK_PYTHON`` and ``spark.pyspark.python``),
     so they import the same sensorframe, Polars and pyarrow as the driver. Times are
     read and shown in UTC (``spark.sql.session.timeZone``), as the library keeps them,
-    the web UI is off and shuffles use ``2 x`` the local cores unless ``conf`` says
-    otherwise.
+    the web UI is off, shuffles use ``2 x`` the local cores and buckets reach the
+    workers in Arrow batches of a million rows (``maxRecordsPerBatch``) unless ``conf``
+    says otherwise.
 
     Parameters
     ----------
