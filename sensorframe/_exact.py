@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sensorframe._order import in_order, keyed, sensor_runs
+from sensorframe._order import KEY, in_order, keyed, sensor_runs
 from sensorframe.frame import SENSOR, TIME, VALUE
 
 __all__ = ["Moments", "segment_moments", "segment_sums", "sensor_moments"]
@@ -149,19 +149,26 @@ def _in_sensor_order(df: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarra
     """
     Return the sensor ids, their row counts and ``value`` in (sensor, time) order.
 
-    Unsorted rows are stable-sorted on the packed (sensor, time) key with only the
-    values carried (:func:`sensorframe._order.keyed`), or on the two columns when the
-    key does not fit.
+    Rows not in that order are first grouped by sensor, stable (a radix sort of the
+    sensor codes): input that interleaves time-ordered sensors is then in order. Only
+    if a sensor's own rows step back in time are they stable-sorted on the packed
+    (sensor, time) key (:func:`sensorframe._order.keyed`), or on the two columns when
+    the key does not fit.
     """
     if in_order(df) is None:
         rows = keyed(df, [VALUE])
         if rows is None:
             df = df.sort(SENSOR, TIME, maintain_order=True)
         else:
-            ordered = rows.sorted()
-            codes = ordered.frame.select(ordered.codes()).to_series().to_numpy()
-            lengths = np.bincount(codes, minlength=len(ordered.ids)).astype(np.int64)
-            values = ordered.frame.get_column(VALUE).cast(pl.Float64).to_numpy()
-            return ordered.ids, lengths, values
+            key = rows.frame.get_column(KEY).to_numpy()
+            codes = key >> rows.bits
+            narrow = codes.astype(np.uint16) if len(rows.ids) <= 1 << 16 else codes
+            by_sensor = np.argsort(narrow, kind="stable")
+            lengths = np.bincount(codes, minlength=len(rows.ids)).astype(np.int64)
+            if (np.diff(key[by_sensor]) < 0).any():
+                values = rows.sorted().frame.get_column(VALUE).cast(pl.Float64).to_numpy()
+            else:
+                values = rows.frame.get_column(VALUE).cast(pl.Float64).to_numpy()[by_sensor]
+            return rows.ids, lengths, values
     ids, lengths = sensor_runs(df.get_column(SENSOR))
     return ids, lengths, df.get_column(VALUE).cast(pl.Float64).to_numpy()

@@ -68,6 +68,8 @@ def test_normalizer_params_do_not_depend_on_the_other_sensors(
     assert_frame_equal(_by_parts(fit, fleet, seed=1), whole, check_exact=True)
     shuffled = fleet.sample(fraction=1.0, shuffle=True, seed=2)
     assert_frame_equal(fit(shuffled), whole, check_exact=True)  # type: ignore[operator]
+    interleaved = fleet.sort("timestamp", maintain_order=True)  # each sensor in time order
+    assert_frame_equal(fit(interleaved), whole, check_exact=True)  # type: ignore[operator]
 
 
 def test_zscore_params_are_numpy_moments(fleet: pl.DataFrame) -> None:
