@@ -580,7 +580,9 @@ class Pipeline:
         The events are ``start`` (status ``running``), ``commit`` (``committing``) and
         ``finish`` (the sensor's outcome, or ``failed`` / ``abandoned``). Runs whose
         process died are resolved first (see :meth:`recover`), so a run without a
-        finish event is still running.
+        finish event is still running. The finish records of a run that wrote its
+        HTML report (``PipelineConfig(report=True)``) name it in column ``report``,
+        relative to the store root.
 
         Examples
         --------
