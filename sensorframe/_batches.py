@@ -47,13 +47,14 @@ from sensorframe.frame import SENSOR, scan
 
 __all__ = ["BYTES_PER_ROW", "DEFAULT_LIMIT", "Batches", "rows_per_batch", "stream", "wants_batches"]
 
-BYTES_PER_ROW = 2_000
+BYTES_PER_ROW = 2_400
 """
 Peak memory per input row that a batch is budgeted at.
 
-A pipeline run (quality, normalization, the 16-column feature set, drift) peaked at
-10.3 GB for 10 M rows in memory, about 1 KB per row; twice that leaves room for the
-batch's outputs and for Polars' scratch space.
+Measured peaks of ``Pipeline.run`` in batches of the default budget (4 GiB), with the
+process itself and the reports it gathers: about 1,600 bytes per input row for the
+16-column feature set and 2,200 for the default config (60 features); 2,400 keeps the
+default config's 30 M-row run under 4 GB.
 """
 
 DEFAULT_LIMIT = 4 * 1024**3
@@ -85,7 +86,7 @@ def rows_per_batch(*, batch_rows: int | None = None, memory_limit: str | int | N
     --------
     >>> from sensorframe._batches import rows_per_batch
     >>> rows_per_batch(batch_rows=500), rows_per_batch(memory_limit="2MB")
-    (500, 1048)
+    (500, 873)
     >>> rows_per_batch(memory_limit="lots")
     Traceback (most recent call last):
     ...

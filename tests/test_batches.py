@@ -47,9 +47,9 @@ def _ties() -> pl.DataFrame:
     ("kwargs", "rows"),
     [
         ({"batch_rows": 7}, 7),
-        ({"memory_limit": "2MB"}, 2 * 1024**2 // 2_000),
-        ({"memory_limit": "1.5 GiB"}, int(1.5 * 1024**3) // 2_000),
-        ({"memory_limit": 4_000_000}, 2_000),
+        ({"memory_limit": "2MB"}, 2 * 1024**2 // 2_400),
+        ({"memory_limit": "1.5 GiB"}, int(1.5 * 1024**3) // 2_400),
+        ({"memory_limit": 4_800_000}, 2_000),
     ],
 )
 def test_rows_per_batch_from_rows_or_bytes(kwargs: dict[str, object], rows: int) -> None:

@@ -55,7 +55,7 @@ def test_sink_parquet_from_an_unsorted_file(tmp_path: Path) -> None:
     path = tmp_path / "in.parquet"
     frame.sample(fraction=1.0, shuffle=True, seed=0).write_parquet(path)
     expected = sf.engineer_features(frame, _CFG).collect()
-    lf = sf.engineer_features(path, _CFG, memory_limit=1_000_000)  # 500 rows per batch
+    lf = sf.engineer_features(path, _CFG, memory_limit=1_200_000)  # 500 rows per batch
     lf.sink_parquet(tmp_path / "out.parquet")
     assert pl.read_parquet(tmp_path / "out.parquet").equals(expected)
 
