@@ -103,6 +103,11 @@ class Staging:
         self.folder = f"{STAGING}/{run_id}"
         self.parts = 0
 
+    @property
+    def root(self) -> str:
+        """The staging folder: ``raw/`` and ``processed/`` in it hold the staged parts."""
+        return f"{self.store.root}/{self.folder}"
+
     def _path(self, name: str) -> str:
         return f"{self.store.root}/{self.folder}/{name}.arrow"
 

@@ -24,6 +24,7 @@ from sensorframe.quality import QualityReport
 
 __all__ = [
     "Computed",
+    "ElsewhereOutcome",
     "Gathered",
     "Outcome",
     "isolated",
@@ -103,6 +104,30 @@ class Computed:
     commit: Callable[[], dict[str, DatasetVersion]]
     readings: Callable[[dict[str, DatasetVersion]], Any]
     rows_left_out: int = 0
+    batches: int = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ElsewhereOutcome:
+    """
+    What an engine that ran a run's steps itself (``sensorframe.spark``) hands back.
+
+    Attributes
+    ----------
+    quality, drift
+        The run's reports over all its sensors (None without the step).
+    failures
+        Sensor id -> ``"<step>: <error>"`` of the sensors left out.
+    counts
+        ``sensor_id``, ``rows``, ``rows_left_out`` of every sensor of the run.
+    batches
+        How many parts the sensors were computed in.
+    """
+
+    quality: QualityReport | None
+    drift: DriftReport | None
+    failures: dict[str, str]
+    counts: pl.DataFrame
     batches: int = 1
 
 

@@ -41,6 +41,7 @@ from sensorframe.pipeline._commit import (
 )
 from sensorframe.pipeline._outcome import (
     Computed,
+    ElsewhereOutcome,
     Gathered,
     Outcome,
     isolated,
@@ -63,7 +64,7 @@ from sensorframe.quality import assess_quality
 from sensorframe.reporting.figure import require_matplotlib
 from sensorframe.store import DatasetStore, DatasetVersion
 
-__all__ = ["Pipeline"]
+__all__ = ["REFERENCE_TABLE", "Pipeline", "stored_reference"]
 
 logger = logging.getLogger("sensorframe.pipeline")
 
@@ -274,6 +275,60 @@ class Pipeline:
                 )
                 raise PipelineError(msg)
             return self._execute(run_id, work, cfg, report, started, description, mode)
+
+    def record_elsewhere(
+        self,
+        ids: Sequence[str],
+        compute: Callable[[str], ElsewhereOutcome],
+        *,
+        description: str = "",
+    ) -> PipelineRun:
+        """
+        Record and commit a run whose steps another engine computes (``sensorframe.spark``).
+
+        ``compute(folder)`` runs the configured steps on the sensors ``ids`` (as
+        :meth:`run` would, on all their readings), writes the raw and the processed
+        rows to commit as Parquet files in ``folder/raw/`` and ``folder/processed/``
+        (the run's staging folder under the store root: every writer must reach it),
+        and returns the reports, failures and counts. The run is recorded and committed
+        as a run in batches of :meth:`run` is: ``start`` records, the staged two-phase
+        commit (rolled forward by :meth:`recover` if the process dies after the raw
+        commit), the ``finish`` records; ``failed`` records if ``compute`` raises.
+        """
+        cfg = self.config
+        self.recover()
+        run_id = uuid.uuid4().hex[:12]
+        started = datetime.now(UTC)
+        params = cfg.to_json()
+        staging = Staging(self.store, run_id)
+        names = list(ids)
+
+        def compute_run() -> Computed:
+            done = compute(staging.root)
+            table = sensor_table(names, done.failures, done.counts, done.quality, done.drift)
+            ok = table.filter(pl.col("status") == "success").height
+            return Computed(
+                outcome=Outcome(done.quality, done.drift),
+                sensors=table,
+                commit=lambda: commit_staged(
+                    self.store,
+                    self._log,
+                    staging,
+                    sensors=table,
+                    intent=self._intent(ok, description, "overwrite"),
+                    params=params,
+                ),
+                readings=lambda versions: self.store.read(
+                    cfg.raw_dataset, version=versions["raw"].version
+                ),
+                rows_left_out=int(done.counts["rows_left_out"].sum()),
+                batches=done.batches,
+            )
+
+        report = Progress(total=2 + len(cfg.steps), enabled=False)
+        return self._record(
+            run_id, names, cfg, params, started, report, compute_run, on_failure=staging.remove
+        )
 
     def _execute(
         self,
@@ -975,7 +1030,7 @@ class _Reference:
     ) -> None:
         self.store = store
         self.config = config
-        self.profile = _stored_reference(store)
+        self.profile = stored_reference(store)
         self.known: list[str] = [] if self.profile is None else self.profile[SENSOR].to_list()
         # reference sensors no batch holds: detected (with no readings) with the first one
         self._others: list[str] | None = (
@@ -1010,8 +1065,13 @@ class _Reference:
             self._new = []
 
 
-def _stored_reference(store: DatasetStore) -> pl.DataFrame | None:
-    """Return the newest stored drift profile of every sensor, or ``None`` without any."""
+def stored_reference(store: DatasetStore) -> pl.DataFrame | None:
+    """
+    Return the newest stored drift profile of every sensor, or ``None`` without any.
+
+    The reference a run's drift step compares with (``REFERENCE_TABLE`` of the store's
+    pipeline records), as ``DriftDetector.profile_`` rows.
+    """
     try:
         records = store.records(REFERENCE_TABLE).collect()
     except SensorFrameError:

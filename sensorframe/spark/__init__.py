@@ -34,13 +34,12 @@ from sensorframe.spark._buckets import Engine
 from sensorframe.spark.delta import read_dataset, read_delta
 from sensorframe.spark.drift import drift
 from sensorframe.spark.features import features
-from sensorframe.spark.pipeline import SparkRun, run_pipeline
+from sensorframe.spark.pipeline import run_pipeline
 from sensorframe.spark.quality import flag_quality, quality
 from sensorframe.spark.session import local_session
 
 __all__ = [
     "Engine",
-    "SparkRun",
     "drift",
     "features",
     "flag_quality",

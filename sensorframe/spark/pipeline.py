@@ -1,20 +1,18 @@
 """
-A pipeline run on Spark that commits through the :class:`~sensorframe.DatasetStore`.
+A pipeline run on Spark, recorded and committed as a local run of the same config.
 
 Workers run the local steps (quality, normalize, features, drift) on their buckets of
-whole sensors and write the raw and processed rows as Parquet to a staging folder; the
-driver then puts the drift reports together (Benjamini-Hochberg over every sensor),
-stores the new sensors' drift profiles, commits each dataset once, with its lineage,
-through the store's own commit (hash, metadata, one Delta transaction), and removes
-the staging folder. A run that fails before the commits leaves no version.
+whole sensors and write the raw and processed rows as Parquet into the run's staging
+folder in the store; the driver puts the reports together (Benjamini-Hochberg over
+every sensor), stores the new sensors' drift profiles, and hands the rest to
+:meth:`sensorframe.Pipeline.record_elsewhere`: the run records, the two-phase commit of
+both versions (one Delta commit each, recoverable) and the finish records are the
+local pipeline's own. A run that fails before the commits leaves no version.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,49 +20,40 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sensorframe.drift import DriftDetector, DriftReport, combine_reports
-from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError, SensorFrameError
+from sensorframe.errors import ConfigError, InvalidTypeError, PipelineError
 from sensorframe.features import engineer_features
 from sensorframe.frame import CANONICAL_SCHEMA, SENSOR, TIME, VALUE
-from sensorframe.pipeline import PipelineConfig, isolated, too_few_readings, without
-from sensorframe.pipeline.runner import REFERENCE_TABLE
+from sensorframe.pipeline import (
+    REFERENCE_TABLE,
+    ElsewhereOutcome,
+    Pipeline,
+    PipelineConfig,
+    PipelineRun,
+    isolated,
+    stored_reference,
+    too_few_readings,
+    without,
+)
 from sensorframe.prepare import Normalizer, split
 from sensorframe.quality import QualityReport, assess_quality
-from sensorframe.spark._buckets import Engine, canonical_schema, empty_frame, map_buckets
+from sensorframe.spark._buckets import (
+    Engine,
+    bucket_count,
+    canonical_schema,
+    empty_frame,
+    map_buckets,
+)
 from sensorframe.spark._payload import PAYLOAD, pack, unpack
-from sensorframe.store import DatasetStore, DatasetVersion
+from sensorframe.store import DatasetStore
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["SparkRun", "run_pipeline"]
+__all__ = ["run_pipeline"]
 
-_TABLES = ("table", "events", "failures", "drift", "profiles", "current")
+_TABLES = ("table", "events", "failures", "counts", "drift", "profiles", "current")
 _FAILURES = pl.Schema({SENSOR: pl.String, "error": pl.String})
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SparkRun:
-    """
-    What :func:`run_pipeline` did.
-
-    Attributes
-    ----------
-    quality
-        The quality report of every sensor (None without the quality step).
-    failures
-        Sensors left out of the versions, with the step and error (``sensor_id``,
-        ``error``), as the local pipeline records them.
-    versions
-        The committed versions by dataset name (empty without the version step).
-    drift
-        The drift report of the sensors with a stored reference profile, as the local
-        pipeline's (None without the drift step, or when no sensor has a profile yet).
-    """
-
-    quality: QualityReport | None
-    failures: pl.DataFrame
-    versions: dict[str, DatasetVersion]
-    drift: DriftReport | None = None
+_COUNTS = pl.Schema({SENSOR: pl.String, "rows": pl.Int64, "rows_left_out": pl.Int64})
 
 
 def _check(store: object, config: object) -> PipelineConfig:
@@ -86,22 +75,6 @@ def _check(store: object, config: object) -> PipelineConfig:
         )
         raise ConfigError(msg)
     return cfg
-
-
-def _stored_profiles(store: DatasetStore) -> pl.DataFrame | None:
-    """
-    Return the newest stored drift profile of every sensor, or None without any.
-
-    The reference the local pipeline keeps in ``REFERENCE_TABLE``, read as it reads it.
-    """
-    try:
-        records = store.records(REFERENCE_TABLE).collect()
-    except SensorFrameError:
-        return None
-    if records.height == 0:
-        return None
-    latest = records.sort("created_at").group_by(SENSOR, maintain_order=True).last()
-    return latest.drop("created_at")
 
 
 def _drift(
@@ -158,6 +131,8 @@ def _bucket_steps(
     drift: dict[str, pl.DataFrame] = {}
     if "drift" in cfg.steps:
         drift = _drift(without(good, failures), frame, failures, cfg, reference)
+    counts = frame.group_by(SENSOR).agg(pl.len().cast(pl.Int64).alias("rows"))
+    counts = counts.with_columns(rows_left_out=pl.lit(0, pl.Int64)).select(_COUNTS.names())
     name = f"part-{uuid.uuid4().hex}.parquet"
     for kind, rows in (
         ("raw", without(good, failures)),
@@ -168,7 +143,7 @@ def _bucket_steps(
     lost = pl.DataFrame(
         {SENSOR: list(failures), "error": list(failures.values())}, schema=_FAILURES
     )
-    return pack(table=report.table, events=report.events, failures=lost, **drift)
+    return pack(table=report.table, events=report.events, failures=lost, counts=counts, **drift)
 
 
 def run_pipeline(
@@ -177,12 +152,11 @@ def run_pipeline(
     config: PipelineConfig | None = None,
     *,
     description: str = "",
-    staging: str | None = None,
     buckets: int | None = None,
     engine: Engine = "auto",
-) -> SparkRun:
+) -> PipelineRun:
     """
-    Run the quality, normalize, features and drift steps on Spark and commit the versions.
+    Run the pipeline's steps on Spark, recorded and committed as ``Pipeline.run`` does.
 
     Every step is the local pipeline's, per bucket of whole sensors: the quality report
     of every sensor, the sensors with fewer than ``config.min_readings`` finite readings
@@ -190,33 +164,33 @@ def run_pipeline(
     split, the features of ``config.features``, and drift against the store's drift
     reference: a sensor without a stored profile is profiled on this run's readings
     (the profiles stored as the local pipeline stores them), the others compared with
-    theirs, Benjamini-Hochberg over every sensor on the driver. The raw rows and the
-    processed rows are committed to ``config.raw_dataset`` and
-    ``config.processed_dataset`` (one commit each, the processed version's parent the
-    raw one), so ``store.read(...)`` holds what a local ``Pipeline(store, config).run``
-    commits, and its quality and drift reports equal the local run's. Time windows
-    are not supported (filter ``df`` first); no run records are written yet.
+    theirs, Benjamini-Hochberg over every sensor on the driver. The run is then
+    recorded and committed by :meth:`sensorframe.Pipeline.record_elsewhere`: the same
+    run records (``Pipeline(store).runs()``), one commit each of
+    ``config.raw_dataset`` and ``config.processed_dataset`` (the processed version's
+    parent the raw one), the same reports, versions and content hashes as a local
+    ``Pipeline(store, config).run`` of the same readings. Time windows and the HTML
+    report are not supported (filter ``df`` first; run ``sensorframe.report`` after).
 
     Parameters
     ----------
     df
         A Spark DataFrame with ``sensor_id``, ``timestamp`` and ``value``.
     store
-        The store to commit to.
+        The store to commit to. The workers write the rows to commit into its staging
+        folder (``<root>/_sensorframe/staging/<run_id>``): every worker must reach it
+        (any local store for ``local[*]``).
     config
         Steps and settings; ``PipelineConfig()`` (every step) by default.
     description
         Stored with both versions.
-    staging
-        A folder every worker can write and the driver read, for the rows between the
-        steps and the commit; a temporary folder by default (fine for ``local[*]``).
-        Removed after the commits.
     buckets, engine
         As in :func:`sensorframe.spark.flag_quality`.
 
     Returns
     -------
-    SparkRun
+    PipelineRun
+        As :meth:`sensorframe.Pipeline.run` returns it (``batches``: the buckets).
 
     Raises
     ------
@@ -225,7 +199,7 @@ def run_pipeline(
     ConfigError
         If `config` asks for a time window or a report.
     PipelineError
-        If no sensor is left to commit.
+        If no sensor is left to commit (the run is recorded as failed).
 
     Examples
     --------
@@ -235,42 +209,47 @@ def run_pipeline(
     ['processed', 'raw']
     """
     cfg = _check(store, config)
-    canonical_schema(df)
-    folder = staging or tempfile.mkdtemp(prefix="sensorframe-spark-")
-    run = f"{folder.rstrip('/')}/{uuid.uuid4().hex}"
-    try:
+    schema = canonical_schema(df)
+    ids = sorted(str(row[0]) for row in df.select(SENSOR).distinct().collect())
+    if not ids:
+        msg = "no readings selected: the DataFrame has no rows"
+        raise PipelineError(msg)
+
+    def compute(folder: str) -> ElsewhereOutcome:
         for kind in ("raw", "processed"):
-            Path(f"{run}/{kind}").mkdir(parents=True)
-        empty = assess_quality(empty_frame(canonical_schema(df)), cfg.quality)
-        reference = _stored_profiles(store) if "drift" in cfg.steps else None
+            Path(f"{folder}/{kind}").mkdir(parents=True, exist_ok=True)
+        empty = assess_quality(empty_frame(schema), cfg.quality)
+        reference = stored_reference(store) if "drift" in cfg.steps else None
 
         def local(rows: pl.DataFrame) -> pl.DataFrame:
-            return _bucket_steps(rows, cfg, run, reference)
+            return _bucket_steps(rows, cfg, folder, reference)
 
-        parts = unpack(map_buckets(df, local, PAYLOAD, buckets=buckets, engine=engine), *_TABLES)
+        n = bucket_count(df, buckets)
+        parts = unpack(map_buckets(df, local, PAYLOAD, buckets=n, engine=engine), *_TABLES)
+        if not any(Path(f"{folder}/raw").iterdir()):
+            msg = "every sensor failed: no sensor left to commit"
+            raise PipelineError(msg)
         quality = QualityReport(
             pl.concat([empty.table, *parts["table"]]).sort(SENSOR),
             pl.concat([empty.events, *parts["events"]]).sort(SENSOR, "start", "check"),
             cfg.quality,
         )
-        failures = pl.concat([empty_frame(_FAILURES), *parts["failures"]]).sort(SENSOR)
+        failures = pl.concat([empty_frame(_FAILURES), *parts["failures"]])
         drift = _drift_report(cfg, reference, parts)
         if parts["profiles"]:  # stored before the commits, as the local pipeline does
             profiles = pl.concat(parts["profiles"], how="diagonal_relaxed").sort(SENSOR)
             store.append_pipeline_records(
                 REFERENCE_TABLE, profiles.with_columns(created_at=pl.lit(datetime.now(UTC)))
             )
-        versions = _commit(store, cfg, run, description) if "version" in cfg.steps else {}
-    finally:
-        shutil.rmtree(run, ignore_errors=True)
-        if staging is None:
-            shutil.rmtree(folder, ignore_errors=True)
-    return SparkRun(
-        quality=quality if "quality" in cfg.steps else None,
-        failures=failures,
-        versions=versions,
-        drift=drift,
-    )
+        return ElsewhereOutcome(
+            quality=quality if "quality" in cfg.steps else None,
+            drift=drift,
+            failures=dict(failures.sort(SENSOR).iter_rows()),
+            counts=pl.concat([empty_frame(_COUNTS), *parts["counts"]]),
+            batches=n,
+        )
+
+    return Pipeline(store, cfg).record_elsewhere(ids, compute, description=description)
 
 
 def _drift_report(
@@ -291,23 +270,3 @@ def _drift_report(
         detector = DriftDetector.from_profile(absent, cfg.drift)
         reports.append(detector.detect(pl.DataFrame(schema=CANONICAL_SCHEMA)))
     return combine_reports(reports, order=reference[SENSOR])
-
-
-def _commit(
-    store: DatasetStore, cfg: PipelineConfig, run: str, description: str
-) -> dict[str, DatasetVersion]:
-    if not any(Path(f"{run}/raw").iterdir()):
-        msg = "no sensor left to commit: every sensor failed or the input has no rows"
-        raise PipelineError(msg)
-    raw = store.commit(
-        cfg.raw_dataset,
-        pl.scan_parquet(f"{run}/raw/*.parquet"),
-        description=description or "pipeline input (Spark)",
-    )
-    processed = store.commit(
-        cfg.processed_dataset,
-        pl.scan_parquet(f"{run}/processed/*.parquet"),
-        description=description or f"{cfg.normalize} normalized features (Spark)",
-        parents=[raw],
-    )
-    return {cfg.raw_dataset: raw, cfg.processed_dataset: processed}

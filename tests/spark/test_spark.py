@@ -174,8 +174,10 @@ def test_pipeline_runs_equal_local(
         [(readings, spark_readings), (later, to_spark(spark, later.sample(fraction=1.0, seed=2)))]
     ):
         local = sf.Pipeline(stores["local"], cfg).run(frame, progress=False)
-        run = sfs.run_pipeline(spark_frame, stores["spark"], cfg, staging=str(tmp_path / "stage"))
-        assert list(run.failures["sensor_id"]) == ["S006"]  # all missing: too few readings
+        run = sfs.run_pipeline(spark_frame, stores["spark"], cfg)
+        failed = run.sensors.filter(status="failed")
+        assert failed["sensor_id"].to_list() == ["S006"]  # all missing: too few readings
+        assert_frame_equal(run.sensors, local.sensors, check_exact=True)
         assert local.quality is not None
         assert run.quality is not None
         assert_frame_equal(run.quality.table, local.quality.table, check_exact=True)
@@ -200,7 +202,14 @@ def test_pipeline_runs_equal_local(
         assert "NEW" in profiles[0]["sensor_id"].to_list()
         assert local.drift.table.filter(sensor_id="S000")["status"].to_list() == ["all_missing"]
         assert_frame_equal(run.drift.table, local.drift.table, check_exact=True)
-    assert list((tmp_path / "stage").iterdir()) == []
+    # the same run records, but for the run, the time and the process
+    own = ["run_id", "at", "host", "pid", "process"]
+    records = [sf.Pipeline(stores[k]).runs().drop(own).sort(pl.all()) for k in ("spark", "local")]
+    assert records[0]["event"].unique().sort().to_list() == ["commit", "finish", "start"]
+    assert_frame_equal(*records, check_exact=True)
+    assert not (tmp_path / "spark" / "_sensorframe" / "staging").exists() or not list(
+        (tmp_path / "spark" / "_sensorframe" / "staging").iterdir()
+    )
     edges = stores["spark"].lineage("processed", 1).select("parent_dataset", "parent_version")
     assert edges.rows() == [("raw", 1)]
     # the Spark read of a version sees the rows the local read of it sees
