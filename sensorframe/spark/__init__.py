@@ -14,8 +14,9 @@ Spark job and a local job see the same versions and lineage.
   :func:`sensorframe.flag_quality` and :func:`sensorframe.engineer_features`.
 * :func:`quality`, :func:`drift`: a :class:`~sensorframe.QualityReport` and a
   :class:`~sensorframe.DriftReport` on the driver.
-* :func:`run_pipeline`: the pipeline's quality, normalize and features steps on the
-  workers, one commit per dataset from the driver; :func:`read_delta` and
+* :func:`run_pipeline`: every step of a pipeline run (quality, normalize, features,
+  drift) on the workers, one commit per dataset and the run records from the driver,
+  as :meth:`sensorframe.Pipeline.run` writes them; :func:`read_delta` and
   :func:`read_dataset` read a version's files as deltalake lists them.
 * :func:`local_session`: a SparkSession whose workers run this Python.
 
@@ -30,6 +31,10 @@ QualityReport(1000 sensors: 990 excellent, 10 poor)
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+from sensorframe.pipeline import PipelineRun
 from sensorframe.spark._buckets import Engine
 from sensorframe.spark.delta import read_dataset, read_delta
 from sensorframe.spark.drift import drift
@@ -49,3 +54,13 @@ __all__ = [
     "read_delta",
     "run_pipeline",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `SparkRun` (what run_pipeline returned before it wrote run records) is a PipelineRun now
+    if name == "SparkRun":
+        msg = "`sensorframe.spark.SparkRun` is deprecated: run_pipeline returns a PipelineRun"
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return PipelineRun
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -219,3 +219,10 @@ def test_pipeline_runs_equal_local(
     assert_frame_equal(to_local(back, expected.schema).sort(every), expected.sort(every))
     with pytest.raises(sf.ConfigError, match="window"):
         sfs.run_pipeline(spark_readings, stores["spark"], replace(cfg, hours_back=24.0))
+
+
+def test_spark_run_is_a_deprecated_name_of_pipeline_run() -> None:
+    import sensorframe.spark as sfs
+
+    with pytest.warns(DeprecationWarning, match="PipelineRun"):
+        assert sfs.SparkRun is sf.PipelineRun
