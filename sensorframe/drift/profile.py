@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from sensorframe._exact import segment_moments
 from sensorframe._order import in_order, sensor_runs
 from sensorframe.drift.autocorrelation import lag1_autocorrelation
 from sensorframe.drift.bins import reference_edges
@@ -185,37 +186,15 @@ def _segment_moments(
     column: pl.Series, n_rows: np.ndarray, prefix: str
 ) -> tuple[Samples, dict[str, pl.Series], np.ndarray]:
     """Return a column's non-null readings per run of ``n_rows`` rows, their counts, moments."""
-    if column.null_count():
-        present = column.is_not_null().cum_sum().cast(pl.Int64).to_numpy()
-        n = np.diff(present[np.cumsum(n_rows) - 1], prepend=0)  # runs are never empty
-        vals = column.drop_nulls().to_numpy()
-    else:
-        n = n_rows.copy()
-        vals = column.to_numpy()
-    n = n.astype(np.int64)
-    starts = np.cumsum(n) - n
-    full = n > 0
-    sums = np.zeros(len(n))
-    sq = np.zeros(len(n))
-    spans = np.zeros(len(n))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if vals.size:
-            sums[full] = np.add.reduceat(vals, starts[full])
-            at = starts[full]
-            spans[full] = np.maximum.reduceat(vals, at) - np.minimum.reduceat(vals, at)
-        mean = sums / n
-        if vals.size:
-            dev = vals - np.repeat(mean[full], n[full])
-            sq[full] = np.add.reduceat(dev * dev, starts[full])
-        std = np.sqrt(sq / (n - 1))
-    std[n < 2] = np.nan
+    m = segment_moments(column.cast(pl.Float64).to_numpy(), n_rows, ddof=1)
+    vals = column.drop_nulls().to_numpy()
     moments = {
-        f"{prefix}n_missing": pl.Series(n_rows - n, dtype=pl.UInt32),
-        f"{prefix}mean": pl.Series(mean).fill_nan(None),
-        f"{prefix}std": pl.Series(std).fill_nan(None),
-        f"{prefix}span": pl.Series(np.where(full, spans, np.nan)).fill_nan(None),
+        f"{prefix}n_missing": pl.Series(n_rows - m.n, dtype=pl.UInt32),
+        f"{prefix}mean": pl.Series(m.mean).fill_nan(None),
+        f"{prefix}std": pl.Series(m.std).fill_nan(None),
+        f"{prefix}span": pl.Series(m.span).fill_nan(None),
     }
-    return Samples(vals, n, starts), moments, spans
+    return Samples(vals, m.n, np.cumsum(m.n) - m.n), moments, np.nan_to_num(m.span, nan=0.0)
 
 
 def _segment_correlation(x: pl.Series, y: pl.Series, n_rows: np.ndarray) -> dict[str, pl.Series]:
