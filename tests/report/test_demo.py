@@ -61,3 +61,20 @@ def test_screenshot_of_the_demo_report_is_not_blank(pages: dict[str, Path]) -> N
     _chromium(page, f"--screenshot={shot}", "--window-size=1280,1600")
     assert shot.stat().st_size > 10_000
     assert len(_png_pixels(shot)) > 50
+
+
+def test_the_demo_runs_without_matplotlib_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from sensorframe import demo
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        demo.importlib.util, "find_spec", lambda name: None if name == "matplotlib" else real(name)
+    )
+    runs = demo.run_demo(str(tmp_path / "lake"), n_sensors=2)["runs"]
+    assert [run.report_path for run in runs] == [None, None]  # type: ignore[attr-defined]
+    assert "pip install 'sensorframe[report]'" in capsys.readouterr().out
+    assert not (tmp_path / "lake" / "_sensorframe" / "reports").exists()
