@@ -264,11 +264,15 @@ def rate_exprs() -> list[pl.Expr]:
     rows = pl.col("rows")
     valid = rows - pl.col("missing_count")
 
+    # Times the reciprocal, not a division: Polars divides by a column that holds one
+    # value throughout (a scalar column) as a multiplication by its reciprocal, and by
+    # any other column truly, so `count / rows` of a sensor would change in the last bit
+    # with the other sensors of the table (a batch of sensors against the whole fleet).
     def of_rows(col: str) -> pl.Expr:
-        return pl.when(rows > 0).then(100.0 * pl.col(col) / rows).otherwise(0.0)
+        return pl.when(rows > 0).then(100.0 * pl.col(col) * (1.0 / rows)).otherwise(0.0)
 
     def of_valid(col: str) -> pl.Expr:
-        return pl.when(valid > 0).then(100.0 * pl.col(col) / valid).otherwise(0.0)
+        return pl.when(valid > 0).then(100.0 * pl.col(col) * (1.0 / valid)).otherwise(0.0)
 
     return [
         of_rows("missing_count").alias("missing_pct"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -38,6 +38,7 @@ def _fleet(seed: int, n_sensors: int) -> pl.DataFrame:
 
 
 @given(seed=st.integers(0, 2**16), n_sensors=st.integers(1, 6), batch_rows=st.integers(1, 400))
+@example(seed=5165, n_sensors=2, batch_rows=1)  # equal row counts: `rows` a scalar column
 def test_batched_quality_equals_the_whole(seed: int, n_sensors: int, batch_rows: int) -> None:
     frame = _fleet(seed, n_sensors)
     whole = sf.assess_quality(frame)
