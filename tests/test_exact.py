@@ -171,3 +171,33 @@ def test_sensor_moments_follow_time_order_not_input_order() -> None:
     assert got.get_column("n").to_list() == [2, 2]
     assert_frame_equal(sensor_moments(frame.reverse()), got, check_exact=True)
     assert got.get_column("mean").to_list() == pytest.approx([0.45, 0.2])
+
+
+def _level_shift_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Block means, the staged and the expression level-shift flags, sensor by sensor."""
+    from sensorframe.quality.shape import _block_mean, _with_level_shift
+
+    rows = frame.sort("sensor_id", "timestamp")
+    staged = _with_level_shift(
+        rows.lazy(),
+        pl.col("value"),
+        window=24,
+        threshold=pl.lit(6.0),
+        partition_by="sensor_id",
+        name="staged",
+    ).collect()
+    return staged.with_columns(
+        _block_mean(pl.col("value"), 24, "sensor_id").alias("mean"),
+        sf.quality.shape.level_shift("value", window=24, partition_by="sensor_id").alias("flag"),
+    ).select("sensor_id", "timestamp", "mean", "staged", "flag")
+
+
+def test_level_shift_does_not_depend_on_the_other_sensors(fleet: pl.DataFrame) -> None:
+    whole = _level_shift_columns(fleet)
+    assert whole["flag"].sum() > 0
+    assert_frame_equal(whole, _by_parts(_level_shift_columns, fleet, 5), check_exact=True)
+    ids = fleet.get_column("sensor_id").unique().sort().to_list()
+    alone = pl.concat(
+        [_level_shift_columns(fleet.filter(pl.col("sensor_id") == i)) for i in ids]
+    ).sort("sensor_id", maintain_order=True)
+    assert_frame_equal(whole, alone, check_exact=True)

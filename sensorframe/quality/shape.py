@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from sensorframe._exact import segment_sums as _segment_sums
 from sensorframe._typing import IntoExpr
 from sensorframe._utils import parse_into_expr
 from sensorframe.quality.checks import _check_threshold, _named, _run_length
@@ -118,9 +119,15 @@ def _inside(window: int, partition_by: IntoExpr | None) -> pl.Expr:
     return (row >= 2 * window) & (row + 2 * window <= rows)
 
 
-def _block_mean(x: pl.Expr, window: int) -> pl.Expr:
-    """Average the non-missing readings of rows ``t - w + 1 .. t`` (``ceil(w / 2)`` needed)."""
-    return x.rolling_mean(window, min_samples=(window + 1) // 2)
+def _block_mean(x: pl.Expr, window: int, partition_by: IntoExpr | None = None) -> pl.Expr:
+    """
+    Average the non-missing readings of rows ``t - w + 1 .. t`` (``ceil(w / 2)`` needed).
+
+    Per `partition_by` group when given: Polars' rolling sums are incremental, so over
+    the whole column a sensor's means would depend in the last bits on the rows before it.
+    """
+    mean = x.rolling_mean(window, min_samples=(window + 1) // 2)
+    return mean if partition_by is None else mean.over(partition_by)
 
 
 def _blocks(block: pl.Expr, window: int) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
@@ -262,7 +269,7 @@ def level_shift(
     check_window("window", window, least=2)
     limit = threshold_expr("threshold", threshold)
     x = finite(parse_into_expr(column))
-    blocks = _blocks(_block_mean(x, window), window)
+    blocks = _blocks(_block_mean(x, window, partition_by), window)
     s = _step_core(blocks, _inside(window, partition_by))
     core = _level_shift_core(s, _step_scale(s, x, partition_by), limit, window)
     return _named(core & _step_holds(blocks, s), x)
@@ -291,7 +298,7 @@ def _with_level_shift(
     blocks = _blocks(mean, window)
     return (
         rows.with_columns(finite(x).alias(tmp[0]), _inside(window, partition_by).alias(tmp[1]))
-        .with_columns(_block_mean(xc, window).alias(tmp[2]))
+        .with_columns(_block_mean(xc, window, partition_by).alias(tmp[2]))
         .with_columns(_step_core(blocks, inside).alias(tmp[3]))
         .with_columns(_step_scale(s, xc, partition_by).alias(tmp[4]))
         .with_columns(
@@ -336,15 +343,6 @@ def _fit_trends(rows: pl.Series) -> pl.Series:
         np.subtract(xc, e, out=e)
         pvalue = np.where(fitted, _slope_pvalues(e, lengths, slope, sxx), np.nan)
     return pl.DataFrame({"slope_per_day": slope, "pvalue": pvalue}, nan_to_null=True).to_struct()
-
-
-def _segment_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Sum each run of `lengths` consecutive `values` (0 for an empty run)."""
-    sums = np.zeros(lengths.size)
-    full = lengths > 0
-    if full.any():
-        sums[full] = np.add.reduceat(values, (np.cumsum(lengths) - lengths)[full])
-    return sums
 
 
 def _slope_pvalues(
