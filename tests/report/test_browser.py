@@ -70,16 +70,22 @@ def test_self_contained(page: Path) -> None:
         assert fetch not in text
 
 
-def test_dom_has_sections_and_no_script_errors(page: Path) -> None:
+def opened_dom(page: Path, sections: tuple[str, ...]) -> str:
+    """Open `page` in Chromium: its script ran, no script error, every section; the DOM."""
     run = _chromium(page, "--dump-dom")
     dom = run.stdout
     root = dom[dom.index("<html") : dom.index(">", dom.index("<html"))]
     assert 'data-ready="1"' in root  # the page's script ran to the end
     assert "data-errors" not in root  # window.onerror recorded nothing
     assert "Uncaught" not in run.stderr
-    for section in ('id="overview"', 'id="checks"', 'id="drift"', 'id="timeline"',
-                    'id="all-sensors"', 'id="sensor-0"', 'id="sensor-1"'):  # fmt: skip
-        assert section in dom
+    for section in sections:
+        assert f'id="{section}"' in dom
+    return dom
+
+
+def test_dom_has_sections_and_no_script_errors(page: Path) -> None:
+    sections = ("overview", "checks", "drift", "timeline", "all-sensors", "sensor-0", "sensor-1")
+    dom = opened_dom(page, sections)
     assert dom.count("<svg") >= 6
 
 
@@ -102,8 +108,13 @@ def _png_pixels(path: Path) -> set[bytes]:
     }
 
 
-def test_screenshot_not_blank(page: Path) -> None:
+def assert_screenshot_not_blank(page: Path) -> None:
+    """Take a screenshot of `page` beside it and check that something was drawn."""
     shot = page.parent / "shot.png"
     _chromium(page, f"--screenshot={shot}", "--window-size=1280,1600")
     assert shot.stat().st_size > 10_000
     assert len(_png_pixels(shot)) > 50
+
+
+def test_screenshot_not_blank(page: Path) -> None:
+    assert_screenshot_not_blank(page)

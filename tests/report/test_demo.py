@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from sensorframe.cli import main
-from tests.report.test_browser import _chromium, _png_pixels, needs_chromium
+from tests.report.test_browser import (
+    _chromium,
+    assert_screenshot_not_blank,
+    needs_chromium,
+    opened_dom,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +39,8 @@ def test_the_demo_writes_both_runs_reports_into_its_lake(pages: dict[str, Path])
 
 
 def test_the_drift_report_opens_without_errors(pages: dict[str, Path]) -> None:
-    run = _chromium(pages["weeks 3-4"], "--dump-dom")
-    dom = run.stdout
-    root = dom[dom.index("<html") : dom.index(">", dom.index("<html"))]
-    assert 'data-ready="1"' in root  # the page's script ran to the end
-    assert "data-errors" not in root  # window.onerror recorded nothing
-    assert "Uncaught" not in run.stderr
-    for section in ('id="overview"', 'id="checks"', 'id="drift"', 'id="all-sensors"',
-                    'id="sensor-0"', 'id="sensor-1"'):  # fmt: skip
-        assert section in dom
+    sections = ("overview", "checks", "drift", "all-sensors", "sensor-0", "sensor-1")
+    dom = opened_dom(pages["weeks 3-4"], sections)
     assert "S000" in dom
     assert "S001" in dom
     assert dom.count("<svg") >= 5
@@ -56,11 +54,7 @@ def test_the_quality_report_shows_the_injected_faults(pages: dict[str, Path]) ->
 
 
 def test_screenshot_of_the_demo_report_is_not_blank(pages: dict[str, Path]) -> None:
-    page = pages["weeks 3-4"]
-    shot = page.parent / "shot.png"
-    _chromium(page, f"--screenshot={shot}", "--window-size=1280,1600")
-    assert shot.stat().st_size > 10_000
-    assert len(_png_pixels(shot)) > 50
+    assert_screenshot_not_blank(pages["weeks 3-4"])
 
 
 def test_the_demo_runs_without_matplotlib_and_says_so(
